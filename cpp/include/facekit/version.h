@@ -1,0 +1,5 @@
+#pragma once
+namespace facekit {
+/// The library version, as in pyproject.toml.
+const char* version();
+}  // namespace facekit

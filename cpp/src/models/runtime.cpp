@@ -1,0 +1,109 @@
+#include <dlfcn.h>
+#include <malloc.h>
+
+#include <ATen/Parallel.h>
+
+#include <mutex>
+#include <thread>
+
+#include "facekit/error.h"
+#include "models/runtime_impl.h"
+#include "models/sha256.h"
+
+namespace facekit {
+
+void configure_inference_process(int num_threads) {
+  static std::once_flag once;
+  std::call_once(once, [num_threads] {
+    // glibc handing freed memory back to the OS made timings swing 2x (shared/models.md).
+    if (!mallopt(M_MMAP_THRESHOLD, 1 << 30)) mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    // Torch parallelises across cores itself; OpenBLAS threads on top of that oversubscribe.
+    using SetThreads = void (*)(int);
+    if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(1);
+    int n = num_threads > 0 ? num_threads : static_cast<int>(std::thread::hardware_concurrency());
+    at::set_num_threads(n > 0 ? n : 1);
+  });
+}
+
+ModelRuntime::Impl::Impl(const RuntimeOptions& options)
+    : model_dir(options.model_dir.empty() ? default_model_dir() : options.model_dir) {
+  configure_inference_process(options.num_threads);
+  infos = read_manifest(model_dir);
+  for (size_t i = 0; i < infos.size(); ++i) {
+    const ModelInfo& m = infos[i];
+    const std::string path = model_dir + "/" + m.file;
+    if (options.verify_checksums) {
+      const std::string got = models::sha256_file(path);
+      if (got != m.sha256)
+        throw Error(ErrorCode::kModelUnavailable,
+                    "checksum mismatch for " + path + ": " + got + " (manifest: " + m.sha256 + ")");
+    }
+    torch::jit::Module module;
+    try {
+      module = torch::jit::load(path);
+    } catch (const c10::Error& e) {
+      throw Error(ErrorCode::kModelUnavailable, "cannot load model " + path + ": " + e.what_without_backtrace());
+    }
+    module.eval();
+    modules_.emplace(m.name, std::move(module));
+    index_.emplace(m.name, i);
+    if (options.warm_up) {
+      std::vector<int64_t> shape = m.input_shape;
+      shape[0] = 1;
+      forward(m.name, at::zeros(shape));
+    }
+  }
+}
+
+const ModelInfo& ModelRuntime::Impl::info(const std::string& name) const {
+  auto it = index_.find(name);
+  if (it == index_.end()) throw Error(ErrorCode::kNotFound, "no model named " + name + " in " + model_dir);
+  return infos[it->second];
+}
+
+std::vector<at::Tensor> ModelRuntime::Impl::forward(const std::string& name, const at::Tensor& input) const {
+  const ModelInfo& m = info(name);
+  if (input.dim() != 4)
+    throw Error(ErrorCode::kInvalidArgument, name + ": input must be 4-D, got " + std::to_string(input.dim()));
+  for (int d = 1; d < 4; ++d)
+    if (input.size(d) != m.input_shape[d])
+      throw Error(ErrorCode::kInvalidArgument, name + ": input dimension " + std::to_string(d) + " is " +
+                                                   std::to_string(input.size(d)) + ", model wants " +
+                                                   std::to_string(m.input_shape[d]));
+  c10::InferenceMode guard;
+  auto out = modules_.at(name).forward({input.to(at::kFloat).contiguous()});
+  std::vector<at::Tensor> tensors;
+  for (const auto& v : out.toTuple()->elements()) tensors.push_back(v.toTensor());
+  return tensors;
+}
+
+int64_t Tensor::numel() const {
+  int64_t n = 1;
+  for (auto d : shape) n *= d;
+  return n;
+}
+
+ModelRuntime::ModelRuntime(const RuntimeOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+ModelRuntime::~ModelRuntime() = default;
+
+const std::vector<ModelInfo>& ModelRuntime::models() const { return impl_->infos; }
+const ModelInfo& ModelRuntime::info(const std::string& name) const { return impl_->info(name); }
+const std::string& ModelRuntime::model_dir() const { return impl_->model_dir; }
+
+std::vector<Tensor> ModelRuntime::run(const std::string& name, const Tensor& input) const {
+  if (input.numel() != static_cast<int64_t>(input.data.size()))
+    throw Error(ErrorCode::kInvalidArgument, "tensor data size does not match its shape");
+  auto in = at::from_blob(const_cast<float*>(input.data.data()), input.shape, at::kFloat);
+  std::vector<Tensor> out;
+  for (const auto& t : impl_->forward(name, in)) {
+    auto c = t.to(at::kFloat).contiguous();
+    Tensor r;
+    r.shape.assign(c.sizes().begin(), c.sizes().end());
+    r.data.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace facekit

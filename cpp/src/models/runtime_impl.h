@@ -1,0 +1,34 @@
+#pragma once
+// Internal face of ModelRuntime for the engine's own code: torch types allowed here.
+#include <torch/script.h>
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "facekit/models.h"
+
+namespace facekit {
+
+class ModelRuntime::Impl {
+ public:
+  explicit Impl(const RuntimeOptions& options);
+
+  /// Runs a model under InferenceMode; returns its outputs in manifest order.
+  std::vector<at::Tensor> forward(const std::string& name, const at::Tensor& input) const;
+  const ModelInfo& info(const std::string& name) const;
+
+  std::string model_dir;
+  std::vector<ModelInfo> infos;
+
+ private:
+  // TorchScript modules are safe to run from many threads at once; forward() is not
+  // const in the API, hence mutable.
+  mutable std::unordered_map<std::string, torch::jit::Module> modules_;
+  std::unordered_map<std::string, size_t> index_;
+};
+
+/// Process-wide settings for fast CPU inference (threads, BLAS, malloc), applied once.
+void configure_inference_process(int num_threads);
+
+}  // namespace facekit

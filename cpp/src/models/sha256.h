@@ -1,0 +1,7 @@
+#pragma once
+#include <string>
+
+namespace facekit::models {
+/// Lower-case hex SHA-256 of a file's bytes; throws Error(kModelUnavailable) if unreadable.
+std::string sha256_file(const std::string& path);
+}  // namespace facekit::models

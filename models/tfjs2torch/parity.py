@@ -1,0 +1,129 @@
+"""Parity of converted TorchScript files against TF.js (the reference runtime) in Node.
+
+usage: python3 -m tfjs2torch.parity --packages DIR --models DIR [--images IMG ...] [--report FILE]
+
+Each model gets the same inputs in both runtimes: real photos resized to its input and
+pre-processed as its manifest says, plus one uniform random tensor. Pass criteria, per
+output: max |torch - tfjs| <= 1e-3 x (range of the tfjs output), cosine >= 0.9999.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import cv2
+import numpy as np
+import torch
+
+from .convert import CATALOG, package_dir
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NODE_DIR = os.path.join(os.path.dirname(HERE), "parity")
+MAX_DIFF_OF_RANGE = 1e-3
+MIN_COSINE = 0.9999
+
+
+def preprocess(bgr, spec):
+    """A uint8 BGR image -> the model's input tensor as the manifest describes it."""
+    shape = spec["shape"]
+    h, w = (shape[2], shape[3]) if spec["layout"] == "NCHW" else (shape[1], shape[2])
+    img = cv2.resize(bgr, (w, h), interpolation=cv2.INTER_AREA)
+    if spec["colour"] == "RGB":
+        img = img[:, :, ::-1]
+    x = (img.astype(np.float32) - np.array(spec["mean"], np.float32)) * np.float32(spec["scale"])
+    x = x[None]
+    if spec["layout"] == "NCHW":
+        x = x.transpose(0, 3, 1, 2)
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def compare(ref, got, rng):
+    """rng: the output's range over all inputs of the run (a 1-value output has none alone)."""
+    ref = ref.astype(np.float64).reshape(-1)
+    got = got.astype(np.float64).reshape(-1)
+    diff = float(np.abs(ref - got).max()) if ref.size else 0.0
+    denom = np.linalg.norm(ref) * np.linalg.norm(got)
+    cos = float(ref @ got / denom) if denom > 0 else (1.0 if diff == 0 else 0.0)
+    ok = diff <= MAX_DIFF_OF_RANGE * max(rng, 1e-6) and cos >= MIN_COSINE
+    return {"max_abs_diff": diff, "range": rng, "cosine": cos, "ok": bool(ok)}
+
+
+def run_reference(model_json, entry, inputs, work):
+    files = []
+    for i, x in enumerate(inputs):
+        path = os.path.join(work, f"in{i}.f32")
+        x.tofile(path)
+        files.append({"file": path, "shape": list(x.shape)})
+    job = {"model": model_json, "input_node": entry["input_node"],
+           "outputs": [o["node"] for o in entry["outputs"]], "inputs": files, "out_dir": work}
+    job_path = os.path.join(work, "job.json")
+    with open(job_path, "w") as f:
+        json.dump(job, f)
+    subprocess.run(["node", os.path.join(NODE_DIR, "reference.js"), job_path], check=True)
+    shapes = json.load(open(os.path.join(work, "shapes.json")))
+    return [[np.fromfile(os.path.join(work, f"{i}_{k}.f32"), np.float32).reshape(s)
+             for k, s in enumerate(out_shapes)] for i, out_shapes in enumerate(shapes)]
+
+
+def check_model(name, entry, packages, models_dir, images):
+    spec = entry["input"]
+    inputs = [preprocess(cv2.imread(p), spec) for p in images]
+    rand = np.random.default_rng(7).random(spec["shape"], dtype=np.float32)
+    lo, hi = _input_range(spec)
+    inputs.append((lo + (hi - lo) * rand).astype(np.float32))
+    module = torch.jit.load(os.path.join(models_dir, f"{name}.pt"))
+    with tempfile.TemporaryDirectory() as work:
+        refs = run_reference(os.path.join(package_dir(packages, entry["package"]), entry["path"]),
+                             entry, inputs, work)
+    results = []
+    ranges = [max(float(max(r[k].max() for r in refs) - min(r[k].min() for r in refs)), 1e-6)
+              for k in range(len(entry["outputs"]))]
+    with torch.inference_mode():
+        for i, x in enumerate(inputs):
+            outs = module(torch.from_numpy(x))
+            for k, out in enumerate(outs):
+                r = compare(refs[i][k], out.numpy(), ranges[k])
+                r.update(input="random" if i == len(images) else os.path.basename(images[i]),
+                         output=entry["outputs"][k]["name"])
+                results.append(r)
+    return results
+
+
+def _input_range(spec):
+    if spec["scale"] == 1.0:
+        return -float(max(spec["mean"])), 255.0 - float(min(spec["mean"]))
+    return -float(max(spec["mean"])) * spec["scale"], (255.0 - float(min(spec["mean"]))) * spec["scale"]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--packages", required=True)
+    ap.add_argument("--models", required=True)
+    ap.add_argument("--images", nargs="+", required=True)
+    ap.add_argument("--only", nargs="*")
+    ap.add_argument("--report")
+    args = ap.parse_args(argv)
+    catalog = json.load(open(CATALOG))["models"]
+    report, failed = {}, []
+    for name, entry in catalog.items():
+        if args.only and name not in args.only:
+            continue
+        results = check_model(name, entry, args.packages, args.models, args.images)
+        report[name] = results
+        worst = min(r["cosine"] for r in results)
+        worst_diff = max(r["max_abs_diff"] / max(r["range"], 1e-6) for r in results)
+        ok = all(r["ok"] for r in results)
+        print(f"parity {name:16s} {'ok  ' if ok else 'FAIL'} min cosine {worst:.6f}  "
+              f"max diff/range {worst_diff:.2e}", flush=True)
+        if not ok:
+            failed.append(name)
+    if args.report:
+        with open(args.report, "w") as f:
+            json.dump(report, f, indent=1)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+// The model runtime: every converted model loads, passes its checksum and runs on a real
+// photo; a missing or corrupted model is a clear error.
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "facekit/error.h"
+#include "facekit/models.h"
+
+namespace fs = std::filesystem;
+using facekit::ErrorCode;
+
+namespace {
+
+const facekit::ModelRuntime& runtime() {
+  static facekit::ModelRuntime rt;
+  return rt;
+}
+
+facekit::Tensor real_input(const facekit::ModelInfo& m, const std::string& rel) {
+  cv::Mat img = cv::imread(std::string(FACEKIT_SHARED_DATA) + "/" + rel, cv::IMREAD_COLOR);
+  EXPECT_FALSE(img.empty()) << rel;
+  return facekit::prepare_input(m, img.data, img.cols, img.rows);
+}
+
+float max_of(const facekit::Tensor& t) { return *std::max_element(t.data.begin(), t.data.end()); }
+
+}  // namespace
+
+TEST(ModelRuntime, LoadsEveryManifestModelAndRunsARealPhoto) {
+  const auto& rt = runtime();
+  ASSERT_GE(rt.models().size(), 8u);
+  for (const auto& m : rt.models()) {
+    auto outs = rt.run(m.name, real_input(m, "faces-dev/obama/obama1.jpg"));
+    ASSERT_EQ(outs.size(), m.output_names.size()) << m.name;
+    for (const auto& o : outs) {
+      ASSERT_EQ(o.shape[0], 1) << m.name;
+      for (float v : o.data) ASSERT_TRUE(std::isfinite(v)) << m.name;
+    }
+  }
+}
+
+TEST(ModelRuntime, FaceDetectorFiresOnAFaceAndNotOnAStreet) {
+  const auto& rt = runtime();
+  const auto& m = rt.info("blazeface-back");
+  auto face = rt.run(m.name, real_input(m, "faces-dev/obama/obama1.jpg"));
+  auto street = rt.run(m.name, real_input(m, "pedestrians-pennfudan/PNGImages/FudanPed00042.png"));
+  auto best = [](const std::vector<facekit::Tensor>& o) { return std::max(max_of(o[0]), max_of(o[1])); };
+  EXPECT_GT(best(face), 0.f);   // logit > 0: probability > 0.5
+  EXPECT_GT(best(face), best(street));
+}
+
+TEST(ModelRuntime, PersonDetectorFindsThePedestrian) {
+  const auto& rt = runtime();
+  const auto& m = rt.info("nanodet");
+  auto outs = rt.run(m.name, real_input(m, "pedestrians-pennfudan/PNGImages/FudanPed00042.png"));
+  float person = 0.f;
+  for (size_t k = 0; k < outs.size(); k += 2)  // scores13, boxes13, scores26, ...
+    for (int64_t i = 0; i < outs[k].shape[1]; ++i) person = std::max(person, outs[k].data[i * 80]);
+  EXPECT_GT(person, 0.5f);
+}
+
+TEST(ModelRuntime, BatchOfTwoMatchesSingles) {
+  const auto& rt = runtime();
+  const auto& m = rt.info("faceres");
+  auto a = real_input(m, "faces-dev/obama/obama1.jpg");
+  auto b = real_input(m, "faces-dev/biden/biden1.jpg");
+  facekit::Tensor batch{{2, 224, 224, 3}, a.data};
+  batch.data.insert(batch.data.end(), b.data.begin(), b.data.end());
+  auto both = rt.run(m.name, batch);
+  auto first = rt.run(m.name, a);
+  ASSERT_EQ(both[0].shape[0], 2);
+  for (int i = 0; i < 1024; ++i) ASSERT_NEAR(both[0].data[i], first[0].data[i], 1e-4f);
+}
+
+TEST(ModelRuntime, RejectsAWrongInputShape) {
+  facekit::Tensor wrong{{1, 10, 10, 3}, std::vector<float>(300)};
+  try {
+    runtime().run("faceres", wrong);
+    FAIL() << "no error";
+  } catch (const facekit::Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+  }
+  EXPECT_THROW(runtime().run("no-such-model", wrong), facekit::Error);
+}
+
+TEST(ModelRuntime, MissingModelFolderNamesTheManifest) {
+  facekit::RuntimeOptions o;
+  o.model_dir = "/nonexistent/facekit-models";
+  try {
+    facekit::ModelRuntime rt(o);
+    FAIL() << "no error";
+  } catch (const facekit::Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kModelUnavailable);
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/facekit-models/manifest.json"), std::string::npos);
+  }
+}
+
+TEST(ModelRuntime, CorruptModelFileFailsItsChecksum) {
+  const std::string src = runtime().model_dir();
+  fs::path dir = fs::temp_directory_path() / ("facekit-corrupt-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::copy_file(src + "/manifest.json", dir / "manifest.json", fs::copy_options::overwrite_existing);
+  for (const auto& m : runtime().models())
+    fs::copy_file(src + "/" + m.file, dir / m.file, fs::copy_options::overwrite_existing);
+  {
+    std::fstream f(dir / "liveness.pt", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x5a');
+  }
+  facekit::RuntimeOptions o;
+  o.model_dir = dir.string();
+  o.warm_up = false;
+  try {
+    facekit::ModelRuntime rt(o);
+    FAIL() << "no error";
+  } catch (const facekit::Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kModelUnavailable);
+    EXPECT_NE(std::string(e.what()).find("liveness.pt"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+}
