@@ -30,3 +30,9 @@ class Error : public std::runtime_error {
 };
 
 }  // namespace facekit
+
+namespace facekit {
+/// The wire protocol's error code (interfaces.md) for an engine error: the one table
+/// shared by the server and the Python exceptions.
+int protocol_error_code(ErrorCode code);
+}  // namespace facekit

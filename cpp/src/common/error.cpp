@@ -17,6 +17,20 @@ const char* error_code_name(ErrorCode code) {
   return "unknown";
 }
 
+int protocol_error_code(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument: return 10005;
+    case ErrorCode::kInvalidImage: return 10007;
+    case ErrorCode::kImageTooLarge: return 10007;
+    case ErrorCode::kNoFace: return 10002;
+    case ErrorCode::kMultipleFaces: return 10003;
+    case ErrorCode::kModelUnavailable:
+    case ErrorCode::kNotFound:
+    case ErrorCode::kInternal: return 10004;
+  }
+  return 10004;
+}
+
 const char* version() { return FACEKIT_VERSION; }
 
 }  // namespace facekit

@@ -1,0 +1,6 @@
+#pragma once
+#include <pybind11/pybind11.h>
+
+namespace facekit::python {
+void bind_models(pybind11::module_& m);
+}  // namespace facekit::python

@@ -1,0 +1,64 @@
+#include "config.h"
+
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+namespace facekit::server {
+
+namespace {
+
+const char* kUsage =
+    "usage: facekit_server [--config FILE] [--face-endpoint EP] [--pedestrian-endpoint EP]\n"
+    "                      [--pool-size N] [--model-dir DIR] [--log-level LEVEL]";
+
+void apply_file(ServerConfig& c, const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw std::invalid_argument("cannot read config file " + path);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(f);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument("config file " + path + " is not valid JSON: " + e.what());
+  }
+  c.face_endpoint = j.value("face_endpoint", c.face_endpoint);
+  c.pedestrian_endpoint = j.value("pedestrian_endpoint", c.pedestrian_endpoint);
+  c.pool_size = j.value("pool_size", c.pool_size);
+  c.model_dir = j.value("model_dir", c.model_dir);
+  c.log_level = j.value("log_level", c.log_level);
+  c.max_request_bytes = j.value("max_request_bytes", c.max_request_bytes);
+  if (j.contains("api_keys")) c.api_keys = j.at("api_keys").get<std::vector<std::string>>();
+}
+
+}  // namespace
+
+ServerConfig parse_command_line(int argc, char** argv) {
+  ServerConfig c;
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == "--config") apply_file(c, argv[i + 1]);
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") throw std::invalid_argument(kUsage);
+    if (i + 1 >= argc) throw std::invalid_argument("missing value for " + a + "\n" + kUsage);
+    const std::string v = argv[++i];
+    if (a == "--config") continue;
+    if (a == "--face-endpoint") c.face_endpoint = v;
+    else if (a == "--pedestrian-endpoint") c.pedestrian_endpoint = v;
+    else if (a == "--pool-size") c.pool_size = std::stoi(v);
+    else if (a == "--model-dir") c.model_dir = v;
+    else if (a == "--log-level") c.log_level = v;
+    else throw std::invalid_argument("unknown option " + a + "\n" + kUsage);
+  }
+  if (c.pool_size <= 0) c.pool_size = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return c;
+}
+
+bool is_loopback_endpoint(const std::string& ep) {
+  const std::string host = ep.substr(0, ep.rfind(':'));
+  return host == "tcp://127.0.0.1" || host == "tcp://localhost" || host == "tcp://[::1]" ||
+         ep.rfind("ipc://", 0) == 0 || ep.rfind("inproc://", 0) == 0;
+}
+
+}  // namespace facekit::server

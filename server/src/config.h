@@ -1,0 +1,25 @@
+#pragma once
+// Server configuration: one JSON file, then command-line overrides.
+#include <string>
+#include <vector>
+
+namespace facekit::server {
+
+struct ServerConfig {
+  std::string face_endpoint = "tcp://127.0.0.1:5559";
+  std::string pedestrian_endpoint = "tcp://127.0.0.1:5561";
+  std::vector<std::string> api_keys;  ///< empty: development mode, any key, loopback only
+  int pool_size = 0;                  ///< worker threads; 0 = cores
+  std::string model_dir;              ///< empty: the engine's default
+  std::string log_level = "info";
+  size_t max_request_bytes = 32u << 20;
+};
+
+/// Fills a config from argv (--config FILE first, then --face-endpoint, --pedestrian-endpoint,
+/// --pool-size, --model-dir, --log-level). Throws std::invalid_argument with a usage message.
+ServerConfig parse_command_line(int argc, char** argv);
+
+/// True when the endpoint binds only the loopback interface.
+bool is_loopback_endpoint(const std::string& endpoint);
+
+}  // namespace facekit::server

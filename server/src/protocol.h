@@ -1,0 +1,53 @@
+#pragma once
+// Protocol layer: request bytes -> validated envelope -> handler -> reply JSON. The one
+// place where engine errors become wire codes (through facekit::protocol_error_code).
+#include <functional>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "config.h"
+
+namespace facekit::server {
+
+/// Wire error codes (shared/spec/interfaces.md).
+enum WireCode : int {
+  kUnknownKey = 10001,
+  kNoFace = 10002,
+  kManyFaces = 10003,
+  kServerError = 10004,
+  kBadParameter = 10005,
+  kBadJson = 10006,
+  kBadImage = 10007,
+  kRateLimited = 10008,
+  kEmptyArray = 10009,
+  kForbidden = 10010,
+};
+
+/// A failure to answer with a wire code (thrown by validation and handlers).
+struct ProtocolError {
+  int code;
+  std::string message;
+};
+
+/// A handler fills `reply` (its success code and fields) from a validated request.
+using Handler = std::function<void(const nlohmann::json& request, nlohmann::json& reply)>;
+
+class Protocol {
+ public:
+  explicit Protocol(const ServerConfig& config);
+  void add_handler(int interface_id, Handler handler);
+  /// Always returns one JSON reply, whatever the bytes.
+  std::string handle(const std::string& request_bytes) const;
+
+ private:
+  void check_key(const nlohmann::json& request) const;
+  const ServerConfig& config_;
+  std::map<int, Handler> handlers_;
+};
+
+/// A fresh random UUID v4 string.
+std::string uuid4();
+
+}  // namespace facekit::server

@@ -1,0 +1,101 @@
+#include "transport.h"
+
+#include "log.h"
+
+namespace facekit::server {
+
+namespace {
+std::atomic<int> g_transport_count{0};
+constexpr int kPollMs = 100;
+
+// zmq::poll throws on EINTR (a signal arrived): that is a wake-up, not an error.
+int poll_some(zmq::pollitem_t* items, size_t n) {
+  try {
+    return zmq::poll(items, n, std::chrono::milliseconds(kPollMs));
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return 0;
+    throw;
+  }
+}
+}  // namespace
+
+Transport::Transport(zmq::context_t& ctx, const std::string& endpoint, const Protocol& protocol, int workers)
+    : ctx_(ctx),
+      endpoint_(endpoint),
+      backend_("inproc://facekit-workers-" + std::to_string(g_transport_count++)),
+      protocol_(protocol),
+      n_workers_(workers) {}
+
+Transport::~Transport() {
+  workers_stop_ = true;
+  for (auto& t : workers_)
+    if (t.joinable()) t.join();
+}
+
+void Transport::worker_loop(int index) {
+  zmq::socket_t sock(ctx_, zmq::socket_type::dealer);
+  sock.set(zmq::sockopt::linger, 0);
+  sock.connect(backend_);
+  zmq::pollitem_t item{sock.handle(), 0, ZMQ_POLLIN, 0};
+  while (!workers_stop_) {
+    poll_some(&item, 1);
+    if (!(item.revents & ZMQ_POLLIN)) continue;
+    // Envelope: routing frames, then an empty delimiter (REQ clients) or not (DEALER clients),
+    // then the request body as the last frame.
+    std::vector<zmq::message_t> frames;
+    do {
+      frames.emplace_back();
+      if (!sock.recv(frames.back(), zmq::recv_flags::none)) break;
+    } while (frames.back().more());
+    if (frames.size() < 2) continue;
+    const std::string body = frames.back().to_string();
+    std::string reply;
+    try {
+      reply = protocol_.handle(body);
+    } catch (...) {
+      reply = R"({"error_message":"10004"})";
+    }
+    for (size_t i = 0; i + 1 < frames.size(); ++i) sock.send(frames[i], zmq::send_flags::sndmore);
+    sock.send(zmq::buffer(reply), zmq::send_flags::none);
+  }
+  (void)index;
+}
+
+void Transport::run(const std::atomic<bool>& stop) {
+  zmq::socket_t frontend(ctx_, zmq::socket_type::router);
+  zmq::socket_t backend(ctx_, zmq::socket_type::dealer);
+  frontend.set(zmq::sockopt::linger, 0);
+  backend.set(zmq::sockopt::linger, 0);
+  frontend.bind(endpoint_);
+  backend.bind(backend_);
+  for (int i = 0; i < n_workers_; ++i) workers_.emplace_back(&Transport::worker_loop, this, i);
+  log_line(LogLevel::kInfo, "listening on " + endpoint_ + " with " + std::to_string(n_workers_) + " workers");
+  zmq::pollitem_t items[] = {{frontend.handle(), 0, ZMQ_POLLIN, 0}, {backend.handle(), 0, ZMQ_POLLIN, 0}};
+  int in_flight = 0;
+  auto forward = [](zmq::socket_t& from, zmq::socket_t& to) {
+    zmq::message_t msg;
+    do {
+      if (!from.recv(msg, zmq::recv_flags::none)) return;
+      to.send(msg, msg.more() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    } while (msg.more());
+  };
+  // After stop, stop taking requests but keep returning replies until none are in flight.
+  while (!stop || in_flight > 0) {
+    items[0].events = stop ? 0 : ZMQ_POLLIN;
+    poll_some(items, 2);
+    if (items[0].revents & ZMQ_POLLIN) {
+      forward(frontend, backend);
+      ++in_flight;
+    }
+    if (items[1].revents & ZMQ_POLLIN) {
+      forward(backend, frontend);
+      --in_flight;
+    }
+  }
+  workers_stop_ = true;
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+  log_line(LogLevel::kInfo, "stopped " + endpoint_);
+}
+
+}  // namespace facekit::server
