@@ -5,10 +5,14 @@
 """
 import os as _os
 
+import numpy as _np
+
 from . import _facekit
 from ._facekit import FacekitError, __version__
 
-__all__ = ["FacekitError", "ModelRuntime", "model_dir", "models", "__version__"]
+__all__ = ["Engine", "Face", "FacekitError", "ModelRuntime", "model_dir", "models", "__version__"]
+
+Face = _facekit.Face
 
 _BUNDLED_MODELS = _os.path.join(_os.path.dirname(__file__), "_models")
 
@@ -36,3 +40,41 @@ class ModelRuntime(_facekit.ModelRuntime):
 
     def __init__(self, model_dir_=None, num_threads=0, verify_checksums=True, warm_up=True):
         super().__init__(model_dir_ or model_dir(), num_threads, verify_checksums, warm_up)
+
+
+class Engine(_facekit.Engine):
+    """The face engine. Images are HxWx3 uint8 numpy arrays (BGR like OpenCV, or RGB with
+    rgb=True), encoded bytes (JPEG, PNG, ...) or file paths.
+
+        >>> eng = facekit.Engine()
+        >>> faces = eng.detect("group.jpg", min_face=40)
+        >>> eng.compare("a.jpg", "b.jpg")   # 0-100, >= 70 means the same person
+    """
+
+    def __init__(self, model_dir_=None, num_threads=0, cosine_at_threshold=0.0):
+        super().__init__(model_dir_ or model_dir(), num_threads, cosine_at_threshold)
+
+    def extract(self, image, landmarks=None, rgb=False):
+        """L2-normalised descriptor(s) of the largest face (or of the face at `landmarks`).
+
+        One image -> a 1-D array; a list of images -> a 2-D array (one row per image).
+        `landmarks`: 5 (x, y) points per image, skipping detection."""
+        if isinstance(image, (list, tuple)):
+            if landmarks is None:
+                landmarks = [None] * len(image)
+            return _np.stack([self.extract_one(im, lm, rgb) for im, lm in zip(image, landmarks)])
+        return self.extract_one(image, landmarks, rgb)
+
+    def compare(self, a, b, rgb=False):
+        """Score 0-100 of two images (largest face each) or two descriptors."""
+        fa = a if _is_feature(a) else self.extract_one(a, None, rgb)
+        fb = b if _is_feature(b) else self.extract_one(b, None, rgb)
+        return self.score(self.cosine(fa, fb))
+
+    def analyze(self, image, min_face=80, max_face=300, portrait=False, rgb=False):
+        """detect() with gender and age of every face."""
+        return self.detect(image, min_face, max_face, portrait, True, rgb)
+
+
+def _is_feature(x):
+    return isinstance(x, _np.ndarray) and x.ndim == 1 and x.dtype.kind == "f"

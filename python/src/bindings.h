@@ -3,4 +3,5 @@
 
 namespace facekit::python {
 void bind_models(pybind11::module_& m);
+void bind_engine(pybind11::module_& m);
 }  // namespace facekit::python

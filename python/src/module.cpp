@@ -23,4 +23,5 @@ PYBIND11_MODULE(_facekit, m) {
     }
   });
   facekit::python::bind_models(m);
+  facekit::python::bind_engine(m);
 }

@@ -4,6 +4,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -20,8 +21,13 @@ const facekit::ModelRuntime& runtime() {
   return rt;
 }
 
+std::string shared_data() {
+  const char* env = std::getenv("FACEKIT_SHARED_DATA");
+  return env && *env ? env : FACEKIT_SHARED_DATA;
+}
+
 facekit::Tensor real_input(const facekit::ModelInfo& m, const std::string& rel) {
-  cv::Mat img = cv::imread(std::string(FACEKIT_SHARED_DATA) + "/" + rel, cv::IMREAD_COLOR);
+  cv::Mat img = cv::imread(shared_data() + "/" + rel, cv::IMREAD_COLOR);
   EXPECT_FALSE(img.empty()) << rel;
   return facekit::prepare_input(m, img.data, img.cols, img.rows);
 }

@@ -1,0 +1,64 @@
+#pragma once
+/// The face engine: detection, landmarks, quality, alignment, descriptors, attributes.
+/// One Engine serves many threads; models are loaded once and shared.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "facekit/image.h"
+#include "facekit/models.h"
+#include "facekit/types.h"
+
+namespace facekit {
+
+struct EngineOptions {
+  RuntimeOptions runtime;
+  DecodeOptions decode;
+  float detector_threshold = 0.6f;  ///< blazeface score to keep a detection
+  float nms_iou = 0.3f;
+  /// Cosine similarity that maps to score 70 (the FAR = 1e-3 point of docs/ACCURACY.md).
+  float cosine_at_threshold = 0.0f;  ///< 0: the calibrated default of the descriptor
+};
+
+class Engine {
+ public:
+  explicit Engine(const EngineOptions& options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// Faces sorted by detector score (best first), with landmarks and quality.
+  std::vector<Face> detect(const Image& image, const DetectOptions& options = {}) const;
+
+  /// The largest face of the image (kNoFace if none).
+  Face largest_face(const Image& image, bool attributes = false) const;
+
+  /// Descriptor of the face at `landmarks` (no detection runs).
+  Feature extract(const Image& image, const Landmarks5& landmarks) const;
+  /// Descriptors of several faces of one image, run as one batch.
+  std::vector<Feature> extract(const Image& image, const std::vector<Landmarks5>& faces) const;
+  /// Descriptor of the largest face (kNoFace if none).
+  Feature extract(const Image& image) const;
+
+  /// Attributes (gender, age) of the face at `landmarks`.
+  FaceAttributes attributes(const Image& image, const Landmarks5& landmarks) const;
+
+  /// Cosine similarity of two descriptors.
+  static float cosine(const Feature& a, const Feature& b);
+  /// The calibrated 0-100 score of a cosine similarity (monotonic; 70 = FAR 1e-3 point).
+  float score(float cosine) const;
+  float score(const Feature& a, const Feature& b) const { return score(cosine(a, b)); }
+
+  int dimension() const;
+  /// Identifies the descriptor model (name + sha256): registries refuse features of another.
+  const std::string& feature_model_id() const;
+  const ModelRuntime& models() const;
+  const EngineOptions& options() const;
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace facekit

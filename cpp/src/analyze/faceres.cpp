@@ -1,0 +1,56 @@
+#include "analyze/faceres.h"
+
+#include <cmath>
+
+#include "align/align.h"
+
+namespace facekit::analyze {
+
+float decode_age(const float* p, int n) {
+  int a = 0, b = -1;
+  for (int i = 1; i < n; ++i) {
+    if (p[i] > p[a]) {
+      b = a;
+      a = i;
+    } else if (b < 0 || p[i] > p[b]) {
+      b = i;
+    }
+  }
+  const float wa = p[a], wb = b >= 0 ? p[b] : 0.f;
+  if (wa + wb <= 0.f) return static_cast<float>(a + 1);
+  return 1.f + (a * wa + (b >= 0 ? b * wb : 0.f)) / (wa + wb);
+}
+
+std::vector<FaceresResult> run_faceres(const ModelRuntime::Impl& models, const cv::Mat& bgr,
+                                       const std::vector<std::array<cv::Point2f, 5>>& faces) {
+  if (faces.empty()) return {};
+  const ModelInfo& m = models.info("faceres");
+  constexpr int S = kFaceresSide;
+  auto input = at::empty({static_cast<int64_t>(faces.size()), S, S, 3}, at::kFloat);
+  for (size_t i = 0; i < faces.size(); ++i) {
+    cv::Mat crop = align::aligned_crop(bgr, faces[i], S);  // BGR, as faceres was trained
+    cv::Mat f(S, S, CV_32FC3, input[static_cast<int64_t>(i)].data_ptr<float>());
+    crop.convertTo(f, CV_32FC3, m.scale);
+    f -= cv::Scalar(m.mean[0], m.mean[1], m.mean[2]);
+  }
+  const auto out = models.forward("faceres", input);
+  auto desc = out[0].contiguous(), male = out[1].contiguous(), age = out[2].contiguous();
+  std::vector<FaceresResult> results(faces.size());
+  for (size_t i = 0; i < faces.size(); ++i) {
+    const float* d = desc[static_cast<int64_t>(i)].data_ptr<float>();
+    const int64_t n = desc.size(1);
+    double norm = 0;
+    for (int64_t k = 0; k < n; ++k) norm += double(d[k]) * d[k];
+    const float inv = norm > 0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 0.f;
+    auto& r = results[i];
+    r.descriptor.resize(n);
+    for (int64_t k = 0; k < n; ++k) r.descriptor[k] = d[k] * inv;
+    r.attributes.male = male[static_cast<int64_t>(i)][0].item<float>();
+    r.attributes.female = 1.f - r.attributes.male;
+    r.attributes.age_years = decode_age(age[static_cast<int64_t>(i)].data_ptr<float>(), static_cast<int>(age.size(1)));
+    r.attributes.kid = r.attributes.age_years < 14.f;
+  }
+  return results;
+}
+
+}  // namespace facekit::analyze

@@ -1,0 +1,207 @@
+// The engine: orchestration of detector -> mesh -> five points -> quality / alignment ->
+// descriptor and attributes, batching the faces of one image through each model.
+#include "facekit/engine.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <opencv2/imgproc.hpp>
+
+#include "align/align.h"
+#include "analyze/faceres.h"
+#include "analyze/mesh.h"
+#include "analyze/quality.h"
+#include "detect/blazeface.h"
+#include "facekit/error.h"
+#include "image/cv_image.h"
+#include "models/runtime_impl.h"
+
+namespace facekit {
+
+namespace {
+
+// Cosine of faceres descriptors at the FAR = 1e-3 point of the verification benchmark
+// (docs/ACCURACY.md, `bench/accuracy/verification.py`).
+constexpr float kFaceresCosineAtFar1e3 = 0.62f;
+constexpr float kScoreAtThreshold = 70.f;
+constexpr float kMinFaceProbability = 0.5f;  ///< mesh face flag below this: a false detection
+
+std::array<cv::Point2f, 5> to_cv(const Landmarks5& l) {
+  std::array<cv::Point2f, 5> p;
+  for (int i = 0; i < 5; ++i) p[i] = cv::Point2f(l[i].x, l[i].y);
+  return p;
+}
+
+Landmarks5 from_cv(const std::array<cv::Point2f, 5>& p) {
+  Landmarks5 l;
+  for (int i = 0; i < 5; ++i) l[i] = {p[i].x, p[i].y};
+  return l;
+}
+
+void check_image(const Image& image) {
+  if (image.empty() || image.bgr.size() != static_cast<size_t>(image.width) * image.height * 3)
+    throw Error(ErrorCode::kInvalidArgument, "image is empty or its pixel buffer does not match its size");
+}
+
+void check_landmarks(const Landmarks5& l, const Image& image) {
+  for (const auto& p : l)
+    if (!std::isfinite(p.x) || !std::isfinite(p.y) || p.x < -image.width || p.y < -image.height ||
+        p.x > 2.f * image.width || p.y > 2.f * image.height)
+      throw Error(ErrorCode::kInvalidArgument, "landmark outside the image");
+  const float eye_dist = std::hypot(l[1].x - l[0].x, l[1].y - l[0].y);
+  if (eye_dist < 2.f) throw Error(ErrorCode::kInvalidArgument, "landmarks are degenerate (eyes coincide)");
+}
+
+float iou(const cv::Rect2f& a, const cv::Rect2f& b) {
+  const float inter = (a & b).area();
+  const float uni = a.area() + b.area() - inter;
+  return uni > 0 ? inter / uni : 0.f;
+}
+
+}  // namespace
+
+class Engine::Impl {
+ public:
+  explicit Impl(const EngineOptions& o)
+      : options(o), runtime(o.runtime), detector(runtime.impl()) {
+    const ModelInfo& f = runtime.info("faceres");
+    feature_id = "faceres:" + f.sha256.substr(0, 16);
+    cos_threshold = o.cosine_at_threshold > 0 ? o.cosine_at_threshold : kFaceresCosineAtFar1e3;
+    std::vector<int64_t> shape = f.input_shape;
+    shape[0] = 1;
+    dimension = static_cast<int>(runtime.impl().forward("faceres", at::zeros(shape))[0].size(1));
+  }
+
+  std::vector<Face> detect(const Image& image, const DetectOptions& opt) const {
+    check_image(image);
+    const cv::Mat bgr = as_mat(image);
+    int min_face = opt.min_face, max_face = opt.max_face;
+    if (opt.portrait) {
+      min_face = std::max(8, static_cast<int>(0.05 * std::min(image.width, image.height)));
+      max_face = 2 * std::max(image.width, image.height);
+    } else if (min_face <= 0 || max_face <= min_face) {
+      throw Error(ErrorCode::kInvalidArgument, "need 0 < min_face < max_face");
+    }
+    // The detector looks a little below min_face: the final size comes from the mesh box.
+    auto dets = detector.detect(bgr, std::max(8, static_cast<int>(min_face * 0.7f)), max_face,
+                                options.detector_threshold, options.nms_iou);
+    auto meshes = analyze::run_mesh(runtime.impl(), bgr, dets);
+    std::vector<Face> faces;
+    std::vector<cv::Rect2f> boxes;
+    for (size_t i = 0; i < dets.size(); ++i) {
+      const auto& mesh = meshes[i];
+      if (mesh.face_probability < kMinFaceProbability) continue;
+      const cv::Rect2f box = analyze::mesh_box(mesh);
+      const float side = std::max(box.width, box.height);
+      if (!opt.portrait && (side < min_face || side > max_face)) continue;
+      bool duplicate = false;  // the same face found in two windows
+      for (const auto& b : boxes) duplicate |= iou(b, box) > 0.5f;
+      if (duplicate) continue;
+      boxes.push_back(box);
+      Face f;
+      const cv::Rect2f clipped = box & cv::Rect2f(0, 0, static_cast<float>(image.width), static_cast<float>(image.height));
+      f.box = {clipped.x, clipped.y, clipped.width, clipped.height};
+      f.score = dets[i].score;
+      const auto five = analyze::five_points(mesh);
+      f.landmarks = from_cv(five);
+      f.mesh.reserve(mesh.points.size());
+      for (const auto& p : mesh.points) f.mesh.push_back({p.x, p.y});
+      f.quality = analyze::assess(mesh, align::aligned_crop(bgr, five, 112), side);
+      faces.push_back(std::move(f));
+    }
+    if (opt.attributes && !faces.empty()) {
+      std::vector<std::array<cv::Point2f, 5>> pts;
+      for (const auto& f : faces) pts.push_back(to_cv(f.landmarks));
+      auto res = analyze::run_faceres(runtime.impl(), bgr, pts);
+      for (size_t i = 0; i < faces.size(); ++i) faces[i].attributes = res[i].attributes;
+    }
+    std::stable_sort(faces.begin(), faces.end(), [](const Face& a, const Face& b) { return a.score > b.score; });
+    return faces;
+  }
+
+  Face largest(const Image& image, bool attributes) const {
+    check_image(image);
+    DetectOptions o;
+    const int short_side = std::min(image.width, image.height), long_side = std::max(image.width, image.height);
+    o.min_face = std::max(20, short_side / 12);
+    o.max_face = 2 * long_side;
+    o.attributes = false;
+    auto faces = detect(image, o);
+    if (faces.empty()) throw Error(ErrorCode::kNoFace, "no face found");
+    auto it = std::max_element(faces.begin(), faces.end(), [](const Face& a, const Face& b) {
+      return a.box.width * a.box.height < b.box.width * b.box.height;
+    });
+    Face f = *it;
+    if (attributes) f.attributes = run(image, {f.landmarks})[0].attributes;
+    return f;
+  }
+
+  std::vector<analyze::FaceresResult> run(const Image& image, const std::vector<Landmarks5>& faces) const {
+    check_image(image);
+    std::vector<std::array<cv::Point2f, 5>> pts;
+    for (const auto& l : faces) {
+      check_landmarks(l, image);
+      pts.push_back(to_cv(l));
+    }
+    return analyze::run_faceres(runtime.impl(), as_mat(image), pts);
+  }
+
+  EngineOptions options;
+  ModelRuntime runtime;
+  detect::FaceDetector detector;
+  std::string feature_id;
+  float cos_threshold;
+  int dimension = 0;
+};
+
+Engine::Engine(const EngineOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+Engine::~Engine() = default;
+
+std::vector<Face> Engine::detect(const Image& image, const DetectOptions& options) const {
+  return impl_->detect(image, options);
+}
+
+Face Engine::largest_face(const Image& image, bool attributes) const { return impl_->largest(image, attributes); }
+
+Feature Engine::extract(const Image& image, const Landmarks5& landmarks) const {
+  return impl_->run(image, {landmarks})[0].descriptor;
+}
+
+std::vector<Feature> Engine::extract(const Image& image, const std::vector<Landmarks5>& faces) const {
+  std::vector<Feature> out;
+  for (auto& r : impl_->run(image, faces)) out.push_back(std::move(r.descriptor));
+  return out;
+}
+
+Feature Engine::extract(const Image& image) const { return extract(image, largest_face(image).landmarks); }
+
+FaceAttributes Engine::attributes(const Image& image, const Landmarks5& landmarks) const {
+  return impl_->run(image, {landmarks})[0].attributes;
+}
+
+float Engine::cosine(const Feature& a, const Feature& b) {
+  if (a.size() != b.size() || a.empty()) throw Error(ErrorCode::kInvalidArgument, "features differ in dimension");
+  double dot = 0, na = 0, nb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    dot += double(a[i]) * b[i];
+    na += double(a[i]) * a[i];
+    nb += double(b[i]) * b[i];
+  }
+  if (na <= 0 || nb <= 0) return 0.f;
+  return static_cast<float>(dot / std::sqrt(na * nb));
+}
+
+float Engine::score(float c) const {
+  // Piecewise linear and monotonic: [-1, t] -> [0, 70], [t, 1] -> [70, 100].
+  const float t = impl_->cos_threshold;
+  c = std::clamp(c, -1.f, 1.f);
+  if (c <= t) return kScoreAtThreshold * (c + 1.f) / (t + 1.f);
+  return kScoreAtThreshold + (100.f - kScoreAtThreshold) * (c - t) / (1.f - t);
+}
+
+int Engine::dimension() const { return impl_->dimension; }
+const std::string& Engine::feature_model_id() const { return impl_->feature_id; }
+const ModelRuntime& Engine::models() const { return impl_->runtime; }
+const EngineOptions& Engine::options() const { return impl_->options; }
+
+}  // namespace facekit

@@ -1,0 +1,188 @@
+// facekit.Engine: numpy / bytes / paths in, plain result objects and numpy features out.
+// The GIL is released around all native compute.
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include "bindings.h"
+#include "facekit/engine.h"
+#include "facekit/error.h"
+#include "facekit/image.h"
+
+namespace py = pybind11;
+
+namespace facekit::python {
+
+namespace {
+
+Image to_image(const py::object& obj, bool rgb, const DecodeOptions& decode) {
+  if (py::isinstance<py::bytes>(obj) || py::isinstance<py::bytearray>(obj)) {
+    std::string bytes = py::isinstance<py::bytes>(obj) ? obj.cast<std::string>()
+                                                       : std::string(py::bytes(obj.attr("__bytes__")()));
+    py::gil_scoped_release release;
+    return decode_image(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), decode);
+  }
+  if (py::isinstance<py::str>(obj) || py::hasattr(obj, "__fspath__")) {
+    std::string path = py::str(py::module_::import("os").attr("fspath")(obj));
+    py::gil_scoped_release release;
+    return read_image(path, decode);
+  }
+  auto arr = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>::ensure(obj);
+  if (!arr || arr.ndim() != 3 || arr.shape(2) != 3)
+    throw Error(ErrorCode::kInvalidArgument, "image must be an HxWx3 uint8 array, bytes or a path");
+  Image img;
+  img.height = static_cast<int>(arr.shape(0));
+  img.width = static_cast<int>(arr.shape(1));
+  img.bgr.assign(arr.data(), arr.data() + arr.size());
+  if (rgb)
+    for (size_t i = 0; i + 2 < img.bgr.size(); i += 3) std::swap(img.bgr[i], img.bgr[i + 2]);
+  return img;
+}
+
+Landmarks5 to_landmarks(const py::object& obj) {
+  auto arr = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(obj);
+  if (!arr || arr.size() != 10) throw Error(ErrorCode::kInvalidArgument, "landmarks must be 5 (x, y) points");
+  Landmarks5 l;
+  for (int i = 0; i < 5; ++i) l[i] = {arr.data()[2 * i], arr.data()[2 * i + 1]};
+  return l;
+}
+
+py::array_t<float> to_numpy(const Feature& f) {
+  py::array_t<float> a(static_cast<py::ssize_t>(f.size()));
+  std::copy(f.begin(), f.end(), a.mutable_data());
+  return a;
+}
+
+py::array_t<float> points_array(const Point* p, size_t n) {
+  py::array_t<float> a({static_cast<py::ssize_t>(n), py::ssize_t{2}});
+  auto m = a.mutable_unchecked<2>();
+  for (size_t i = 0; i < n; ++i) {
+    m(i, 0) = p[i].x;
+    m(i, 1) = p[i].y;
+  }
+  return a;
+}
+
+}  // namespace
+
+void bind_engine(py::module_& m) {
+  py::class_<Box>(m, "Box")
+      .def_readonly("left", &Box::left).def_readonly("top", &Box::top)
+      .def_readonly("width", &Box::width).def_readonly("height", &Box::height)
+      .def("__repr__", [](const Box& b) {
+        return "Box(left=" + std::to_string(b.left) + ", top=" + std::to_string(b.top) +
+               ", width=" + std::to_string(b.width) + ", height=" + std::to_string(b.height) + ")";
+      });
+  py::class_<FaceQuality>(m, "FaceQuality")
+      .def_readonly("pitch", &FaceQuality::pitch).def_readonly("yaw", &FaceQuality::yaw)
+      .def_readonly("roll", &FaceQuality::roll).def_readonly("blur", &FaceQuality::blur)
+      .def_readonly("illu", &FaceQuality::illu).def_readonly("side_face", &FaceQuality::side_face)
+      .def_readonly("good", &FaceQuality::good)
+      .def("__repr__", [](const FaceQuality& q) {
+        char buf[200];
+        std::snprintf(buf, sizeof buf, "FaceQuality(pitch=%.1f, yaw=%.1f, roll=%.1f, blur=%.2f, illu=%.0f, good=%d)",
+                      q.pitch, q.yaw, q.roll, q.blur, q.illu, q.good);
+        return std::string(buf);
+      });
+  py::class_<FaceAttributes>(m, "FaceAttributes")
+      .def_readonly("male", &FaceAttributes::male).def_readonly("female", &FaceAttributes::female)
+      .def_readonly("age_years", &FaceAttributes::age_years).def_readonly("kid", &FaceAttributes::kid)
+      .def("__repr__", [](const FaceAttributes& a) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "FaceAttributes(male=%.2f, female=%.2f, age_years=%.1f, kid=%d)", a.male,
+                      a.female, a.age_years, a.kid);
+        return std::string(buf);
+      });
+  py::class_<Face>(m, "Face")
+      .def_readonly("box", &Face::box)
+      .def_readonly("score", &Face::score)
+      .def_property_readonly("landmarks", [](const Face& f) { return points_array(f.landmarks.data(), 5); },
+                             "5 x 2: left eye, right eye, nose tip, left / right mouth corner (image left first)")
+      .def_property_readonly("mesh", [](const Face& f) { return points_array(f.mesh.data(), f.mesh.size()); })
+      .def_readonly("quality", &Face::quality)
+      .def_readonly("attributes", &Face::attributes)
+      .def("__repr__", [](const Face& f) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "Face(box=[%.0f, %.0f, %.0f, %.0f], score=%.3f)", f.box.left, f.box.top,
+                      f.box.width, f.box.height, f.score);
+        return std::string(buf);
+      });
+
+  py::class_<Engine>(m, "Engine")
+      .def(py::init([](const std::string& model_dir, int num_threads, float cosine_at_threshold) {
+             EngineOptions o;
+             o.runtime.model_dir = model_dir;
+             o.runtime.num_threads = num_threads;
+             o.cosine_at_threshold = cosine_at_threshold;
+             py::gil_scoped_release release;
+             return std::make_unique<Engine>(o);
+           }),
+           py::arg("model_dir") = "", py::arg("num_threads") = 0, py::arg("cosine_at_threshold") = 0.f)
+      .def("detect", [](const Engine& e, const py::object& img, int min_face, int max_face, bool portrait,
+                        bool attributes, bool rgb) {
+             Image image = to_image(img, rgb, e.options().decode);
+             DetectOptions o;
+             o.min_face = min_face;
+             o.max_face = max_face;
+             o.portrait = portrait;
+             o.attributes = attributes;
+             py::gil_scoped_release release;
+             return e.detect(image, o);
+           },
+           py::arg("image"), py::arg("min_face") = 80, py::arg("max_face") = 300, py::arg("portrait") = false,
+           py::arg("attributes") = false, py::arg("rgb") = false)
+      .def("largest_face", [](const Engine& e, const py::object& img, bool attributes, bool rgb) {
+             Image image = to_image(img, rgb, e.options().decode);
+             py::gil_scoped_release release;
+             return e.largest_face(image, attributes);
+           },
+           py::arg("image"), py::arg("attributes") = false, py::arg("rgb") = false)
+      .def("extract_one", [](const Engine& e, const py::object& img, const py::object& landmarks, bool rgb) {
+             Image image = to_image(img, rgb, e.options().decode);
+             std::optional<Landmarks5> lm;
+             if (!landmarks.is_none()) lm = to_landmarks(landmarks);
+             Feature f;
+             {
+               py::gil_scoped_release release;
+               f = lm ? e.extract(image, *lm) : e.extract(image);
+             }
+             return to_numpy(f);
+           },
+           py::arg("image"), py::arg("landmarks") = py::none(), py::arg("rgb") = false)
+      .def("extract_faces", [](const Engine& e, const py::object& img, const std::vector<py::object>& faces, bool rgb) {
+             Image image = to_image(img, rgb, e.options().decode);
+             std::vector<Landmarks5> lms;
+             for (const auto& f : faces) lms.push_back(to_landmarks(f));
+             std::vector<Feature> feats;
+             {
+               py::gil_scoped_release release;
+               feats = e.extract(image, lms);
+             }
+             py::array_t<float> out({static_cast<py::ssize_t>(feats.size()), static_cast<py::ssize_t>(e.dimension())});
+             for (size_t i = 0; i < feats.size(); ++i)
+               std::copy(feats[i].begin(), feats[i].end(), out.mutable_data() + i * e.dimension());
+             return out;
+           },
+           py::arg("image"), py::arg("landmarks"), py::arg("rgb") = false)
+      .def("attributes", [](const Engine& e, const py::object& img, const py::object& landmarks, bool rgb) {
+             Image image = to_image(img, rgb, e.options().decode);
+             Landmarks5 lm = to_landmarks(landmarks);
+             py::gil_scoped_release release;
+             return e.attributes(image, lm);
+           },
+           py::arg("image"), py::arg("landmarks"), py::arg("rgb") = false)
+      .def("score", [](const Engine& e, float cosine) { return e.score(cosine); }, py::arg("cosine"),
+           "Calibrated 0-100 score of a cosine similarity (70 = the FAR 1e-3 point).")
+      .def_static("cosine", [](py::array_t<float, py::array::c_style | py::array::forcecast> a,
+                               py::array_t<float, py::array::c_style | py::array::forcecast> b) {
+             return Engine::cosine(Feature(a.data(), a.data() + a.size()), Feature(b.data(), b.data() + b.size()));
+           })
+      .def_property_readonly("dimension", &Engine::dimension)
+      .def_property_readonly("feature_model_id", &Engine::feature_model_id);
+
+  m.def("decode_base64", [](const std::string& s) {
+    auto v = decode_base64(s);
+    return py::bytes(reinterpret_cast<const char*>(v.data()), v.size());
+  });
+}
+
+}  // namespace facekit::python

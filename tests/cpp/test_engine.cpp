@@ -1,0 +1,163 @@
+// The engine on real photos: detection, landmarks, descriptors, scores, errors, threads.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "facekit/engine.h"
+#include "facekit/error.h"
+
+using facekit::ErrorCode;
+
+namespace {
+
+std::string shared(const std::string& rel) {
+  const char* env = std::getenv("FACEKIT_SHARED_DATA");
+  return std::string(env && *env ? env : FACEKIT_SHARED_DATA) + "/" + rel;
+}
+
+const facekit::Engine& engine() {
+  static facekit::Engine e;
+  return e;
+}
+
+ErrorCode code_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const facekit::Error& e) {
+    return e.code();
+  }
+  return ErrorCode::kInternal;
+}
+
+}  // namespace
+
+TEST(Score, MonotonicCalibratedMapping) {
+  const auto& e = engine();
+  EXPECT_NEAR(e.score(-1.f), 0.f, 1e-5);
+  EXPECT_NEAR(e.score(1.f), 100.f, 1e-5);
+  float prev = -1;
+  for (float c = -1.f; c <= 1.f; c += 0.01f) {
+    const float s = e.score(c);
+    EXPECT_GE(s, prev);
+    prev = s;
+  }
+  facekit::EngineOptions o;
+  o.cosine_at_threshold = 0.5f;
+  facekit::Engine custom(o);
+  EXPECT_NEAR(custom.score(0.5f), 70.f, 1e-4);
+}
+
+TEST(Detect, OneFaceWithOrderedLandmarks) {
+  auto img = facekit::read_image(shared("faces-dev/obama/obama1.jpg"));
+  auto faces = engine().detect(img);
+  ASSERT_EQ(faces.size(), 1u);
+  const auto& f = faces[0];
+  const auto& l = f.landmarks;
+  EXPECT_LT(l[0].x, l[1].x);                       // left eye is image left
+  EXPECT_LT(l[3].x, l[4].x);                       // mouth corners too
+  EXPECT_LT(std::max(l[0].y, l[1].y), l[2].y);     // eyes above the nose tip
+  EXPECT_LT(l[2].y, std::min(l[3].y, l[4].y));     // nose above the mouth
+  for (const auto& p : l) {
+    EXPECT_GT(p.x, f.box.left);
+    EXPECT_LT(p.x, f.box.left + f.box.width);
+  }
+  EXPECT_EQ(f.mesh.size(), 468u);
+  EXPECT_GT(f.score, 0.6f);
+  EXPECT_LT(std::abs(f.quality.yaw), 20.f);
+  EXPECT_TRUE(f.quality.good);
+}
+
+TEST(Detect, ThreePeopleAndNoFaceInABuilding) {
+  // Obama and Biden, and a girl in the bottom-right corner (hand-checked).
+  auto three = facekit::read_image(shared("faces-dev/multi/obama_and_biden.jpg"));
+  facekit::DetectOptions o;
+  o.min_face = 40;
+  auto faces = engine().detect(three, o);
+  ASSERT_EQ(faces.size(), 3u);
+  int bottom_right = 0;
+  for (const auto& f : faces) bottom_right += f.box.left > 1500 && f.box.top > 950;
+  EXPECT_EQ(bottom_right, 1);
+  auto building = facekit::read_image(FACEKIT_OPENCV_DATA "/building.jpg");
+  EXPECT_TRUE(engine().detect(building).empty());
+  EXPECT_EQ(code_of([&] { engine().largest_face(building); }), ErrorCode::kNoFace);
+}
+
+TEST(Detect, MinMaxFilterAndBadOptions) {
+  auto img = facekit::read_image(shared("faces-dev/obama/obama1.jpg"));  // face about 240 px
+  facekit::DetectOptions small;
+  small.min_face = 20;
+  small.max_face = 100;
+  EXPECT_TRUE(engine().detect(img, small).empty());
+  facekit::DetectOptions bad;
+  bad.min_face = 300;
+  bad.max_face = 100;
+  EXPECT_EQ(code_of([&] { engine().detect(img, bad); }), ErrorCode::kInvalidArgument);
+  facekit::DetectOptions portrait;
+  portrait.portrait = true;
+  EXPECT_EQ(engine().detect(img, portrait).size(), 1u);
+}
+
+TEST(Extract, SamePersonAboveThresholdOthersBelow) {
+  const auto& e = engine();
+  auto a = e.extract(facekit::read_image(shared("faces-dev/obama/obama1.jpg")));
+  auto a2 = e.extract(facekit::read_image(shared("faces-dev/obama/obama1.jpg")));
+  auto b = e.extract(facekit::read_image(shared("faces-dev/obama/obama2.jpg")));
+  auto c = e.extract(facekit::read_image(shared("faces-dev/biden/biden1.jpg")));
+  ASSERT_EQ(static_cast<int>(a.size()), e.dimension());
+  double norm = 0;
+  for (float v : a) norm += v * v;
+  EXPECT_NEAR(norm, 1.0, 1e-4);
+  EXPECT_GT(e.score(a, a2), 99.f);
+  EXPECT_GE(e.score(a, b), 70.f);
+  EXPECT_LT(e.score(a, c), 70.f);
+}
+
+TEST(Extract, GivenLandmarksSkipDetectionAndBadOnesAreRejected) {
+  const auto& e = engine();
+  auto img = facekit::read_image(shared("faces-dev/obama/obama1.jpg"));
+  auto face = e.largest_face(img);
+  auto with = e.extract(img, face.landmarks);
+  EXPECT_GT(facekit::Engine::cosine(with, e.extract(img)), 0.9999f);
+  facekit::Landmarks5 degenerate{};
+  EXPECT_EQ(code_of([&] { e.extract(img, degenerate); }), ErrorCode::kInvalidArgument);
+  facekit::Image empty;
+  EXPECT_EQ(code_of([&] { e.extract(empty); }), ErrorCode::kInvalidArgument);
+}
+
+TEST(Extract, BatchEqualsSingles) {
+  const auto& e = engine();
+  auto img = facekit::read_image(shared("faces-dev/multi/obama_and_biden.jpg"));
+  facekit::DetectOptions o;
+  o.min_face = 40;
+  auto faces = e.detect(img, o);
+  ASSERT_EQ(faces.size(), 3u);
+  auto both = e.extract(img, {faces[0].landmarks, faces[1].landmarks});
+  EXPECT_GT(facekit::Engine::cosine(both[1], e.extract(img, faces[1].landmarks)), 0.9999f);
+  EXPECT_LT(e.score(both[0], both[1]), 70.f);
+}
+
+TEST(Engine, ManyThreadsShareOneEngine) {
+  const auto& e = engine();
+  auto img = facekit::read_image(shared("faces-dev/obama/obama2.jpg"));
+  const auto ref = e.extract(img);
+  std::vector<std::thread> threads;
+  std::vector<float> sims(4, 0.f);
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 3; ++i) sims[t] = facekit::Engine::cosine(ref, e.extract(img));
+    });
+  for (auto& t : threads) t.join();
+  for (float s : sims) EXPECT_GT(s, 0.9999f);
+}
+
+TEST(Attributes, GenderAndAgeOfARealFace) {
+  const auto& e = engine();
+  auto img = facekit::read_image(shared("faces-dev/obama/obama1.jpg"));
+  auto f = e.largest_face(img, true);
+  ASSERT_TRUE(f.attributes.has_value());
+  EXPECT_GT(f.attributes->male, 0.5f);
+  EXPECT_NEAR(f.attributes->male + f.attributes->female, 1.f, 1e-5);
+  EXPECT_GT(f.attributes->age_years, 25.f);
+  EXPECT_FALSE(f.attributes->kid);
+}
