@@ -99,6 +99,7 @@ void bind_engine(py::module_& m) {
                              "5 x 2: left eye, right eye, nose tip, left / right mouth corner (image left first)")
       .def_property_readonly("mesh", [](const Face& f) { return points_array(f.mesh.data(), f.mesh.size()); })
       .def_readonly("quality", &Face::quality)
+      .def_readonly("glasses", &Face::glasses)
       .def_readonly("attributes", &Face::attributes)
       .def("__repr__", [](const Face& f) {
         char buf[160];

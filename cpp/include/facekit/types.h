@@ -47,6 +47,7 @@ struct Face {
   Landmarks5 landmarks{};
   std::vector<Point> mesh;  ///< 468 dense landmarks in image pixels (empty if not computed)
   FaceQuality quality;
+  bool glasses = false;  ///< eyeglasses (a measured rule, docs/ACCURACY.md)
   std::optional<FaceAttributes> attributes;
 };
 

@@ -9,6 +9,7 @@ namespace facekit::analyze {
 namespace {
 constexpr int kCheekLeft = 234, kCheekRight = 454, kForehead = 10, kChin = 152;
 constexpr double kDeg = 180.0 / CV_PI;
+constexpr float kPitchOffset = 3.5f;
 
 cv::Vec3d vec(const cv::Point3f& a, const cv::Point3f& b) { return {b.x - a.x, b.y - a.y, b.z - a.z}; }
 }  // namespace
@@ -21,7 +22,9 @@ Pose head_pose(const Mesh& mesh) {
   const cv::Vec3d z = x.cross(y);  // points away from the camera for a frontal face
   Pose pose;
   pose.yaw = static_cast<float>(std::atan2(z[0], z[2]) * kDeg);
-  pose.pitch = static_cast<float>(std::atan2(-z[1], std::sqrt(z[0] * z[0] + z[2] * z[2])) * kDeg);
+  // Positive pitch = chin up (AFLW2000 convention). The forehead-chin line leans ~3 degrees
+  // from the head's vertical axis: offset fitted on the AFLW2000 subset (docs/ACCURACY.md).
+  pose.pitch = static_cast<float>(std::atan2(z[1], std::sqrt(z[0] * z[0] + z[2] * z[2])) * kDeg) + kPitchOffset;
   pose.roll = static_cast<float>(std::atan2(x[1], x[0]) * kDeg);
   return pose;
 }
