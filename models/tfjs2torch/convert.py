@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from . import graph as tfgraph
+from .fold import fold
 from .module import GraphModule
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,7 +46,7 @@ def verify_sources(entry, root):
 def convert_one(name, entry, packages, out_dir):
     root = package_dir(packages, entry["package"])
     verify_sources(entry, root)
-    g = tfgraph.load(os.path.join(root, entry["path"]))
+    g = fold(tfgraph.load(os.path.join(root, entry["path"])))
     module = GraphModule(g, entry["input_node"], [o["node"] for o in entry["outputs"]]).eval()
     shape = list(entry["input"]["shape"])
     gen = torch.Generator().manual_seed(0)
