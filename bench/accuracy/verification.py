@@ -107,6 +107,22 @@ def fused(gen_imp_a, gen_imp_b):
     return za(ga) + zb(gb), za(ia) + zb(ib)
 
 
+def cosine_of_score(eng, score):
+    lo, hi = -1.0, 1.0
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if eng.score(mid) < score else (lo, mid)
+    return hi
+
+
+def threshold_table(eng, gen, imp):
+    rows = []
+    for s in (50, 60, 65, 70, 75, 80, 85, 90):
+        c = cosine_of_score(eng, s)
+        rows.append((s, c, float((imp >= c).mean()), float((gen >= c).mean())))
+    return rows
+
+
 def evaluate(name, sets, eng, rt, extra):
     results = {}
     for label, (items, min_side, pad) in sets.items():
@@ -118,6 +134,7 @@ def evaluate(name, sets, eng, rt, extra):
         per = {k: pair_scores(v, labels) for k, v in feats.items()}
         per["fusion"] = fused(per["faceres"], per["mobileface"])
         results[label] = {k: roc_figures(*v) for k, v in per.items()}
+        results[label]["score_thresholds"] = threshold_table(eng, *per["faceres"])
         results[label]["faces"] = len(labels)
         results[label]["missed"] = missed
         print(f"{label}: {len(labels)} faces ({missed} not detected), {time.time() - t0:.0f} s", file=sys.stderr)
@@ -142,6 +159,11 @@ def main():
             f = r[k]
             print(f"| {label} | {k} | {r['faces']} | {f['genuine']} / {f['impostor']} | {f['auc']:.4f} | "
                   f"{f['eer']:.3f} | {f['tar@0.01']:.3f} | {f['tar@0.001']:.3f} | {f['thr@0.001']:.3f} |")
+    for label, r in res.items():
+        print(f"\nScore thresholds (faceres), {label}:")
+        print("| score >= | cosine >= | FAR | TAR |\n|---|---|---|---|")
+        for s, c, far, tar in r["score_thresholds"]:
+            print(f"| {s} | {c:.3f} | {far:.2e} | {tar:.3f} |")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(res, fh, indent=1)
