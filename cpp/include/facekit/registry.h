@@ -1,0 +1,61 @@
+#pragma once
+/// The face registry: groups of people (face_id = a numeric string), up to 5 features each.
+/// SQLite is the source of truth (durable before a call returns); an in-memory HNSW index
+/// per group answers 1:N search. Thread-safe: many readers and writers.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "facekit/types.h"
+
+namespace facekit {
+
+struct RegistryOptions {
+  std::string path;              ///< SQLite file; ":memory:" for a throw-away registry
+  int dimension = 0;             ///< feature length (the engine's dimension)
+  std::string feature_model_id;  ///< features made by another model are refused
+  int hnsw_m = 16;
+  int hnsw_ef_construction = 200;
+  int hnsw_ef_search = 64;
+  int max_features_per_face = 5;
+};
+
+struct SearchHit {
+  std::string face_id;
+  float cosine = 0.f;  ///< best over the person's features
+};
+
+class Registry {
+ public:
+  /// Opens (creating if needed) and rebuilds the in-memory index from SQLite. Throws
+  /// Error(kModelUnavailable) if the stored features come from another feature model.
+  explicit Registry(const RegistryOptions& options);
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  /// Registers or replaces (whole) one person; committed to disk before returning.
+  void put(const std::string& group, const std::string& face_id, const std::vector<Feature>& features);
+  /// Deletes one person; false if absent.
+  bool remove(const std::string& group, const std::string& face_id);
+  /// Deletes every face_id of the group whose numeric value is in [0, max_face_id]; returns how many.
+  size_t remove_range(const std::string& group, const std::string& max_face_id);
+  bool contains(const std::string& group, const std::string& face_id) const;
+  size_t count(const std::string& group) const;
+  size_t count_all() const;
+  std::vector<std::string> groups() const;
+  /// The best `topk` people with cosine >= min_cosine, best first, one entry per face_id.
+  std::vector<SearchHit> search(const std::string& group, const Feature& query, int topk, float min_cosine) const;
+
+  const RegistryOptions& options() const;
+
+  /// True for a valid face_id: 1-32 decimal digits.
+  static bool valid_face_id(const std::string& face_id);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace facekit

@@ -1,0 +1,161 @@
+#include "facekit/registry.h"
+
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+
+#include "facekit/error.h"
+#include "registry/group_index.h"
+#include "registry/store.h"
+
+namespace facekit {
+
+namespace {
+
+std::vector<float> normalised(const Feature& f, int dimension) {
+  if (static_cast<int>(f.size()) != dimension)
+    throw Error(ErrorCode::kInvalidArgument, "feature has " + std::to_string(f.size()) + " values, registry wants " +
+                                                 std::to_string(dimension));
+  double n = 0;
+  for (float v : f) {
+    if (!std::isfinite(v)) throw Error(ErrorCode::kInvalidArgument, "feature holds a non-finite value");
+    n += double(v) * v;
+  }
+  if (n <= 0) throw Error(ErrorCode::kInvalidArgument, "feature is all zeros");
+  std::vector<float> out(f.size());
+  const float inv = static_cast<float>(1.0 / std::sqrt(n));
+  for (size_t i = 0; i < f.size(); ++i) out[i] = f[i] * inv;
+  return out;
+}
+
+struct Group {
+  explicit Group(int dim, const RegistryOptions& o) : index(dim, o) {}
+  mutable std::shared_mutex mutex;
+  registry::GroupIndex index;
+};
+
+}  // namespace
+
+class Registry::Impl {
+ public:
+  explicit Impl(const RegistryOptions& o) : options(o) {
+    if (o.dimension <= 0) throw Error(ErrorCode::kInvalidArgument, "registry dimension must be positive");
+    store = registry::open_sqlite_store(o.path, o.dimension);
+    const std::string stored = store->model_id();
+    if (stored.empty()) {
+      store->set_model_id(o.feature_model_id);
+    } else if (stored != o.feature_model_id) {
+      throw Error(ErrorCode::kModelUnavailable,
+                  "registry " + o.path + " holds features of model '" + stored + "', the engine makes '" +
+                      o.feature_model_id + "': re-extract and re-register the faces (or use a new registry file)");
+    }
+    // Rebuild the index from the source of truth, one person at a time.
+    std::map<std::pair<std::string, std::string>, std::vector<std::vector<float>>> people;
+    store->for_each([&](registry::StoredFeature&& f) {
+      people[{f.group, f.face_id}].push_back(std::move(f.feature));
+    });
+    for (auto& [key, feats] : people) group_for_write(key.first).index.put(key.second, feats);
+  }
+
+  Group& group_for_write(const std::string& name) {
+    std::unique_lock<std::shared_mutex> lock(groups_mutex);
+    auto it = groups.find(name);
+    if (it == groups.end()) it = groups.emplace(name, std::make_unique<Group>(options.dimension, options)).first;
+    return *it->second;
+  }
+
+  const Group* find(const std::string& name) const {
+    std::shared_lock<std::shared_mutex> lock(groups_mutex);
+    auto it = groups.find(name);
+    return it == groups.end() ? nullptr : it->second.get();
+  }
+
+  RegistryOptions options;
+  std::unique_ptr<registry::FeatureStore> store;
+  mutable std::shared_mutex groups_mutex;
+  std::map<std::string, std::unique_ptr<Group>> groups;  // groups are never erased: pointers stay valid
+};
+
+Registry::Registry(const RegistryOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+Registry::~Registry() = default;
+
+bool Registry::valid_face_id(const std::string& id) {
+  return !id.empty() && id.size() <= 32 && id.find_first_not_of("0123456789") == std::string::npos;
+}
+
+static void check_ids(const std::string& group, const std::string& face_id) {
+  if (group.empty() || group.size() > 256) throw Error(ErrorCode::kInvalidArgument, "group_id must be 1-256 bytes");
+  if (!Registry::valid_face_id(face_id)) throw Error(ErrorCode::kInvalidArgument, "face_id must be 1-32 digits");
+}
+
+void Registry::put(const std::string& group, const std::string& face_id, const std::vector<Feature>& features) {
+  check_ids(group, face_id);
+  if (features.empty() || static_cast<int>(features.size()) > impl_->options.max_features_per_face)
+    throw Error(ErrorCode::kInvalidArgument, "a person needs 1-" + std::to_string(impl_->options.max_features_per_face) +
+                                                 " features");
+  std::vector<std::vector<float>> norm;
+  for (const auto& f : features) norm.push_back(normalised(f, impl_->options.dimension));
+  Group& g = impl_->group_for_write(group);
+  std::unique_lock<std::shared_mutex> lock(g.mutex);  // searches never see half a person
+  impl_->store->replace_person(group, face_id, norm);  // durable first
+  g.index.put(face_id, norm);
+}
+
+bool Registry::remove(const std::string& group, const std::string& face_id) {
+  check_ids(group, face_id);
+  Group& g = impl_->group_for_write(group);
+  std::unique_lock<std::shared_mutex> lock(g.mutex);
+  const bool stored = impl_->store->delete_person(group, face_id);
+  return g.index.remove(face_id) || stored;
+}
+
+size_t Registry::remove_range(const std::string& group, const std::string& max_face_id) {
+  check_ids(group, max_face_id);
+  Group& g = impl_->group_for_write(group);
+  std::unique_lock<std::shared_mutex> lock(g.mutex);
+  const auto doomed = impl_->store->delete_range(group, max_face_id);
+  for (const auto& id : doomed) g.index.remove(id);
+  return doomed.size();
+}
+
+bool Registry::contains(const std::string& group, const std::string& face_id) const {
+  const Group* g = impl_->find(group);
+  if (!g) return false;
+  std::shared_lock<std::shared_mutex> lock(g->mutex);
+  return g->index.contains(face_id);
+}
+
+size_t Registry::count(const std::string& group) const {
+  const Group* g = impl_->find(group);
+  if (!g) return 0;
+  std::shared_lock<std::shared_mutex> lock(g->mutex);
+  return g->index.people();
+}
+
+size_t Registry::count_all() const {
+  size_t n = 0;
+  for (const auto& name : groups()) n += count(name);
+  return n;
+}
+
+std::vector<std::string> Registry::groups() const {
+  std::shared_lock<std::shared_mutex> lock(impl_->groups_mutex);
+  std::vector<std::string> out;
+  for (const auto& [name, g] : impl_->groups) out.push_back(name);
+  return out;
+}
+
+std::vector<SearchHit> Registry::search(const std::string& group, const Feature& query, int topk,
+                                        float min_cosine) const {
+  if (topk < 1) throw Error(ErrorCode::kInvalidArgument, "topk must be >= 1");
+  const auto q = normalised(query, impl_->options.dimension);
+  const Group* g = impl_->find(group);
+  if (!g) return {};
+  std::shared_lock<std::shared_mutex> lock(g->mutex);
+  return g->index.search(q, topk, min_cosine);
+}
+
+const RegistryOptions& Registry::options() const { return impl_->options; }
+
+}  // namespace facekit

@@ -1,0 +1,129 @@
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <chrono>
+#include <cstring>
+#include <mutex>
+
+#include "facekit/error.h"
+#include "registry/store.h"
+
+namespace facekit::registry {
+
+int compare_numeric(const std::string& a, const std::string& b) {
+  auto strip = [](const std::string& s) {
+    const auto p = s.find_first_not_of('0');
+    return p == std::string::npos ? std::string("0") : s.substr(p);
+  };
+  const std::string x = strip(a), y = strip(b);
+  if (x.size() != y.size()) return x.size() < y.size() ? -1 : 1;
+  return x.compare(y) < 0 ? -1 : (x == y ? 0 : 1);
+}
+
+namespace {
+
+class SqliteStore final : public FeatureStore {
+ public:
+  SqliteStore(const std::string& path, int dimension)
+      : db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX), dimension_(dimension) {
+    db_.exec("PRAGMA journal_mode=WAL");
+    db_.exec("PRAGMA synchronous=FULL");  // an acknowledged registration survives a crash
+    db_.exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    db_.exec(
+        "CREATE TABLE IF NOT EXISTS features("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT, group_id TEXT NOT NULL, face_id TEXT NOT NULL,"
+        " feature BLOB NOT NULL, created_ms INTEGER NOT NULL)");
+    db_.exec("CREATE INDEX IF NOT EXISTS features_person ON features(group_id, face_id)");
+  }
+
+  std::string model_id() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SQLite::Statement q(db_, "SELECT value FROM meta WHERE key = 'feature_model'");
+    return q.executeStep() ? q.getColumn(0).getString() : std::string();
+  }
+
+  void set_model_id(const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SQLite::Statement q(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES('feature_model', ?)");
+    q.bind(1, id);
+    q.exec();
+  }
+
+  void for_each(const std::function<void(StoredFeature&&)>& visit) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SQLite::Statement q(db_, "SELECT group_id, face_id, feature FROM features ORDER BY id");
+    while (q.executeStep()) {
+      StoredFeature f;
+      f.group = q.getColumn(0).getString();
+      f.face_id = q.getColumn(1).getString();
+      const auto blob = q.getColumn(2);
+      if (blob.getBytes() != dimension_ * static_cast<int>(sizeof(float)))
+        throw Error(ErrorCode::kInternal, "stored feature of " + f.face_id + " has the wrong length");
+      f.feature.resize(dimension_);
+      std::memcpy(f.feature.data(), blob.getBlob(), blob.getBytes());
+      visit(std::move(f));
+    }
+  }
+
+  void replace_person(const std::string& group, const std::string& face_id,
+                      const std::vector<std::vector<float>>& features) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SQLite::Transaction tx(db_);
+    erase(group, face_id);
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    SQLite::Statement ins(db_, "INSERT INTO features(group_id, face_id, feature, created_ms) VALUES(?, ?, ?, ?)");
+    for (const auto& f : features) {
+      ins.bind(1, group);
+      ins.bind(2, face_id);
+      ins.bind(3, f.data(), static_cast<int>(f.size() * sizeof(float)));
+      ins.bind(4, static_cast<int64_t>(now));
+      ins.exec();
+      ins.reset();
+    }
+    tx.commit();
+  }
+
+  bool delete_person(const std::string& group, const std::string& face_id) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return erase(group, face_id) > 0;
+  }
+
+  std::vector<std::string> delete_range(const std::string& group, const std::string& max_face_id) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::string> doomed;
+    SQLite::Statement q(db_, "SELECT DISTINCT face_id FROM features WHERE group_id = ?");
+    q.bind(1, group);
+    while (q.executeStep()) {
+      std::string id = q.getColumn(0).getString();
+      if (compare_numeric(id, max_face_id) <= 0) doomed.push_back(std::move(id));
+    }
+    SQLite::Transaction tx(db_);
+    for (const auto& id : doomed) erase(group, id);
+    tx.commit();
+    return doomed;
+  }
+
+ private:
+  int erase(const std::string& group, const std::string& face_id) {
+    SQLite::Statement del(db_, "DELETE FROM features WHERE group_id = ? AND face_id = ?");
+    del.bind(1, group);
+    del.bind(2, face_id);
+    return del.exec();
+  }
+
+  std::mutex mutex_;  // one connection, writes serialised
+  SQLite::Database db_;
+  int dimension_;
+};
+
+}  // namespace
+
+std::unique_ptr<FeatureStore> open_sqlite_store(const std::string& path, int dimension) {
+  try {
+    return std::make_unique<SqliteStore>(path, dimension);
+  } catch (const SQLite::Exception& e) {
+    throw Error(ErrorCode::kInvalidArgument, "cannot open registry " + path + ": " + e.what());
+  }
+}
+
+}  // namespace facekit::registry

@@ -1,0 +1,214 @@
+// Registry semantics with synthetic unit vectors: register / replace / delete / range /
+// count, threshold and top-k, one entry per face_id, restart and crash durability, threads.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "facekit/error.h"
+#include "facekit/registry.h"
+
+namespace fs = std::filesystem;
+using facekit::Feature;
+
+namespace {
+
+constexpr int kDim = 64;
+
+Feature random_unit(std::mt19937& rng) {
+  std::normal_distribution<float> n;
+  Feature f(kDim);
+  double s = 0;
+  for (auto& v : f) {
+    v = n(rng);
+    s += v * v;
+  }
+  for (auto& v : f) v = static_cast<float>(v / std::sqrt(s));
+  return f;
+}
+
+Feature near(const Feature& f, float noise, std::mt19937& rng) {
+  std::normal_distribution<float> n(0.f, noise);
+  Feature g = f;
+  for (auto& v : g) v += n(rng);
+  return g;
+}
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("facekit-reg-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  facekit::RegistryOptions options(const std::string& model = "test-model") const {
+    facekit::RegistryOptions o;
+    o.path = (dir_ / "registry.db").string();
+    o.dimension = kDim;
+    o.feature_model_id = model;
+    return o;
+  }
+  fs::path dir_;
+  std::mt19937 rng_{42};
+};
+
+}  // namespace
+
+TEST_F(RegistryTest, RegisterQueryCountDelete) {
+  facekit::Registry r(options());
+  auto a = random_unit(rng_), b = random_unit(rng_);
+  r.put("g1", "1", {a});
+  r.put("g1", "2", {b, near(b, 0.05f, rng_)});
+  r.put("g2", "1", {b});
+  EXPECT_TRUE(r.contains("g1", "2"));
+  EXPECT_FALSE(r.contains("g1", "3"));
+  EXPECT_FALSE(r.contains("nope", "1"));
+  EXPECT_EQ(r.count("g1"), 2u);
+  EXPECT_EQ(r.count_all(), 3u);
+  EXPECT_EQ(r.groups(), (std::vector<std::string>{"g1", "g2"}));
+  EXPECT_TRUE(r.remove("g1", "2"));
+  EXPECT_FALSE(r.remove("g1", "2"));
+  EXPECT_EQ(r.count("g1"), 1u);
+}
+
+TEST_F(RegistryTest, ReplaceRemovesOldFeatures) {
+  facekit::Registry r(options());
+  auto old_face = random_unit(rng_), new_face = random_unit(rng_);
+  r.put("g", "7", {old_face});
+  r.put("g", "7", {new_face});
+  EXPECT_EQ(r.count("g"), 1u);
+  EXPECT_TRUE(r.search("g", old_face, 5, 0.9f).empty());
+  auto hits = r.search("g", new_face, 5, 0.9f);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].face_id, "7");
+  EXPECT_NEAR(hits[0].cosine, 1.f, 1e-5);
+}
+
+TEST_F(RegistryTest, SearchTopkThresholdAndOneEntryPerPerson) {
+  facekit::Registry r(options());
+  auto target = random_unit(rng_);
+  // Person 1 has 5 features all close to the target: it must appear once.
+  std::vector<Feature> five;
+  for (int i = 0; i < 5; ++i) five.push_back(near(target, 0.02f, rng_));
+  r.put("g", "1", five);
+  r.put("g", "2", {near(target, 0.08f, rng_)});
+  for (int i = 3; i < 200; ++i) r.put("g", std::to_string(i), {random_unit(rng_)});
+  auto hits = r.search("g", target, 5, 0.5f);
+  ASSERT_EQ(hits.size(), 2u);  // the random ones are below 0.5
+  EXPECT_EQ(hits[0].face_id, "1");
+  EXPECT_EQ(hits[1].face_id, "2");
+  EXPECT_GE(hits[0].cosine, hits[1].cosine);
+  EXPECT_EQ(r.search("g", target, 1, 0.5f).size(), 1u);
+  EXPECT_EQ(r.search("g", target, 5, -1.f).size(), 5u);
+  EXPECT_TRUE(r.search("empty-group", target, 5, -1.f).empty());
+}
+
+TEST_F(RegistryTest, RangeDeleteIsNumeric) {
+  facekit::Registry r(options());
+  for (const char* id : {"0", "5", "9", "10", "0011", "100", "123456789012345678901234567890"})
+    r.put("g", id, {random_unit(rng_)});
+  r.put("other", "1", {random_unit(rng_)});
+  EXPECT_EQ(r.remove_range("g", "10"), 4u);  // 0, 5, 9, 10
+  EXPECT_TRUE(r.contains("g", "0011"));
+  EXPECT_TRUE(r.contains("g", "100"));
+  EXPECT_TRUE(r.contains("other", "1"));
+  EXPECT_EQ(r.remove_range("g", "99999999999999999999999999999999"), 3u);
+  EXPECT_EQ(r.count("g"), 0u);
+  EXPECT_EQ(r.remove_range("g", "5"), 0u);
+}
+
+TEST_F(RegistryTest, RejectsBadInput) {
+  facekit::Registry r(options());
+  auto f = random_unit(rng_);
+  EXPECT_THROW(r.put("g", "12a", {f}), facekit::Error);
+  EXPECT_THROW(r.put("g", "", {f}), facekit::Error);
+  EXPECT_THROW(r.put("g", std::string(33, '1'), {f}), facekit::Error);
+  EXPECT_THROW(r.put("g", "1", {}), facekit::Error);
+  EXPECT_THROW(r.put("g", "1", std::vector<Feature>(6, f)), facekit::Error);
+  EXPECT_THROW(r.put("g", "1", {Feature(kDim - 1, 0.1f)}), facekit::Error);
+  EXPECT_THROW(r.search("g", Feature(3, 1.f), 5, 0.f), facekit::Error);
+  EXPECT_EQ(r.count_all(), 0u);
+}
+
+TEST_F(RegistryTest, ReopenRestoresEverything) {
+  auto a = random_unit(rng_), b = random_unit(rng_);
+  {
+    facekit::Registry r(options());
+    r.put("g", "1", {a});
+    r.put("g", "2", {b});
+    r.remove("g", "2");
+  }
+  facekit::Registry r(options());
+  EXPECT_EQ(r.count("g"), 1u);
+  EXPECT_EQ(r.search("g", a, 5, 0.9f).at(0).face_id, "1");
+}
+
+TEST_F(RegistryTest, FeaturesOfAnotherModelAreRefused) {
+  { facekit::Registry r(options("model-a")); }
+  try {
+    facekit::Registry r(options("model-b"));
+    FAIL() << "no error";
+  } catch (const facekit::Error& e) {
+    EXPECT_EQ(e.code(), facekit::ErrorCode::kModelUnavailable);
+    EXPECT_NE(std::string(e.what()).find("re-extract"), std::string::npos);
+  }
+}
+
+TEST_F(RegistryTest, AcknowledgedRegistrationSurvivesSigkill) {
+  int pipefd[2];
+  ASSERT_EQ(pipe(pipefd), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    facekit::Registry r(options());
+    std::mt19937 rng(7);
+    for (int i = 0; i < 50; ++i) {
+      r.put("g", std::to_string(i), {random_unit(rng)});
+      const char ack = 1;
+      if (write(pipefd[1], &ack, 1) != 1) _exit(3);
+    }
+    pause();  // killed while idle, never shut down
+    _exit(0);
+  }
+  close(pipefd[1]);
+  int acks = 0;
+  char c;
+  while (acks < 20 && read(pipefd[0], &c, 1) == 1) ++acks;
+  kill(child, SIGKILL);  // right after the 20th acknowledgement
+  waitpid(child, nullptr, 0);
+  close(pipefd[0]);
+  facekit::Registry r(options());
+  EXPECT_GE(r.count("g"), 20u);
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(r.contains("g", std::to_string(i))) << i;
+}
+
+TEST_F(RegistryTest, ReadersAndWritersInThreads) {
+  facekit::Registry r(options());
+  std::vector<Feature> people;
+  for (int i = 0; i < 100; ++i) people.push_back(random_unit(rng_));
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int w = 0; w < 2; ++w)
+    threads.emplace_back([&, w] {
+      for (int i = w; i < 100; i += 2) r.put("g", std::to_string(i), {people[i], people[i]});
+    });
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back([&] {
+      for (int k = 0; k < 300; ++k) {
+        const int i = k % 100;
+        auto hits = r.search("g", people[i], 3, 0.99f);
+        // Either not yet registered, or found exactly once as itself.
+        if (!hits.empty() && (hits.size() != 1 || hits[0].face_id != std::to_string(i))) ++wrong;
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(r.count("g"), 100u);
+}
