@@ -12,7 +12,9 @@ namespace {
 
 const char* kUsage =
     "usage: facekit_server [--config FILE] [--face-endpoint EP] [--pedestrian-endpoint EP]\n"
-    "                      [--pool-size N] [--model-dir DIR] [--log-level LEVEL]";
+    "                      [--pool-size N] [--model-dir DIR] [--registry FILE] [--log-level LEVEL]";
+
+void apply_json(ServerConfig& c, const nlohmann::json& j);
 
 void apply_file(ServerConfig& c, const std::string& path) {
   std::ifstream f(path);
@@ -20,16 +22,39 @@ void apply_file(ServerConfig& c, const std::string& path) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(f);
+    apply_json(c, j);
   } catch (const nlohmann::json::exception& e) {
-    throw std::invalid_argument("config file " + path + " is not valid JSON: " + e.what());
+    throw std::invalid_argument("config file " + path + " is invalid: " + e.what());
   }
+}
+
+void apply_json(ServerConfig& c, const nlohmann::json& j) {
   c.face_endpoint = j.value("face_endpoint", c.face_endpoint);
   c.pedestrian_endpoint = j.value("pedestrian_endpoint", c.pedestrian_endpoint);
   c.pool_size = j.value("pool_size", c.pool_size);
   c.model_dir = j.value("model_dir", c.model_dir);
   c.log_level = j.value("log_level", c.log_level);
   c.max_request_bytes = j.value("max_request_bytes", c.max_request_bytes);
-  if (j.contains("api_keys")) c.api_keys = j.at("api_keys").get<std::vector<std::string>>();
+  c.registry_path = j.value("registry_path", c.registry_path);
+  c.compare_threshold = j.value("compare_threshold", c.compare_threshold);
+  c.max_requests = j.value("max_requests", c.max_requests);
+  c.register_factor = j.value("register_factor", c.register_factor);
+  c.max_pixels = j.value("max_pixels", c.max_pixels);
+  if (j.contains("api_keys")) {
+    c.api_keys.clear();
+    for (const auto& k : j.at("api_keys")) {
+      ApiKey key;
+      if (k.is_string()) {
+        key.key = k.get<std::string>();
+      } else {
+        key.key = k.at("key").get<std::string>();
+        key.interfaces = k.value("interfaces", std::vector<std::string>{});
+        key.groups = k.value("groups", std::vector<std::string>{});
+      }
+      if (key.key.empty()) throw std::invalid_argument("config: an api key is empty");
+      c.api_keys.push_back(std::move(key));
+    }
+  }
 }
 
 }  // namespace
@@ -49,6 +74,7 @@ ServerConfig parse_command_line(int argc, char** argv) {
     else if (a == "--pool-size") c.pool_size = std::stoi(v);
     else if (a == "--model-dir") c.model_dir = v;
     else if (a == "--log-level") c.log_level = v;
+    else if (a == "--registry") c.registry_path = v;
     else throw std::invalid_argument("unknown option " + a + "\n" + kUsage);
   }
   if (c.pool_size <= 0) c.pool_size = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -5,14 +5,26 @@
 
 namespace facekit::server {
 
+/// One API key and what it may do (empty lists: everything).
+struct ApiKey {
+  std::string key;
+  std::vector<std::string> interfaces;
+  std::vector<std::string> groups;
+};
+
 struct ServerConfig {
   std::string face_endpoint = "tcp://127.0.0.1:5559";
   std::string pedestrian_endpoint = "tcp://127.0.0.1:5561";
-  std::vector<std::string> api_keys;  ///< empty: development mode, any key, loopback only
+  std::vector<ApiKey> api_keys;       ///< empty: development mode, any key, loopback only
   int pool_size = 0;                  ///< worker threads; 0 = cores
   std::string model_dir;              ///< empty: the engine's default
   std::string log_level = "info";
   size_t max_request_bytes = 32u << 20;
+  std::string registry_path = "facekit-registry.db";
+  float compare_threshold = 70.f;  ///< score at which interface 4 says "same person" (FAR 1e-3)
+  int max_requests = 50;           ///< per second, for search / compare / detect
+  int register_factor = 4;         ///< registrations per second = pool_size x factor
+  int64_t max_pixels = 40'000'000;
 };
 
 /// Fills a config from argv (--config FILE first, then --face-endpoint, --pedestrian-endpoint,

@@ -5,7 +5,9 @@
 
 #include "config.h"
 #include "facekit/error.h"
-#include "facekit/models.h"
+#include "facekit/engine.h"
+#include "facekit/registry.h"
+#include "handlers/request.h"
 #include "facekit/version.h"
 #include "log.h"
 #include "protocol.h"
@@ -36,15 +38,37 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   try {
-    facekit::RuntimeOptions ro;
-    ro.model_dir = config.model_dir;
-    facekit::ModelRuntime models(ro);
+    facekit::EngineOptions eo;
+    eo.runtime.model_dir = config.model_dir;
+    eo.decode.max_pixels = config.max_pixels;
+    facekit::Engine engine(eo);
     log_line(LogLevel::kInfo, "facekit " + std::string(facekit::version()) + ": " +
-                                  std::to_string(models.models().size()) + " models from " + models.model_dir());
+                                  std::to_string(engine.models().models().size()) + " models from " +
+                                  engine.models().model_dir());
+    facekit::RegistryOptions reg;
+    reg.path = config.registry_path;
+    reg.dimension = engine.dimension();
+    reg.feature_model_id = engine.feature_model_id();
+    facekit::Registry registry(reg);
+    log_line(LogLevel::kInfo, "registry " + reg.path + ": " + std::to_string(registry.count_all()) + " faces in " +
+                                  std::to_string(registry.groups().size()) + " groups");
+    HandlerContext ctx{engine, registry, config, eo.decode};
     Protocol face(config), pedestrian(config);
-    zmq::context_t ctx(1);
-    Transport face_transport(ctx, config.face_endpoint, face, config.pool_size);
-    Transport pedestrian_transport(ctx, config.pedestrian_endpoint, pedestrian, 1);
+    auto limited = std::make_shared<RateLimiter>(config.max_requests);
+    auto register_limit = std::make_shared<RateLimiter>(static_cast<double>(config.pool_size) * config.register_factor);
+    add_registry_handlers(face, ctx, limited, register_limit);
+    add_face_handlers(face, ctx, limited);
+    // Served here, answered by the analytics issue: a clear 10004 until then, never a made-up result.
+    for (int id : {9, 11})
+      face.add_handler(id, [id](const nlohmann::json&, nlohmann::json&) {
+        throw ProtocolError{kServerError, "interface " + std::to_string(id) + " is not available in this build yet"};
+      });
+    pedestrian.add_handler(10, [](const nlohmann::json&, nlohmann::json&) {
+      throw ProtocolError{kServerError, "interface 10 is not available in this build yet"};
+    });
+    zmq::context_t ctx_zmq(1);
+    Transport face_transport(ctx_zmq, config.face_endpoint, face, config.pool_size);
+    Transport pedestrian_transport(ctx_zmq, config.pedestrian_endpoint, pedestrian, 1);
     std::thread ped([&] { pedestrian_transport.run(g_stop); });
     face_transport.run(g_stop);
     ped.join();

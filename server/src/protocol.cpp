@@ -1,5 +1,6 @@
 #include "protocol.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -45,16 +46,43 @@ std::string uuid4() {
 
 Protocol::Protocol(const ServerConfig& config) : config_(config) {}
 
-void Protocol::add_handler(int interface_id, Handler handler) { handlers_[interface_id] = std::move(handler); }
+void Protocol::add_handler(int interface_id, Handler handler, std::shared_ptr<RateLimiter> limiter) {
+  handlers_[interface_id] = {std::move(handler), std::move(limiter)};
+}
 
-void Protocol::check_key(const nlohmann::json& request) const {
-  if (config_.api_keys.empty()) return;  // development mode: any key (loopback only)
+const ApiKey* Protocol::check_key(const nlohmann::json& request) const {
+  if (config_.api_keys.empty()) return nullptr;  // development mode: any key (loopback only)
   auto it = request.find("api_key");
   if (it == request.end() || !it->is_string()) throw ProtocolError{kUnknownKey, "api_key missing"};
   const std::string key = it->get<std::string>();
-  bool known = false;
-  for (const auto& k : config_.api_keys) known |= equal_constant_time(key, k);
-  if (!known) throw ProtocolError{kUnknownKey, "api_key not configured"};
+  const ApiKey* found = nullptr;
+  for (const auto& k : config_.api_keys)  // every key compared, in constant time each
+    if (equal_constant_time(key, k.key)) found = &k;
+  if (!found) throw ProtocolError{kUnknownKey, "api_key not configured"};
+  return found;
+}
+
+void Protocol::authorise(const ApiKey* key, int interface_id, const nlohmann::json& request) const {
+  if (!key) return;
+  const std::string id = std::to_string(interface_id);
+  if (!key->interfaces.empty() && std::find(key->interfaces.begin(), key->interfaces.end(), id) == key->interfaces.end())
+    throw ProtocolError{kForbidden, "key may not call interface " + id};
+  if (key->groups.empty()) return;
+  auto allowed = [&](const nlohmann::json& g) {
+    return g.is_string() && std::find(key->groups.begin(), key->groups.end(), g.get<std::string>()) != key->groups.end();
+  };
+  auto it = request.find("group_id");
+  if (it == request.end()) {
+    if (interface_id == 0 || interface_id == 1 || interface_id == 2 || interface_id == 3 || interface_id == 12)
+      throw ProtocolError{kForbidden, "key is limited to some groups"};
+    return;
+  }
+  if (it->is_array()) {
+    for (const auto& g : *it)
+      if (!allowed(g)) throw ProtocolError{kForbidden, "key may not touch this group"};
+  } else if (it->is_string() && !allowed(*it)) {
+    throw ProtocolError{kForbidden, "key may not touch this group"};
+  }
 }
 
 std::string Protocol::handle(const std::string& bytes) const {
@@ -66,13 +94,15 @@ std::string Protocol::handle(const std::string& bytes) const {
     if (bytes.size() > config_.max_request_bytes) throw ProtocolError{kBadParameter, "request too large"};
     nlohmann::json request = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
     if (request.is_discarded() || !request.is_object()) throw ProtocolError{kBadJson, "not a JSON object"};
-    check_key(request);
+    const ApiKey* key = check_key(request);
     const int id = parse_interface(request);
     interface_label = std::to_string(id);
     auto h = handlers_.find(id);
     if (h == handlers_.end())
-      throw ProtocolError{kServerError, "interface " + interface_label + " is not available in this build"};
-    h->second(request, reply);
+      throw ProtocolError{kBadParameter, "interface " + interface_label + " is not served on this endpoint"};
+    authorise(key, id, request);
+    if (h->second.limiter && !h->second.limiter->try_acquire()) throw ProtocolError{kRateLimited, "rate limit"};
+    h->second.handler(request, reply);
   } catch (const ProtocolError& e) {
     reply = {{"error_message", std::to_string(e.code)}};
     log_line(LogLevel::kDebug, "request " + request_id + ": " + e.message);

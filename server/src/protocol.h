@@ -3,11 +3,13 @@
 // place where engine errors become wire codes (through facekit::protocol_error_code).
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "config.h"
+#include "rate_limit.h"
 
 namespace facekit::server {
 
@@ -37,14 +39,20 @@ using Handler = std::function<void(const nlohmann::json& request, nlohmann::json
 class Protocol {
  public:
   explicit Protocol(const ServerConfig& config);
-  void add_handler(int interface_id, Handler handler);
+  /// `limiter`: shared by the interfaces of one rate class; null = not rate limited.
+  void add_handler(int interface_id, Handler handler, std::shared_ptr<RateLimiter> limiter = nullptr);
   /// Always returns one JSON reply, whatever the bytes.
   std::string handle(const std::string& request_bytes) const;
 
  private:
-  void check_key(const nlohmann::json& request) const;
+  const ApiKey* check_key(const nlohmann::json& request) const;
+  void authorise(const ApiKey* key, int interface_id, const nlohmann::json& request) const;
   const ServerConfig& config_;
-  std::map<int, Handler> handlers_;
+  struct Entry {
+    Handler handler;
+    std::shared_ptr<RateLimiter> limiter;
+  };
+  std::map<int, Entry> handlers_;
 };
 
 /// A fresh random UUID v4 string.

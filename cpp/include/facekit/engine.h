@@ -48,6 +48,10 @@ class Engine {
   /// The calibrated 0-100 score of a cosine similarity (monotonic; 70 = FAR 1e-3 point).
   float score(float cosine) const;
   float score(const Feature& a, const Feature& b) const { return score(cosine(a, b)); }
+  /// The cosine whose score is `score` (the inverse of score(), for thresholds).
+  float cosine_for_score(float score) const;
+  /// Options that find every face of an image worth a descriptor (registration, "largest face").
+  static DetectOptions whole_image_options(const Image& image);
 
   int dimension() const;
   /// Identifies the descriptor model (name + sha256): registries refuse features of another.

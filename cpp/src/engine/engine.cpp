@@ -126,12 +126,7 @@ class Engine::Impl {
 
   Face largest(const Image& image, bool attributes) const {
     check_image(image);
-    DetectOptions o;
-    const int short_side = std::min(image.width, image.height), long_side = std::max(image.width, image.height);
-    o.min_face = std::max(20, short_side / 12);
-    o.max_face = 2 * long_side;
-    o.attributes = false;
-    auto faces = detect(image, o);
+    auto faces = detect(image, Engine::whole_image_options(image));
     if (faces.empty()) throw Error(ErrorCode::kNoFace, "no face found");
     auto it = std::max_element(faces.begin(), faces.end(), [](const Face& a, const Face& b) {
       return a.box.width * a.box.height < b.box.width * b.box.height;
@@ -202,6 +197,21 @@ float Engine::score(float c) const {
   c = std::clamp(c, -1.f, 1.f);
   if (c <= t) return kScoreAtThreshold * (c + 1.f) / (t + 1.f);
   return kScoreAtThreshold + (100.f - kScoreAtThreshold) * (c - t) / (1.f - t);
+}
+
+float Engine::cosine_for_score(float s) const {
+  const float t = impl_->cos_threshold;
+  s = std::clamp(s, 0.f, 100.f);
+  if (s <= kScoreAtThreshold) return s / kScoreAtThreshold * (t + 1.f) - 1.f;
+  return t + (s - kScoreAtThreshold) / (100.f - kScoreAtThreshold) * (1.f - t);
+}
+
+DetectOptions Engine::whole_image_options(const Image& image) {
+  DetectOptions o;
+  const int short_side = std::min(image.width, image.height), long_side = std::max(image.width, image.height);
+  o.min_face = std::max(20, short_side / 12);
+  o.max_face = std::max(o.min_face + 1, 2 * long_side);
+  return o;
 }
 
 int Engine::dimension() const { return impl_->dimension; }

@@ -1,0 +1,161 @@
+// Interfaces 4 (1:1 compare), 5 (detection), 6 (features), 7 (gender), 8 (age).
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "facekit/error.h"
+#include "handlers/request.h"
+
+namespace facekit::server {
+
+namespace {
+
+Json round2(float v) { return std::round(v * 100.f) / 100.f; }
+
+/// The images array of interfaces 6 / 7 / 8: non-empty, strings.
+const Json& image_array(const Json& r) {
+  const Json& images = array_field(r, "image_base64");
+  if (images.empty()) throw ProtocolError{kEmptyArray, "image_base64 is empty"};
+  check_image_strings(images);
+  return images;
+}
+
+/// The largest face's landmarks, or the client's.
+Landmarks5 face_of(const HandlerContext& ctx, const Image& img, const std::optional<Landmarks5>& given) {
+  return given ? *given : ctx.engine.largest_face(img).landmarks;
+}
+
+Json face_json(const Face& f) {
+  Json j = {{"left", static_cast<int>(std::lround(f.box.left))},
+            {"top", static_cast<int>(std::lround(f.box.top))},
+            {"width", static_cast<int>(std::lround(f.box.width))},
+            {"height", static_cast<int>(std::lround(f.box.height))},
+            {"landmark", landmark_json(f.landmarks)},
+            {"score", f.score},
+            {"sideFace", f.quality.side_face ? 1 : 0},
+            {"quality", f.quality.good ? 1 : 0},
+            {"pitch", round2(f.quality.pitch)},
+            {"yaw", round2(f.quality.yaw)},
+            {"roll", round2(f.quality.roll)},
+            {"blur", round2(f.quality.blur)},
+            {"illu", round2(f.quality.illu)},
+            {"glasses", f.glasses ? 1 : 0}};
+  return j;
+}
+
+void compare(const HandlerContext& ctx, const Json& r, Json& reply) {
+  const Json& images = array_field(r, "image_base64");
+  if (images.size() != 2) bad("image_base64 must hold exactly 2 images");
+  check_image_strings(images);
+  const auto landmarks = optional_landmarks(r, 2);
+  std::vector<Feature> feats;
+  for (size_t i = 0; i < 2; ++i) {
+    const Image img = decode(images[i], ctx.decode);
+    feats.push_back(ctx.engine.extract(img, face_of(ctx, img, landmarks[i])));
+  }
+  const float score = ctx.engine.score(feats[0], feats[1]);
+  reply["score"] = round2(score);
+  reply["error_message"] = score >= ctx.config.compare_threshold ? "501" : "502";
+}
+
+void detect(const HandlerContext& ctx, const Json& r, Json& reply) {
+  const std::string& image = string_field(r, "image_base64");
+  const auto mode = optional_string(r, "field").value_or("");
+  if (!mode.empty() && mode != "portrait" && mode != "track") bad("field must be portrait or track");
+  DetectOptions o;
+  o.min_face = optional_int(r, "minface_size", 1, 100000).value_or(80);
+  o.max_face = optional_int(r, "maxface_size", 1, 100000).value_or(300);
+  if (o.min_face >= o.max_face) bad("minface_size must be smaller than maxface_size");
+  o.portrait = mode == "portrait";
+  bool want_gender = false, want_age = false;
+  if (auto classify = optional_string(r, "classify")) {
+    std::stringstream ss(*classify);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      item.erase(std::remove_if(item.begin(), item.end(), ::isspace), item.end());
+      if (item == "gender") want_gender = true;
+      else if (item == "age") want_age = true;
+      else if (item == "hair") {
+        if (mode != "track") throw ProtocolError{kServerError, "hairstyle is not available in this build yet"};
+      } else if (!item.empty()) bad("classify items are gender, age, hair");
+    }
+  }
+  if (mode == "track") {
+    string_field(r, "camera_id");
+    optional_string(r, "image_id");
+    throw ProtocolError{kServerError, "track mode is not available in this build yet"};
+  }
+  o.attributes = want_gender || want_age;
+  const Image img = decode(Json(image), ctx.decode);
+  const auto faces = ctx.engine.detect(img, o);
+  if (faces.empty()) throw ProtocolError{kNoFace, "no face"};
+  Json list = Json::array();
+  for (const auto& f : faces) {
+    Json j = face_json(f);
+    if (f.attributes) {
+      if (want_gender) {
+        j["male"] = f.attributes->male;
+        j["female"] = f.attributes->female;
+      }
+      if (want_age) {
+        j["age"] = f.attributes->kid ? "kid" : "adult";
+        j["age_years"] = round2(f.attributes->age_years);
+      }
+    }
+    list.push_back(std::move(j));
+  }
+  reply["error_message"] = "601";
+  reply["detect_nums"] = faces.size();
+  reply["face_nums"] = faces.size();
+  reply["detect"] = std::move(list);
+}
+
+void features(const HandlerContext& ctx, const Json& r, Json& reply) {
+  const Json& images = image_array(r);
+  const auto landmarks = optional_landmarks(r, images.size());
+  Json out = Json::array();
+  for (size_t i = 0; i < images.size(); ++i) {
+    const Image img = decode(images[i], ctx.decode);
+    out.push_back(ctx.engine.extract(img, face_of(ctx, img, landmarks[i])));
+  }
+  reply["error_message"] = "701";
+  reply["feature"] = std::move(out);
+  reply["dimension"] = ctx.engine.dimension();
+}
+
+template <typename Fill>
+void per_face_attributes(const HandlerContext& ctx, const Json& r, Json& reply, const char* code, const char* key,
+                         Fill fill) {
+  const Json& images = image_array(r);
+  Json out = Json::array();
+  Json years = Json::array();
+  for (const auto& i : images) {
+    const Image img = decode(i, ctx.decode);
+    const auto a = ctx.engine.attributes(img, ctx.engine.largest_face(img).landmarks);
+    fill(a, out, years);
+  }
+  reply["error_message"] = code;
+  reply[key] = std::move(out);
+  if (!years.empty()) reply["age_years"] = std::move(years);
+}
+
+}  // namespace
+
+void add_face_handlers(Protocol& p, const HandlerContext& ctx, std::shared_ptr<RateLimiter> limited) {
+  p.add_handler(4, [&ctx](const Json& r, Json& reply) { compare(ctx, r, reply); }, limited);
+  p.add_handler(5, [&ctx](const Json& r, Json& reply) { detect(ctx, r, reply); }, limited);
+  p.add_handler(6, [&ctx](const Json& r, Json& reply) { features(ctx, r, reply); });
+  p.add_handler(7, [&ctx](const Json& r, Json& reply) {
+    per_face_attributes(ctx, r, reply, "801", "gender", [](const FaceAttributes& a, Json& out, Json&) {
+      out.push_back({{"Female", a.female}, {"Male", a.male}});
+    });
+  });
+  p.add_handler(8, [&ctx](const Json& r, Json& reply) {
+    per_face_attributes(ctx, r, reply, "901", "age", [](const FaceAttributes& a, Json& out, Json& years) {
+      out.push_back(a.kid ? "kid" : "adult");
+      years.push_back(std::round(a.age_years * 10.f) / 10.f);
+    });
+  });
+}
+
+}  // namespace facekit::server
