@@ -9,8 +9,10 @@ import numpy as _np
 
 from . import _facekit
 from ._facekit import FacekitError, __version__
+from .client import Client, ProtocolError, ProtocolTimeout
 
-__all__ = ["Engine", "Face", "FacekitError", "ModelRuntime", "model_dir", "models", "__version__"]
+__all__ = ["Client", "Engine", "Face", "FacekitError", "ModelRuntime", "ProtocolError", "Registry", "model_dir",
+           "models", "__version__"]
 
 Face = _facekit.Face
 
@@ -78,3 +80,21 @@ class Engine(_facekit.Engine):
 
 def _is_feature(x):
     return isinstance(x, _np.ndarray) and x.ndim == 1 and x.dtype.kind == "f"
+
+
+class Registry(_facekit.NativeRegistry):
+    """A face registry file (SQLite) with 1:N search, for features of `engine`'s model.
+
+        >>> reg = facekit.Registry("faces.db", eng)
+        >>> reg.put("staff", "1", eng.extract("alice.jpg"))
+        >>> reg.search_score("staff", eng.extract("probe.jpg"))   # [(face_id, score)]
+    """
+
+    def __init__(self, path, engine, **hnsw):
+        super().__init__(str(path), engine.dimension, engine.feature_model_id, **hnsw)
+        self.engine = engine
+
+    def search_score(self, group, feature, topk=5, score=70.0):
+        """Best `topk` people with the engine's score >= `score`: [(face_id, score)]."""
+        hits = self.search(group, feature, topk, self.engine.cosine_for_score(score))
+        return [(h.face_id, self.engine.score(h.cosine)) for h in hits]

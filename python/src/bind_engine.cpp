@@ -173,6 +173,7 @@ void bind_engine(py::module_& m) {
            py::arg("image"), py::arg("landmarks"), py::arg("rgb") = false)
       .def("score", [](const Engine& e, float cosine) { return e.score(cosine); }, py::arg("cosine"),
            "Calibrated 0-100 score of a cosine similarity (70 = the FAR 1e-3 point).")
+      .def("cosine_for_score", [](const Engine& e, float s) { return e.cosine_for_score(s); }, py::arg("score"))
       .def_static("cosine", [](py::array_t<float, py::array::c_style | py::array::forcecast> a,
                                py::array_t<float, py::array::c_style | py::array::forcecast> b) {
              return Engine::cosine(Feature(a.data(), a.data() + a.size()), Feature(b.data(), b.data() + b.size()));

@@ -4,4 +4,5 @@
 namespace facekit::python {
 void bind_models(pybind11::module_& m);
 void bind_engine(pybind11::module_& m);
+void bind_registry(pybind11::module_& m);
 }  // namespace facekit::python

@@ -24,4 +24,5 @@ PYBIND11_MODULE(_facekit, m) {
   });
   facekit::python::bind_models(m);
   facekit::python::bind_engine(m);
+  facekit::python::bind_registry(m);
 }

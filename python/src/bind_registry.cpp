@@ -1,0 +1,70 @@
+// facekit.Registry (native part): SQLite-backed face registry with HNSW search.
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include "bindings.h"
+#include "facekit/registry.h"
+
+namespace py = pybind11;
+
+namespace facekit::python {
+
+namespace {
+Feature to_feature(py::array_t<float, py::array::c_style | py::array::forcecast> a) {
+  return Feature(a.data(), a.data() + a.size());
+}
+}  // namespace
+
+void bind_registry(py::module_& m) {
+  py::class_<SearchHit>(m, "SearchHit")
+      .def_readonly("face_id", &SearchHit::face_id)
+      .def_readonly("cosine", &SearchHit::cosine)
+      .def("__repr__", [](const SearchHit& h) { return "SearchHit(" + h.face_id + ", " + std::to_string(h.cosine) + ")"; });
+
+  py::class_<Registry>(m, "NativeRegistry")
+      .def(py::init([](const std::string& path, int dimension, const std::string& model_id, int m_, int efc, int ef) {
+             RegistryOptions o;
+             o.path = path;
+             o.dimension = dimension;
+             o.feature_model_id = model_id;
+             o.hnsw_m = m_;
+             o.hnsw_ef_construction = efc;
+             o.hnsw_ef_search = ef;
+             py::gil_scoped_release release;
+             return std::make_unique<Registry>(o);
+           }),
+           py::arg("path"), py::arg("dimension"), py::arg("feature_model_id"), py::arg("hnsw_m") = 16,
+           py::arg("hnsw_ef_construction") = 200, py::arg("hnsw_ef_search") = 64)
+      .def("put", [](Registry& r, const std::string& group, const std::string& face_id, const py::object& feats) {
+             std::vector<Feature> fs;
+             auto arr = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(feats);
+             if (arr && arr.ndim() == 1) {
+               fs.push_back(to_feature(arr));
+             } else if (arr && arr.ndim() == 2) {
+               for (py::ssize_t i = 0; i < arr.shape(0); ++i)
+                 fs.emplace_back(arr.data() + i * arr.shape(1), arr.data() + (i + 1) * arr.shape(1));
+             } else {
+               for (const auto& f : feats) fs.push_back(to_feature(py::reinterpret_borrow<py::object>(f)));
+             }
+             py::gil_scoped_release release;
+             r.put(group, face_id, fs);
+           },
+           py::arg("group"), py::arg("face_id"), py::arg("features"),
+           "Register or replace a person (1-5 features); durable when it returns.")
+      .def("remove", &Registry::remove, py::arg("group"), py::arg("face_id"), py::call_guard<py::gil_scoped_release>())
+      .def("remove_range", &Registry::remove_range, py::arg("group"), py::arg("max_face_id"),
+           py::call_guard<py::gil_scoped_release>())
+      .def("contains", &Registry::contains, py::arg("group"), py::arg("face_id"))
+      .def("count", &Registry::count, py::arg("group"))
+      .def("count_all", &Registry::count_all)
+      .def("groups", &Registry::groups)
+      .def("search", [](const Registry& r, const std::string& group,
+                        py::array_t<float, py::array::c_style | py::array::forcecast> q, int topk, float min_cosine) {
+             Feature f = to_feature(q);
+             py::gil_scoped_release release;
+             return r.search(group, f, topk, min_cosine);
+           },
+           py::arg("group"), py::arg("feature"), py::arg("topk") = 5, py::arg("min_cosine") = -1.f);
+}
+
+}  // namespace facekit::python
