@@ -55,4 +55,6 @@ async function main() {
   fs.writeFileSync(path.join(job.out_dir, 'shapes.json'), JSON.stringify(shapes));
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+module.exports = { artifactsFrom };
+
+if (require.main === module) main().catch((err) => { console.error(err); process.exit(1); });

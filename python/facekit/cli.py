@@ -82,10 +82,11 @@ def cmd_enroll(args):
         try:
             feats = []
             for p in paths[:5]:
-                faces = eng.detect(p, **_whole(eng, p))
-                if len(faces) != 1:
-                    raise FacekitError(f"{os.path.basename(p)}: {len(faces)} faces (need exactly 1)")
-                feats.append(eng.extract(p, faces[0].landmarks))
+                try:
+                    face = eng.only_face(p)
+                except FacekitError as e:
+                    raise FacekitError(f"{os.path.basename(p)}: {e}") from None
+                feats.append(eng.extract(p, face.landmarks))
             reg.put(args.group, name, feats)
             done += 1
         except FacekitError as e:
@@ -94,16 +95,6 @@ def cmd_enroll(args):
     for name, why in failures:
         print(f"  failed {name}: {why}")
     return 0 if not failures else 1
-
-
-def _whole(eng, path):
-    import cv2
-    img = cv2.imread(path)
-    if img is None:
-        return {}
-    short, long_ = min(img.shape[:2]), max(img.shape[:2])
-    mn = max(20, short // 12)
-    return {"min_face": mn, "max_face": max(mn + 1, 2 * long_)}
 
 
 def cmd_search(args):

@@ -137,6 +137,13 @@ void bind_engine(py::module_& m) {
              return e.largest_face(image, attributes);
            },
            py::arg("image"), py::arg("attributes") = false, py::arg("rgb") = false)
+      .def("only_face", [](const Engine& e, const py::object& img, bool rgb) {
+             Image image = to_image(img, rgb, e.options().decode);
+             py::gil_scoped_release release;
+             return e.only_face(image);
+           },
+           py::arg("image"), py::arg("rgb") = false,
+           "The image's only face: raises (10002) if none, (10003) if several.")
       .def("extract_one", [](const Engine& e, const py::object& img, const py::object& landmarks, bool rgb) {
              Image image = to_image(img, rgb, e.options().decode);
              std::optional<Landmarks5> lm;

@@ -95,3 +95,13 @@ def test_bad_images_raise_10007(engine):
 def test_wrong_array_shape_raises(engine):
     with pytest.raises(facekit.FacekitError):
         engine.detect(np.zeros((10, 10), np.uint8))
+
+
+def test_only_face_raises_10002_and_10003(engine, shared_data):
+    assert engine.only_face(path(shared_data, "obama/obama1.jpg")).score > 0.6
+    with pytest.raises(facekit.FacekitError) as err:
+        engine.only_face(os.path.join(shared_data, "faces-dev", "multi", "obama_and_biden.jpg"))
+    assert err.value.protocol_code == 10003 and err.value.code == "multiple_faces"
+    with pytest.raises(facekit.FacekitError) as err:
+        engine.only_face(os.path.join(OPENCV_DATA, "building.jpg"))
+    assert err.value.protocol_code == 10002

@@ -32,6 +32,8 @@ class Engine {
 
   /// The largest face of the image (kNoFace if none).
   Face largest_face(const Image& image, bool attributes = false) const;
+  /// The image's only face: kNoFace if none, kMultipleFaces if more (registration's rule).
+  Face only_face(const Image& image) const;
 
   /// Descriptor of the face at `landmarks` (no detection runs).
   Feature extract(const Image& image, const Landmarks5& landmarks) const;

@@ -163,6 +163,14 @@ std::vector<Face> Engine::detect(const Image& image, const DetectOptions& option
 
 Face Engine::largest_face(const Image& image, bool attributes) const { return impl_->largest(image, attributes); }
 
+Face Engine::only_face(const Image& image) const {
+  check_image(image);
+  auto faces = impl_->detect(image, whole_image_options(image));
+  if (faces.empty()) throw Error(ErrorCode::kNoFace, "no face found");
+  if (faces.size() > 1) throw Error(ErrorCode::kMultipleFaces, std::to_string(faces.size()) + " faces, one required");
+  return faces[0];
+}
+
 Feature Engine::extract(const Image& image, const Landmarks5& landmarks) const {
   return impl_->run(image, {landmarks})[0].descriptor;
 }

@@ -34,12 +34,7 @@ std::string register_person(const HandlerContext& ctx, const Json& face_id, cons
       std::optional<Landmarks5> given;
       if (landmarks && !(*landmarks)[i].is_null()) given = parse_landmarks((*landmarks)[i]);
       const Image img = decode(images[i], ctx.decode);
-      if (!given) {
-        const auto faces = ctx.engine.detect(img, Engine::whole_image_options(img));
-        if (faces.empty()) return "10002";
-        if (faces.size() > 1) return "10003";
-        given = faces[0].landmarks;
-      }
+      if (!given) given = ctx.engine.only_face(img).landmarks;
       feats.push_back(ctx.engine.extract(img, *given));
     }
     ctx.registry.put(group.get<std::string>(), face_id.get<std::string>(), feats);
