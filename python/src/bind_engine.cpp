@@ -7,6 +7,7 @@
 #include "facekit/engine.h"
 #include "facekit/error.h"
 #include "facekit/image.h"
+#include "facekit/person.h"
 
 namespace py = pybind11;
 
@@ -137,6 +138,22 @@ void bind_engine(py::module_& m) {
              return e.largest_face(image, attributes);
            },
            py::arg("image"), py::arg("attributes") = false, py::arg("rgb") = false)
+      .def("detect_people", [](const Engine& e, const py::object& img, float threshold, bool rgb) {
+             Image image = to_image(img, rgb, e.options().decode);
+             PersonOptions o;
+             o.threshold = threshold;
+             std::vector<Person> people;
+             {
+               py::gil_scoped_release release;
+               people = PersonDetector(e.models()).detect(image, o);
+             }
+             py::list out;
+             for (const auto& p : people)
+               out.append(py::make_tuple(p.box.left, p.box.top, p.box.width, p.box.height, p.score));
+             return out;
+           },
+           py::arg("image"), py::arg("threshold") = 0.35f, py::arg("rgb") = false,
+           "People (NanoDet, COCO person): [(left, top, width, height, score)], best first.")
       .def("only_face", [](const Engine& e, const py::object& img, bool rgb) {
              Image image = to_image(img, rgb, e.options().decode);
              py::gil_scoped_release release;

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
@@ -40,6 +41,7 @@ void apply_json(ServerConfig& c, const nlohmann::json& j) {
   c.max_requests = j.value("max_requests", c.max_requests);
   c.register_factor = j.value("register_factor", c.register_factor);
   c.max_pixels = j.value("max_pixels", c.max_pixels);
+  c.snapshot_interval_s = std::max(1, j.value("snapshot_interval_s", c.snapshot_interval_s));
   if (j.contains("api_keys")) {
     c.api_keys.clear();
     for (const auto& k : j.at("api_keys")) {

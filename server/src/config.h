@@ -25,6 +25,7 @@ struct ServerConfig {
   int max_requests = 50;           ///< per second, for search / compare / detect
   int register_factor = 4;         ///< registrations per second = pool_size x factor
   int64_t max_pixels = 40'000'000;
+  int snapshot_interval_s = 60;    ///< registry index snapshot period (only when something changed)
 };
 
 /// Fills a config from argv (--config FILE first, then --face-endpoint, --pedestrian-endpoint,

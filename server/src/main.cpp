@@ -1,11 +1,13 @@
 // facekit_server: the zmq JSON server (shared/spec/interfaces.md).
 #include <csignal>
 #include <cstdio>
+#include <chrono>
 #include <thread>
 
 #include "config.h"
 #include "facekit/error.h"
 #include "facekit/engine.h"
+#include "facekit/person.h"
 #include "facekit/registry.h"
 #include "handlers/request.h"
 #include "facekit/version.h"
@@ -50,8 +52,26 @@ int main(int argc, char** argv) {
     reg.dimension = engine.dimension();
     reg.feature_model_id = engine.feature_model_id();
     facekit::Registry registry(reg);
+    const auto& st = registry.startup();
     log_line(LogLevel::kInfo, "registry " + reg.path + ": " + std::to_string(registry.count_all()) + " faces in " +
-                                  std::to_string(registry.groups().size()) + " groups");
+                                  std::to_string(registry.groups().size()) + " groups (" +
+                                  std::to_string(st.groups_from_snapshot) + " groups from snapshot, " +
+                                  std::to_string(st.rows_replayed) + " rows replayed, " +
+                                  std::to_string(st.rows_rebuilt) + " rows indexed)");
+    // Index snapshots keep start-up fast; SQLite stays the truth, so a lost snapshot costs
+    // only a rebuild.
+    std::thread snapshots([&] {
+      int waited = 0;
+      while (!g_stop) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (++waited % (5 * config.snapshot_interval_s) != 0) continue;
+        try {
+          registry.save_snapshot();
+        } catch (const std::exception& e) {
+          log_line(LogLevel::kWarn, std::string("snapshot failed: ") + e.what());
+        }
+      }
+    });
     HandlerContext ctx{engine, registry, config, eo.decode};
     Protocol face(config), pedestrian(config);
     auto limited = std::make_shared<RateLimiter>(config.max_requests);
@@ -63,15 +83,17 @@ int main(int argc, char** argv) {
       face.add_handler(id, [id](const nlohmann::json&, nlohmann::json&) {
         throw ProtocolError{kServerError, "interface " + std::to_string(id) + " is not available in this build yet"};
       });
-    pedestrian.add_handler(10, [](const nlohmann::json&, nlohmann::json&) {
-      throw ProtocolError{kServerError, "interface 10 is not available in this build yet"};
-    });
+    facekit::PersonDetector people(engine.models());
+    add_pedestrian_handler(pedestrian, ctx, people);
     zmq::context_t ctx_zmq(1);
     Transport face_transport(ctx_zmq, config.face_endpoint, face, config.pool_size);
     Transport pedestrian_transport(ctx_zmq, config.pedestrian_endpoint, pedestrian, 1);
     std::thread ped([&] { pedestrian_transport.run(g_stop); });
     face_transport.run(g_stop);
     ped.join();
+    snapshots.join();
+    registry.save_snapshot();
+    log_line(LogLevel::kInfo, "registry snapshot written; bye");
   } catch (const facekit::Error& e) {
     log_line(LogLevel::kError, std::string("cannot start: ") + e.what());
     return 1;

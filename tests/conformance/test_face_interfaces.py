@@ -1,5 +1,6 @@
 """Interfaces 4 (compare), 5 (detection), 6 (features), 7 (gender), 8 (age) over zmq."""
 import math
+import os
 
 import pytest
 
@@ -88,7 +89,7 @@ def test_gender_and_age(server, images):
     assert server.request({"interface": "8", "api_key": "k", "image_base64": []})["error_message"] == "10009"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 6: track mode, liveness, pedestrians, hairstyle not wired yet")
+@pytest.mark.xfail(strict=True, reason="issue 6: track mode, liveness, hairstyle not wired yet")
 @pytest.mark.parametrize("msg", [
     {"interface": "5", "field": "track", "camera_id": "cam1"},
     {"interface": "9", "live": []},
@@ -99,8 +100,25 @@ def test_analytics_of_issue_6(server, images, msg):
     assert server.request(msg)["error_message"] not in ("10004", "10005")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 6: pedestrian detection not wired yet")
-def test_pedestrians_of_issue_6(server, images):
-    reply = server.request({"interface": "10", "api_key": "k", "image1_base64": images.group},
+def test_pedestrians_on_their_own_port(server, shared_data):
+    import base64
+    with open(os.path.join(shared_data, "pedestrians-pennfudan", "PNGImages", "FudanPed00042.png"), "rb") as f:
+        img = base64.b64encode(f.read()).decode()
+    reply = server.request({"interface": "10", "api_key": "k", "image1_base64": img}, endpoint=server.pedestrian)
+    assert reply["error_message"] == "1101" and reply["person_nums"] == len(reply["result"]) >= 2
+    for box in reply["result"]:
+        assert set(box) == {"left", "top", "width", "height"} and all(isinstance(v, int) for v in box.values())
+    r = lambda **kw: server.request(dict({"interface": "10", "api_key": "k"}, **kw),  # noqa: E731
+                                    endpoint=server.pedestrian)["error_message"]
+    assert r(image1_base64="/usr/share/doc/opencv-doc/examples/data/building.jpg") == "10007"
+    assert r() == "10005"
+    with open("/usr/share/doc/opencv-doc/examples/data/building.jpg", "rb") as f:
+        empty = server.request({"interface": "10", "api_key": "k", "image1_base64": base64.b64encode(f.read()).decode()},
+                               endpoint=server.pedestrian)
+    assert empty["error_message"] == "1101" and empty["person_nums"] == 0 and empty["result"] == []
+
+
+def test_face_interfaces_are_not_on_the_pedestrian_port(server, images):
+    reply = server.request({"interface": "5", "api_key": "k", "image_base64": images.obama1},
                            endpoint=server.pedestrian)
-    assert reply["error_message"] == "1101"
+    assert reply["error_message"] == "10005"

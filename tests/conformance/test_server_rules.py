@@ -28,7 +28,8 @@ def test_precedence_key_then_authorisation_then_parameters(keyed_server):
 
 @pytest.fixture(scope="module")
 def limited_server(tmp_path_factory):
-    s = Server(str(tmp_path_factory.mktemp("limited")), max_requests=5, register_factor=1, pool_size=2)
+    s = Server(str(tmp_path_factory.mktemp("limited")), max_requests=5, register_factor=1, pool_size=2,
+               max_request_bytes=100000)
     yield s
     s.stop()
 
@@ -66,6 +67,12 @@ def test_within_the_limit_nothing_is_refused(limited_server):
     time.sleep(1.2)  # refill
     codes = burst(limited_server, {"interface": "5", "api_key": "k"}, 3)
     assert codes == ["10005"] * 3
+
+
+def test_request_over_the_size_limit_is_10005(limited_server):
+    big = {"interface": "3", "api_key": "k", "group_id": "g", "face_id": "1", "padding": "x" * 200000}
+    assert limited_server.request(big)["error_message"] == "10005"
+    assert limited_server.request(dict(big, padding="x"))["error_message"] == "402"
 
 
 def test_acknowledged_registration_survives_kill_9(tmp_path, images):

@@ -6,6 +6,7 @@
 
 #include "facekit/engine.h"
 #include "facekit/error.h"
+#include "facekit/person.h"
 
 using facekit::ErrorCode;
 
@@ -160,4 +161,28 @@ TEST(Attributes, GenderAndAgeOfARealFace) {
   EXPECT_NEAR(f.attributes->male + f.attributes->female, 1.f, 1e-5);
   EXPECT_GT(f.attributes->age_years, 25.f);
   EXPECT_FALSE(f.attributes->kid);
+}
+
+TEST(People, FindsTheAnnotatedPedestriansAndNobodyInABuilding) {
+  facekit::PersonDetector people(engine().models());
+  auto img = facekit::read_image(shared("pedestrians-pennfudan/PNGImages/FudanPed00042.png"));
+  auto found = people.detect(img);
+  // Penn-Fudan's two annotated walkers, (159,186)-(250,470) and (288,156)-(392,449).
+  const facekit::Box truth[2] = {{159, 186, 91, 284}, {288, 156, 104, 293}};
+  for (const auto& t : truth) {
+    float best = 0.f;
+    for (const auto& p : found) {
+      const float x0 = std::max(t.left, p.box.left), y0 = std::max(t.top, p.box.top);
+      const float x1 = std::min(t.left + t.width, p.box.left + p.box.width);
+      const float y1 = std::min(t.top + t.height, p.box.top + p.box.height);
+      const float inter = std::max(0.f, x1 - x0) * std::max(0.f, y1 - y0);
+      best = std::max(best, inter / (t.width * t.height + p.box.width * p.box.height - inter));
+    }
+    EXPECT_GT(best, 0.5f);
+  }
+  for (const auto& p : found) {
+    EXPECT_GE(p.box.left, 0.f);
+    EXPECT_LE(p.box.left + p.box.width, img.width + 0.5f);
+  }
+  EXPECT_TRUE(people.detect(facekit::read_image(FACEKIT_OPENCV_DATA "/building.jpg")).empty());
 }

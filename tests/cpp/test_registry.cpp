@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -211,4 +212,62 @@ TEST_F(RegistryTest, ReadersAndWritersInThreads) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_EQ(r.count("g"), 100u);
+}
+
+TEST_F(RegistryTest, BulkPutIsAllOrNothing) {
+  facekit::Registry r(options());
+  std::vector<std::pair<std::string, std::vector<Feature>>> people;
+  for (int i = 0; i < 10; ++i) people.push_back({std::to_string(i), {random_unit(rng_)}});
+  r.put_many("g", people);
+  EXPECT_EQ(r.count("g"), 10u);
+  people.push_back({"bad-id", {random_unit(rng_)}});
+  people[0].second = {random_unit(rng_)};
+  EXPECT_THROW(r.put_many("g", people), facekit::Error);
+  EXPECT_EQ(r.count("g"), 10u);
+}
+
+TEST_F(RegistryTest, SnapshotPlusReplayOfLaterChanges) {
+  std::vector<Feature> f;
+  for (int i = 0; i < 60; ++i) f.push_back(random_unit(rng_));
+  {
+    facekit::Registry r(options());
+    for (int i = 0; i < 50; ++i) r.put("g", std::to_string(i), {f[i]});
+    r.save_snapshot();
+    for (int i = 50; i < 60; ++i) r.put("g", std::to_string(i), {f[i]});  // after the snapshot
+    for (int i = 0; i < 5; ++i) r.remove("g", std::to_string(i));
+    r.put("g", "7", {f[59]});  // replaced after the snapshot
+  }
+  facekit::Registry r(options());
+  EXPECT_EQ(r.startup().groups_from_snapshot, 1u);
+  EXPECT_EQ(r.startup().rows_replayed, 11u);
+  EXPECT_EQ(r.startup().rows_dropped, 6u);  // 5 deleted + the old feature of 7
+  EXPECT_EQ(r.startup().rows_rebuilt, 0u);
+  EXPECT_EQ(r.count("g"), 55u);
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(r.contains("g", std::to_string(i)));
+  EXPECT_EQ(r.search("g", f[55], 1, 0.99f).at(0).face_id, "55");
+  EXPECT_TRUE(r.search("g", f[7], 5, 0.99f).empty());
+  auto hits = r.search("g", f[59], 5, 0.99f);
+  ASSERT_EQ(hits.size(), 2u);  // 59 and 7 now share a feature
+}
+
+TEST_F(RegistryTest, CorruptSnapshotIsRebuiltFromSqlite) {
+  std::vector<Feature> f;
+  for (int i = 0; i < 30; ++i) f.push_back(random_unit(rng_));
+  std::string snapshot_dir;
+  {
+    facekit::Registry r(options());
+    for (int i = 0; i < 30; ++i) r.put("g", std::to_string(i), {f[i]});
+    r.save_snapshot();
+    snapshot_dir = r.options().snapshot_dir;
+  }
+  for (const auto& e : fs::directory_iterator(snapshot_dir))
+    if (e.path().extension() == ".hnsw") {
+      std::fstream file(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+      file.seekp(64);
+      file.write("garbage!", 8);
+    }
+  facekit::Registry r(options());
+  EXPECT_EQ(r.startup().groups_from_snapshot, 0u);
+  EXPECT_EQ(r.startup().rows_rebuilt, 30u);
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(r.search("g", f[i], 1, 0.99f).at(0).face_id, std::to_string(i));
 }

@@ -19,6 +19,9 @@ struct RegistryOptions {
   int hnsw_ef_construction = 200;
   int hnsw_ef_search = 64;
   int max_features_per_face = 5;
+  /// Folder of index snapshots (loaded at start, then reconciled with SQLite); "" = the
+  /// registry path + ".index". Snapshots are never required: without one the index is rebuilt.
+  std::string snapshot_dir;
 };
 
 struct SearchHit {
@@ -37,6 +40,8 @@ class Registry {
 
   /// Registers or replaces (whole) one person; committed to disk before returning.
   void put(const std::string& group, const std::string& face_id, const std::vector<Feature>& features);
+  /// Registers or replaces many people of one group in one transaction (bulk enrolment).
+  void put_many(const std::string& group, const std::vector<std::pair<std::string, std::vector<Feature>>>& people);
   /// Deletes one person; false if absent.
   bool remove(const std::string& group, const std::string& face_id);
   /// Deletes every face_id of the group whose numeric value is in [0, max_face_id]; returns how many.
@@ -49,6 +54,16 @@ class Registry {
   std::vector<SearchHit> search(const std::string& group, const Feature& query, int topk, float min_cosine) const;
 
   const RegistryOptions& options() const;
+
+  /// Writes every group's index snapshot (atomically) if anything changed since the last one.
+  /// Safe while serving: a group is locked for reading while its snapshot is written.
+  void save_snapshot();
+  /// How the index was obtained at start: groups loaded from snapshots, rows replayed on top
+  /// of them, and rows indexed from scratch.
+  struct StartupReport {
+    size_t groups_from_snapshot = 0, rows_replayed = 0, rows_rebuilt = 0, rows_dropped = 0;
+  };
+  const StartupReport& startup() const;
 
   /// True for a valid face_id: 1-32 decimal digits.
   static bool valid_face_id(const std::string& face_id);

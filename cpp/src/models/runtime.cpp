@@ -3,6 +3,9 @@
 
 #include <ATen/Parallel.h>
 
+#include <torch/csrc/jit/runtime/graph_executor.h>
+
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -23,6 +26,13 @@ void configure_inference_process(int num_threads) {
     if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(1);
     int n = num_threads > 0 ? num_threads : static_cast<int>(std::thread::hardware_concurrency());
     at::set_num_threads(n > 0 ? n : 1);
+    // The profiling executor re-specialises graphs as threads and batch sizes vary: served
+    // from several worker threads it made requests 5-8x slower (docs/BENCHMARKS.md). The
+    // traced graphs are already static, so the simple executor loses nothing.
+    if (!std::getenv("FACEKIT_JIT_PROFILING")) {
+      torch::jit::getProfilingMode() = false;
+      torch::jit::getExecutorMode() = false;
+    }
   });
 }
 

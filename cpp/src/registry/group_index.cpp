@@ -1,23 +1,52 @@
 #include "registry/group_index.h"
 
-#include <hnswlib/hnswlib.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <unordered_set>
+
+#include <hnswlib/hnswlib.h>
+
+#include "facekit/error.h"
+#include "models/sha256.h"
 
 namespace facekit::registry {
 
 namespace {
 constexpr size_t kInitialCapacity = 1024;
+constexpr char kSlotsMagic[8] = {'F', 'K', 'S', 'L', 'O', 'T', 'S', '1'};
+
+void fsync_path(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
 }
+
+template <typename T>
+void write_pod(std::ofstream& f, const T& v) {
+  f.write(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+template <typename T>
+bool read_pod(std::ifstream& f, T& v) {
+  return static_cast<bool>(f.read(reinterpret_cast<char*>(&v), sizeof v));
+}
+}  // namespace
 
 struct GroupIndex::Hnsw {
   Hnsw(int dimension, const RegistryOptions& o)
-      : space(static_cast<size_t>(dimension)), index(&space, kInitialCapacity, o.hnsw_m, o.hnsw_ef_construction) {
-    index.setEf(o.hnsw_ef_search);
+      : space(static_cast<size_t>(dimension)),
+        index(std::make_unique<hnswlib::HierarchicalNSW<float>>(&space, kInitialCapacity, o.hnsw_m,
+                                                                 o.hnsw_ef_construction)) {
+    index->setEf(o.hnsw_ef_search);
   }
   hnswlib::InnerProductSpace space;
-  hnswlib::HierarchicalNSW<float> index;
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> index;
 };
 
 GroupIndex::GroupIndex(int dimension, const RegistryOptions& options)
@@ -25,32 +54,43 @@ GroupIndex::GroupIndex(int dimension, const RegistryOptions& options)
 
 GroupIndex::~GroupIndex() = default;
 
-void GroupIndex::put(const std::string& face_id, const std::vector<std::vector<float>>& features) {
-  remove(face_id);
-  auto& slots = people_[face_id];
-  for (const auto& f : features) {
-    size_t slot;
-    if (!free_slots_.empty()) {
-      slot = free_slots_.back();
-      free_slots_.pop_back();
-      slot_owner_[slot] = face_id;
-    } else {
-      slot = slot_owner_.size();
-      slot_owner_.push_back(face_id);
-      if (slot_owner_.size() > hnsw_->index.max_elements_) hnsw_->index.resizeIndex(hnsw_->index.max_elements_ * 2);
-    }
-    hnsw_->index.addPoint(f.data(), slot);  // revives a deleted slot in place
-    slots.push_back(slot);
-    ++live_slots_;
+size_t GroupIndex::take_slot(const std::string& face_id, int64_t row_id) {
+  size_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    slot_owner_[slot] = face_id;
+    slot_row_[slot] = row_id;
+  } else {
+    slot = slot_owner_.size();
+    slot_owner_.push_back(face_id);
+    slot_row_.push_back(row_id);
+    auto& index = *hnsw_->index;
+    if (slot_owner_.size() > index.max_elements_) index.resizeIndex(index.max_elements_ * 2);
   }
+  return slot;
+}
+
+void GroupIndex::add_row(const std::string& face_id, int64_t row_id, const std::vector<float>& feature) {
+  const size_t slot = take_slot(face_id, row_id);
+  hnsw_->index->addPoint(feature.data(), slot);  // revives a deleted slot in place
+  people_[face_id].push_back(slot);
+  ++live_slots_;
+}
+
+void GroupIndex::put(const std::string& face_id, const std::vector<std::vector<float>>& features,
+                     const std::vector<int64_t>& row_ids) {
+  remove(face_id);
+  for (size_t i = 0; i < features.size(); ++i) add_row(face_id, i < row_ids.size() ? row_ids[i] : -1, features[i]);
 }
 
 bool GroupIndex::remove(const std::string& face_id) {
   auto it = people_.find(face_id);
   if (it == people_.end()) return false;
   for (size_t slot : it->second) {
-    hnsw_->index.markDelete(slot);
+    hnsw_->index->markDelete(slot);
     slot_owner_[slot].clear();
+    slot_row_[slot] = -1;
     free_slots_.push_back(slot);
     --live_slots_;
   }
@@ -58,18 +98,33 @@ bool GroupIndex::remove(const std::string& face_id) {
   return true;
 }
 
-std::vector<std::string> GroupIndex::face_ids() const {
-  std::vector<std::string> ids;
-  ids.reserve(people_.size());
-  for (const auto& [id, slots] : people_) ids.push_back(id);
-  return ids;
+void GroupIndex::remove_row(int64_t row_id) {
+  for (size_t slot = 0; slot < slot_row_.size(); ++slot) {
+    if (slot_row_[slot] != row_id) continue;
+    auto& slots = people_[slot_owner_[slot]];
+    slots.erase(std::remove(slots.begin(), slots.end(), slot), slots.end());
+    if (slots.empty()) people_.erase(slot_owner_[slot]);
+    hnsw_->index->markDelete(slot);
+    slot_owner_[slot].clear();
+    slot_row_[slot] = -1;
+    free_slots_.push_back(slot);
+    --live_slots_;
+    return;
+  }
+}
+
+std::map<int64_t, std::string> GroupIndex::rows() const {
+  std::map<int64_t, std::string> out;
+  for (size_t slot = 0; slot < slot_row_.size(); ++slot)
+    if (slot_row_[slot] >= 0) out.emplace(slot_row_[slot], slot_owner_[slot]);
+  return out;
 }
 
 std::vector<SearchHit> GroupIndex::search(const std::vector<float>& query, int topk, float min_cosine) const {
   if (live_slots_ == 0 || topk <= 0) return {};
   // A person has up to max_features_per_face slots: ask for enough to fill topk people.
   const size_t k = std::min(live_slots_, static_cast<size_t>(topk * options_.max_features_per_face));
-  auto found = hnsw_->index.searchKnnCloserFirst(query.data(), k);
+  auto found = hnsw_->index->searchKnnCloserFirst(query.data(), k);
   std::vector<SearchHit> hits;
   std::unordered_set<std::string> seen;
   for (const auto& [distance, slot] : found) {
@@ -81,6 +136,73 @@ std::vector<SearchHit> GroupIndex::search(const std::vector<float>& query, int t
     if (static_cast<int>(hits.size()) == topk) break;
   }
   return hits;
+}
+
+void GroupIndex::save(const std::string& prefix) const {
+  const std::string index_tmp = prefix + ".hnsw.tmp", slots_tmp = prefix + ".slots.tmp";
+  hnsw_->index->saveIndex(index_tmp);
+  fsync_path(index_tmp);
+  {
+    std::ofstream f(slots_tmp, std::ios::binary | std::ios::trunc);
+    f.write(kSlotsMagic, sizeof kSlotsMagic);
+    const std::string digest = models::sha256_file(index_tmp);
+    f.write(digest.data(), 64);
+    write_pod(f, static_cast<int32_t>(dimension_));
+    write_pod(f, static_cast<uint64_t>(slot_owner_.size()));
+    for (size_t s = 0; s < slot_owner_.size(); ++s) {
+      write_pod(f, slot_row_[s]);
+      write_pod(f, static_cast<uint16_t>(slot_owner_[s].size()));
+      f.write(slot_owner_[s].data(), static_cast<std::streamsize>(slot_owner_[s].size()));
+    }
+    if (!f.flush()) throw Error(ErrorCode::kInternal, "cannot write snapshot " + slots_tmp);
+  }
+  fsync_path(slots_tmp);
+  // The slot file names the index's digest: renaming the index first is safe, a crash
+  // between the two renames leaves a mismatch that load() detects.
+  if (std::rename(index_tmp.c_str(), (prefix + ".hnsw").c_str()) != 0 ||
+      std::rename(slots_tmp.c_str(), (prefix + ".slots").c_str()) != 0)
+    throw Error(ErrorCode::kInternal, "cannot install snapshot " + prefix);
+}
+
+std::unique_ptr<GroupIndex> GroupIndex::load(const std::string& prefix, int dimension, const RegistryOptions& options) {
+  std::ifstream f(prefix + ".slots", std::ios::binary);
+  if (!f) return nullptr;
+  char magic[8];
+  std::string digest(64, '\0');
+  int32_t dim = 0;
+  uint64_t n = 0;
+  if (!f.read(magic, 8) || std::string(magic, 8) != std::string(kSlotsMagic, 8) || !f.read(&digest[0], 64) ||
+      !read_pod(f, dim) || dim != dimension || !read_pod(f, n) || n > (1ull << 32))
+    return nullptr;
+  try {
+    if (models::sha256_file(prefix + ".hnsw") != digest) return nullptr;  // torn or corrupt
+  } catch (const Error&) {
+    return nullptr;
+  }
+  auto g = std::make_unique<GroupIndex>(dimension, options);
+  g->slot_owner_.resize(n);
+  g->slot_row_.resize(n);
+  for (uint64_t s = 0; s < n; ++s) {
+    uint16_t len = 0;
+    if (!read_pod(f, g->slot_row_[s]) || !read_pod(f, len)) return nullptr;
+    g->slot_owner_[s].resize(len);
+    if (len && !f.read(&g->slot_owner_[s][0], len)) return nullptr;
+    if (g->slot_row_[s] >= 0) {
+      g->people_[g->slot_owner_[s]].push_back(s);
+      ++g->live_slots_;
+    } else {
+      g->free_slots_.push_back(s);
+    }
+  }
+  try {
+    g->hnsw_->index = std::make_unique<hnswlib::HierarchicalNSW<float>>(&g->hnsw_->space, prefix + ".hnsw", false,
+                                                                        std::max<size_t>(n, kInitialCapacity));
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+  g->hnsw_->index->setEf(options.hnsw_ef_search);
+  if (g->hnsw_->index->cur_element_count != n) return nullptr;
+  return g;
 }
 
 }  // namespace facekit::registry

@@ -1,6 +1,8 @@
 #include "facekit/registry.h"
 
+#include <atomic>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -30,10 +32,20 @@ std::vector<float> normalised(const Feature& f, int dimension) {
 }
 
 struct Group {
-  explicit Group(int dim, const RegistryOptions& o) : index(dim, o) {}
+  explicit Group(int dim, const RegistryOptions& o) : index(std::make_unique<registry::GroupIndex>(dim, o)) {}
   mutable std::shared_mutex mutex;
-  registry::GroupIndex index;
+  std::unique_ptr<registry::GroupIndex> index;
 };
+
+std::string hex(const std::string& s) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -50,12 +62,45 @@ class Registry::Impl {
                   "registry " + o.path + " holds features of model '" + stored + "', the engine makes '" +
                       o.feature_model_id + "': re-extract and re-register the faces (or use a new registry file)");
     }
-    // Rebuild the index from the source of truth, one person at a time.
-    std::map<std::pair<std::string, std::string>, std::vector<std::vector<float>>> people;
-    store->for_each([&](registry::StoredFeature&& f) {
-      people[{f.group, f.face_id}].push_back(std::move(f.feature));
-    });
-    for (auto& [key, feats] : people) group_for_write(key.first).index.put(key.second, feats);
+    if (options.snapshot_dir.empty() && o.path != ":memory:") options.snapshot_dir = o.path + ".index";
+    load_index();
+  }
+
+  std::string snapshot_prefix(const std::string& group) const { return options.snapshot_dir + "/g" + hex(group); }
+
+  // SQLite is the truth; a snapshot only saves rebuilding. Rows in the snapshot that SQLite no
+  // longer has are dropped, rows SQLite has that the snapshot lacks are added.
+  void load_index() {
+    std::map<std::string, std::map<int64_t, std::string>> keys;  // group -> row id -> face_id
+    store->for_each_key([&](registry::StoredFeature&& f) { keys[f.group].emplace(f.row_id, f.face_id); });
+    for (auto& [name, rows] : keys) {
+      std::unique_ptr<registry::GroupIndex> index;
+      if (!options.snapshot_dir.empty())
+        index = registry::GroupIndex::load(snapshot_prefix(name), options.dimension, options);
+      if (index) {
+        ++report.groups_from_snapshot;
+        for (const auto& [row, face_id] : index->rows()) {
+          auto it = rows.find(row);
+          if (it == rows.end() || it->second != face_id) {
+            index->remove_row(row);
+            ++report.rows_dropped;
+          }
+        }
+        const auto present = index->rows();
+        for (const auto& [row, face_id] : rows)
+          if (!present.count(row)) {
+            index->add_row(face_id, row, store->feature(row));
+            ++report.rows_replayed;
+          }
+      } else {
+        index = std::make_unique<registry::GroupIndex>(options.dimension, options);
+        for (const auto& [row, face_id] : rows) index->add_row(face_id, row, store->feature(row));
+        report.rows_rebuilt += rows.size();
+      }
+      auto g = std::make_unique<Group>(options.dimension, options);
+      g->index = std::move(index);
+      groups.emplace(name, std::move(g));
+    }
   }
 
   Group& group_for_write(const std::string& name) {
@@ -72,6 +117,8 @@ class Registry::Impl {
   }
 
   RegistryOptions options;
+  StartupReport report;
+  std::atomic<uint64_t> changes{0}, saved_changes{0};
   std::unique_ptr<registry::FeatureStore> store;
   mutable std::shared_mutex groups_mutex;
   std::map<std::string, std::unique_ptr<Group>> groups;  // groups are never erased: pointers stay valid
@@ -98,8 +145,29 @@ void Registry::put(const std::string& group, const std::string& face_id, const s
   for (const auto& f : features) norm.push_back(normalised(f, impl_->options.dimension));
   Group& g = impl_->group_for_write(group);
   std::unique_lock<std::shared_mutex> lock(g.mutex);  // searches never see half a person
-  impl_->store->replace_person(group, face_id, norm);  // durable first
-  g.index.put(face_id, norm);
+  const auto rows = impl_->store->replace_person(group, face_id, norm);  // durable first
+  g.index->put(face_id, norm, rows);
+  ++impl_->changes;
+}
+
+void Registry::put_many(const std::string& group,
+                        const std::vector<std::pair<std::string, std::vector<Feature>>>& people) {
+  std::vector<std::pair<std::string, std::vector<std::vector<float>>>> norm;
+  norm.reserve(people.size());
+  for (const auto& [face_id, features] : people) {
+    check_ids(group, face_id);
+    if (features.empty() || static_cast<int>(features.size()) > impl_->options.max_features_per_face)
+      throw Error(ErrorCode::kInvalidArgument, "a person needs 1-" +
+                                                   std::to_string(impl_->options.max_features_per_face) + " features");
+    std::vector<std::vector<float>> fs;
+    for (const auto& f : features) fs.push_back(normalised(f, impl_->options.dimension));
+    norm.emplace_back(face_id, std::move(fs));
+  }
+  Group& g = impl_->group_for_write(group);
+  std::unique_lock<std::shared_mutex> lock(g.mutex);
+  const auto rows = impl_->store->replace_people(group, norm);  // durable first, all or nothing
+  for (size_t i = 0; i < norm.size(); ++i) g.index->put(norm[i].first, norm[i].second, rows[i]);
+  ++impl_->changes;
 }
 
 bool Registry::remove(const std::string& group, const std::string& face_id) {
@@ -107,7 +175,8 @@ bool Registry::remove(const std::string& group, const std::string& face_id) {
   Group& g = impl_->group_for_write(group);
   std::unique_lock<std::shared_mutex> lock(g.mutex);
   const bool stored = impl_->store->delete_person(group, face_id);
-  return g.index.remove(face_id) || stored;
+  ++impl_->changes;
+  return g.index->remove(face_id) || stored;
 }
 
 size_t Registry::remove_range(const std::string& group, const std::string& max_face_id) {
@@ -115,7 +184,8 @@ size_t Registry::remove_range(const std::string& group, const std::string& max_f
   Group& g = impl_->group_for_write(group);
   std::unique_lock<std::shared_mutex> lock(g.mutex);
   const auto doomed = impl_->store->delete_range(group, max_face_id);
-  for (const auto& id : doomed) g.index.remove(id);
+  for (const auto& id : doomed) g.index->remove(id);
+  ++impl_->changes;
   return doomed.size();
 }
 
@@ -123,14 +193,14 @@ bool Registry::contains(const std::string& group, const std::string& face_id) co
   const Group* g = impl_->find(group);
   if (!g) return false;
   std::shared_lock<std::shared_mutex> lock(g->mutex);
-  return g->index.contains(face_id);
+  return g->index->contains(face_id);
 }
 
 size_t Registry::count(const std::string& group) const {
   const Group* g = impl_->find(group);
   if (!g) return 0;
   std::shared_lock<std::shared_mutex> lock(g->mutex);
-  return g->index.people();
+  return g->index->people();
 }
 
 size_t Registry::count_all() const {
@@ -153,9 +223,25 @@ std::vector<SearchHit> Registry::search(const std::string& group, const Feature&
   const Group* g = impl_->find(group);
   if (!g) return {};
   std::shared_lock<std::shared_mutex> lock(g->mutex);
-  return g->index.search(q, topk, min_cosine);
+  return g->index->search(q, topk, min_cosine);
 }
 
 const RegistryOptions& Registry::options() const { return impl_->options; }
+
+const Registry::StartupReport& Registry::startup() const { return impl_->report; }
+
+void Registry::save_snapshot() {
+  if (impl_->options.snapshot_dir.empty()) return;
+  const uint64_t seen = impl_->changes.load();
+  if (seen == impl_->saved_changes.load() && seen != 0) return;
+  std::error_code ec;
+  std::filesystem::create_directories(impl_->options.snapshot_dir, ec);
+  for (const auto& name : groups()) {
+    const Group* g = impl_->find(name);
+    std::shared_lock<std::shared_mutex> lock(g->mutex);
+    g->index->save(impl_->snapshot_prefix(name));
+  }
+  impl_->saved_changes = seen;
+}
 
 }  // namespace facekit

@@ -48,39 +48,49 @@ class SqliteStore final : public FeatureStore {
     q.exec();
   }
 
-  void for_each(const std::function<void(StoredFeature&&)>& visit) override {
+  void for_each_key(const std::function<void(StoredFeature&&)>& visit) override {
     std::lock_guard<std::mutex> lock(mutex_);
-    SQLite::Statement q(db_, "SELECT group_id, face_id, feature FROM features ORDER BY id");
+    SQLite::Statement q(db_, "SELECT id, group_id, face_id FROM features ORDER BY id");
     while (q.executeStep()) {
       StoredFeature f;
-      f.group = q.getColumn(0).getString();
-      f.face_id = q.getColumn(1).getString();
-      const auto blob = q.getColumn(2);
-      if (blob.getBytes() != dimension_ * static_cast<int>(sizeof(float)))
-        throw Error(ErrorCode::kInternal, "stored feature of " + f.face_id + " has the wrong length");
-      f.feature.resize(dimension_);
-      std::memcpy(f.feature.data(), blob.getBlob(), blob.getBytes());
+      f.row_id = q.getColumn(0).getInt64();
+      f.group = q.getColumn(1).getString();
+      f.face_id = q.getColumn(2).getString();
       visit(std::move(f));
     }
   }
 
-  void replace_person(const std::string& group, const std::string& face_id,
-                      const std::vector<std::vector<float>>& features) override {
+  std::vector<float> feature(int64_t row_id) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SQLite::Statement q(db_, "SELECT feature FROM features WHERE id = ?");
+    q.bind(1, row_id);
+    if (!q.executeStep()) throw Error(ErrorCode::kInternal, "feature row " + std::to_string(row_id) + " vanished");
+    const auto blob = q.getColumn(0);
+    if (blob.getBytes() != dimension_ * static_cast<int>(sizeof(float)))
+      throw Error(ErrorCode::kInternal, "stored feature row " + std::to_string(row_id) + " has the wrong length");
+    std::vector<float> f(dimension_);
+    std::memcpy(f.data(), blob.getBlob(), blob.getBytes());
+    return f;
+  }
+
+  std::vector<int64_t> replace_person(const std::string& group, const std::string& face_id,
+                                      const std::vector<std::vector<float>>& features) override {
     std::lock_guard<std::mutex> lock(mutex_);
     SQLite::Transaction tx(db_);
-    erase(group, face_id);
-    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
-    SQLite::Statement ins(db_, "INSERT INTO features(group_id, face_id, feature, created_ms) VALUES(?, ?, ?, ?)");
-    for (const auto& f : features) {
-      ins.bind(1, group);
-      ins.bind(2, face_id);
-      ins.bind(3, f.data(), static_cast<int>(f.size() * sizeof(float)));
-      ins.bind(4, static_cast<int64_t>(now));
-      ins.exec();
-      ins.reset();
-    }
+    auto ids = insert(group, face_id, features);
     tx.commit();
+    return ids;
+  }
+
+  std::vector<std::vector<int64_t>> replace_people(
+      const std::string& group,
+      const std::vector<std::pair<std::string, std::vector<std::vector<float>>>>& people) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SQLite::Transaction tx(db_);
+    std::vector<std::vector<int64_t>> ids;
+    for (const auto& [face_id, features] : people) ids.push_back(insert(group, face_id, features));
+    tx.commit();
+    return ids;
   }
 
   bool delete_person(const std::string& group, const std::string& face_id) override {
@@ -104,6 +114,25 @@ class SqliteStore final : public FeatureStore {
   }
 
  private:
+  std::vector<int64_t> insert(const std::string& group, const std::string& face_id,
+                              const std::vector<std::vector<float>>& features) {
+    erase(group, face_id);
+    std::vector<int64_t> ids;
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    SQLite::Statement ins(db_, "INSERT INTO features(group_id, face_id, feature, created_ms) VALUES(?, ?, ?, ?)");
+    for (const auto& f : features) {
+      ins.bind(1, group);
+      ins.bind(2, face_id);
+      ins.bind(3, f.data(), static_cast<int>(f.size() * sizeof(float)));
+      ins.bind(4, static_cast<int64_t>(now));
+      ins.exec();
+      ins.reset();
+      ids.push_back(db_.getLastInsertRowid());
+    }
+    return ids;
+  }
+
   int erase(const std::string& group, const std::string& face_id) {
     SQLite::Statement del(db_, "DELETE FROM features WHERE group_id = ? AND face_id = ?");
     del.bind(1, group);

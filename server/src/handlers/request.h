@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "facekit/engine.h"
+#include "facekit/person.h"
 #include "facekit/registry.h"
 #include "protocol.h"
 
@@ -45,6 +46,7 @@ struct HandlerContext {
   DecodeOptions decode;
 };
 
+void add_pedestrian_handler(Protocol& protocol, const HandlerContext& ctx, const PersonDetector& people);
 void add_face_handlers(Protocol& protocol, const HandlerContext& ctx, std::shared_ptr<RateLimiter> limited);
 void add_registry_handlers(Protocol& protocol, const HandlerContext& ctx, std::shared_ptr<RateLimiter> limited,
                            std::shared_ptr<RateLimiter> register_limit);

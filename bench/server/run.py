@@ -1,0 +1,101 @@
+"""Server throughput and latency on loopback (interfaces.md 1 feature mode over 100k faces,
+6 on a 640x480 one-face image, 0 registration of one face), with 1, 4 and 16 clients.
+
+usage: python bench/server/run.py [--faces 100000] [--seconds 10]
+Needs the build (build/bench/facekit_bench_server) and the installed wheel (the server).
+"""
+import argparse
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import cv2
+import numpy as np
+
+import facekit
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TOOL = os.path.join(ROOT, "build", "bench", "facekit_bench_server")
+SHARED = os.environ.get("FACEKIT_SHARED_DATA", os.path.join(os.path.dirname(ROOT), "shared", "data"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def one_face_jpeg():
+    img = cv2.imread(os.path.join(SHARED, "faces-dev", "obama", "obama1.jpg"))
+    h = min(img.shape[0], img.shape[1] * 3 // 4)
+    w = h * 4 // 3
+    y, x = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
+    img = cv2.resize(img[y:y + h, x:x + w], (640, 480), interpolation=cv2.INTER_AREA)
+    return base64.b64encode(cv2.imencode(".jpg", img)[1].tobytes()).decode()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--faces", type=int, default=100000)
+    ap.add_argument("--seconds", type=float, default=10)
+    args = ap.parse_args()
+    eng = facekit.Engine()
+    work = tempfile.mkdtemp(prefix="facekit-bench-")
+    reg = os.path.join(work, "registry.db")
+    pop = json.loads(subprocess.check_output([TOOL, "populate", reg, str(args.faces), str(eng.dimension),
+                                              eng.feature_model_id]))
+    endpoint = f"tcp://127.0.0.1:{free_port()}"
+    cfg = {"face_endpoint": endpoint, "pedestrian_endpoint": f"tcp://127.0.0.1:{free_port()}",
+           "registry_path": reg, "max_requests": 0, "register_factor": 0, "model_dir": facekit.model_dir()}
+    with open(os.path.join(work, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    binary = os.path.join(os.path.dirname(facekit.__file__), "bin", "facekit_server")
+    log = open(os.path.join(work, "server.log"), "w+")
+    t0 = time.time()
+    server = subprocess.Popen([binary, "--config", os.path.join(work, "config.json"), "--log-level", "warn"],
+                              stderr=log)
+    import zmq
+    sock = zmq.Context.instance().socket(zmq.REQ)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(endpoint)
+    sock.send(json.dumps({"interface": "12", "api_key": "b"}).encode())
+    if not sock.poll(600_000):
+        raise SystemExit("server did not answer")
+    count = json.loads(sock.recv())["reg_nums"]
+    start_s = time.time() - t0
+    assert count == args.faces, count
+    image = one_face_jpeg()
+    query = eng.extract(base64.b64decode(image)).tolist()
+    requests = {
+        f"1 feature search, {args.faces} faces": {"interface": "1", "api_key": "b", "group_id": "bench",
+                                                  "score": 0, "topk": 5, "field": "feature", "feature": query},
+        "6 features, 640x480 one face": {"interface": "6", "api_key": "b", "image_base64": [image]},
+        "0 register one face": {"interface": "0", "api_key": "b", "face_id": ["999999999"],
+                                "group_id": ["bench-reg"], "image_base64": [[image]]},
+    }
+    print(f"registry populated: {pop['rows']} rows in {pop['seconds']} s ({pop['rows_per_s']} rows/s, "
+          f"one SQLite transaction per 5000, index built and snapshotted); server start with them "
+          f"(snapshot + check against SQLite), first answer after: {start_s:.1f} s\n")
+    print("| request | clients | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|")
+    try:
+        for label, msg in requests.items():
+            path = os.path.join(work, "request.json")
+            with open(path, "w") as f:
+                json.dump(msg, f)
+            for clients in (1, 4, 16):
+                r = json.loads(subprocess.check_output([TOOL, "load", endpoint, path, str(clients), str(args.seconds)],
+                                                       stderr=subprocess.DEVNULL))
+                print(f"| {label} | {clients} | {r['req_per_s']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} |",
+                      flush=True)
+    finally:
+        server.send_signal(2)
+        server.wait(30)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
