@@ -7,28 +7,17 @@
 #include "facekit/engine.h"
 #include "facekit/error.h"
 #include "facekit/person.h"
+#include "test_support.h"
 
 using facekit::ErrorCode;
+using facekit::testing::code_of;
+using facekit::testing::shared;
 
 namespace {
-
-std::string shared(const std::string& rel) {
-  const char* env = std::getenv("FACEKIT_SHARED_DATA");
-  return std::string(env && *env ? env : FACEKIT_SHARED_DATA) + "/" + rel;
-}
 
 const facekit::Engine& engine() {
   static facekit::Engine e;
   return e;
-}
-
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const facekit::Error& e) {
-    return e.code();
-  }
-  return ErrorCode::kInternal;
 }
 
 }  // namespace

@@ -5,19 +5,12 @@
 
 #include "facekit/error.h"
 #include "facekit/image.h"
+#include "test_support.h"
 
 using facekit::ErrorCode;
+using facekit::testing::code_of;
 
 namespace {
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const facekit::Error& e) {
-    return e.code();
-  }
-  return ErrorCode::kInternal;
-}
-
 std::vector<uint8_t> tiny_png() {
   facekit::Image img;
   img.width = 7;

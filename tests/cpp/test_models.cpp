@@ -10,6 +10,7 @@
 
 #include "facekit/error.h"
 #include "facekit/models.h"
+#include "test_support.h"
 
 namespace fs = std::filesystem;
 using facekit::ErrorCode;
@@ -21,13 +22,8 @@ const facekit::ModelRuntime& runtime() {
   return rt;
 }
 
-std::string shared_data() {
-  const char* env = std::getenv("FACEKIT_SHARED_DATA");
-  return env && *env ? env : FACEKIT_SHARED_DATA;
-}
-
 facekit::Tensor real_input(const facekit::ModelInfo& m, const std::string& rel) {
-  cv::Mat img = cv::imread(shared_data() + "/" + rel, cv::IMREAD_COLOR);
+  cv::Mat img = cv::imread(facekit::testing::shared(rel), cv::IMREAD_COLOR);
   EXPECT_FALSE(img.empty()) << rel;
   return facekit::prepare_input(m, img.data, img.cols, img.rows);
 }
