@@ -62,9 +62,7 @@ class Engine(_facekit.Engine):
         One image -> a 1-D array; a list of images -> a 2-D array (one row per image).
         `landmarks`: 5 (x, y) points per image, skipping detection."""
         if isinstance(image, (list, tuple)):
-            if landmarks is None:
-                landmarks = [None] * len(image)
-            return _np.stack([self.extract_one(im, lm, rgb) for im, lm in zip(image, landmarks)])
+            return self.extract_batch(list(image), landmarks, rgb)  # one descriptor batch
         return self.extract_one(image, landmarks, rgb)
 
     def compare(self, a, b, rgb=False):

@@ -188,6 +188,29 @@ void bind_engine(py::module_& m) {
              return out;
            },
            py::arg("image"), py::arg("landmarks"), py::arg("rgb") = false)
+      .def("extract_batch", [](const Engine& e, const std::vector<py::object>& imgs, const py::object& landmarks,
+                               bool rgb) {
+             std::vector<Image> images;
+             for (const auto& i : imgs) images.push_back(to_image(i, rgb, e.options().decode));
+             std::vector<Landmarks5> lms;
+             if (landmarks.is_none()) {
+               py::gil_scoped_release release;
+               for (const auto& im : images) lms.push_back(e.largest_face(im).landmarks);
+             } else {
+               for (const auto& l : landmarks) lms.push_back(to_landmarks(py::reinterpret_borrow<py::object>(l)));
+             }
+             std::vector<Feature> feats;
+             {
+               py::gil_scoped_release release;
+               feats = e.extract_batch(images, lms);
+             }
+             py::array_t<float> out({static_cast<py::ssize_t>(feats.size()), static_cast<py::ssize_t>(e.dimension())});
+             for (size_t i = 0; i < feats.size(); ++i)
+               std::copy(feats[i].begin(), feats[i].end(), out.mutable_data() + i * e.dimension());
+             return out;
+           },
+           py::arg("images"), py::arg("landmarks") = py::none(), py::arg("rgb") = false,
+           "One descriptor per image (largest face, or the given landmarks), one faceres batch.")
       .def("attributes", [](const Engine& e, const py::object& img, const py::object& landmarks, bool rgb) {
              Image image = to_image(img, rgb, e.options().decode);
              Landmarks5 lm = to_landmarks(landmarks);

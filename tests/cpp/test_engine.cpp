@@ -175,3 +175,15 @@ TEST(People, FindsTheAnnotatedPedestriansAndNobodyInABuilding) {
   }
   EXPECT_TRUE(people.detect(facekit::read_image(FACEKIT_OPENCV_DATA "/building.jpg")).empty());
 }
+
+TEST(Extract, ManyImagesInOneBatchEqualSingles) {
+  const auto& e = engine();
+  std::vector<facekit::Image> images = {facekit::read_image(shared("faces-dev/obama/obama1.jpg")),
+                                        facekit::read_image(shared("faces-dev/biden/biden1.jpg"))};
+  std::vector<facekit::Landmarks5> lms;
+  for (const auto& im : images) lms.push_back(e.largest_face(im).landmarks);
+  auto batch = e.extract_batch(images, lms);
+  ASSERT_EQ(batch.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) EXPECT_GT(facekit::Engine::cosine(batch[i], e.extract(images[i], lms[i])), 0.9999f);
+  EXPECT_EQ(code_of([&] { e.extract_batch(images, {lms[0]}); }), ErrorCode::kInvalidArgument);
+}

@@ -41,6 +41,8 @@ class Engine {
   std::vector<Feature> extract(const Image& image, const std::vector<Landmarks5>& faces) const;
   /// Descriptor of the largest face (kNoFace if none).
   Feature extract(const Image& image) const;
+  /// Descriptors of one face per image (`landmarks[i]` in `images[i]`), run as one batch.
+  std::vector<Feature> extract_batch(const std::vector<Image>& images, const std::vector<Landmarks5>& landmarks) const;
 
   /// Attributes (gender, age) of the face at `landmarks`.
   FaceAttributes attributes(const Image& image, const Landmarks5& landmarks) const;

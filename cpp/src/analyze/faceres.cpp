@@ -23,12 +23,18 @@ float decode_age(const float* p, int n) {
 
 std::vector<FaceresResult> run_faceres(const ModelRuntime::Impl& models, const cv::Mat& bgr,
                                        const std::vector<std::array<cv::Point2f, 5>>& faces) {
+  std::vector<FaceRef> refs;
+  for (const auto& f : faces) refs.push_back({&bgr, f});
+  return run_faceres(models, refs);
+}
+
+std::vector<FaceresResult> run_faceres(const ModelRuntime::Impl& models, const std::vector<FaceRef>& faces) {
   if (faces.empty()) return {};
   const ModelInfo& m = models.info("faceres");
   constexpr int S = kFaceresSide;
   auto input = at::empty({static_cast<int64_t>(faces.size()), S, S, 3}, at::kFloat);
   for (size_t i = 0; i < faces.size(); ++i) {
-    cv::Mat crop = align::aligned_crop(bgr, faces[i], S);  // BGR, as faceres was trained
+    cv::Mat crop = align::aligned_crop(*faces[i].bgr, faces[i].landmarks, S);  // BGR, as faceres was trained
     cv::Mat f(S, S, CV_32FC3, input[static_cast<int64_t>(i)].data_ptr<float>());
     crop.convertTo(f, CV_32FC3, m.scale);
     f -= cv::Scalar(m.mean[0], m.mean[1], m.mean[2]);

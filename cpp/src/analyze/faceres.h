@@ -17,6 +17,15 @@ struct FaceresResult {
   FaceAttributes attributes;
 };
 
+/// A face to describe: an image and the face's 5 landmarks in it.
+struct FaceRef {
+  const cv::Mat* bgr;
+  std::array<cv::Point2f, 5> landmarks;
+};
+
+/// One batch through faceres for faces of any number of images.
+std::vector<FaceresResult> run_faceres(const ModelRuntime::Impl& models, const std::vector<FaceRef>& faces);
+
 /// One batch through faceres for all `faces` (5 landmarks each) of `bgr`.
 std::vector<FaceresResult> run_faceres(const ModelRuntime::Impl& models, const cv::Mat& bgr,
                                        const std::vector<std::array<cv::Point2f, 5>>& faces);

@@ -187,6 +187,23 @@ std::vector<Feature> Engine::extract(const Image& image, const std::vector<Landm
   return out;
 }
 
+std::vector<Feature> Engine::extract_batch(const std::vector<Image>& images,
+                                           const std::vector<Landmarks5>& landmarks) const {
+  if (images.size() != landmarks.size()) throw Error(ErrorCode::kInvalidArgument, "one landmark set per image");
+  std::vector<cv::Mat> mats;
+  mats.reserve(images.size());  // FaceRef points into it: no reallocation
+  std::vector<analyze::FaceRef> refs;
+  for (size_t i = 0; i < images.size(); ++i) {
+    check_image(images[i]);
+    check_landmarks(landmarks[i], images[i]);
+    mats.push_back(as_mat(images[i]));
+    refs.push_back({&mats.back(), to_cv(landmarks[i])});
+  }
+  std::vector<Feature> out;
+  for (auto& r : analyze::run_faceres(impl_->runtime.impl(), refs)) out.push_back(std::move(r.descriptor));
+  return out;
+}
+
 Feature Engine::extract(const Image& image) const { return extract(image, largest_face(image).landmarks); }
 
 FaceAttributes Engine::attributes(const Image& image, const Landmarks5& landmarks) const {

@@ -113,11 +113,14 @@ void detect(const HandlerContext& ctx, const Json& r, Json& reply) {
 void features(const HandlerContext& ctx, const Json& r, Json& reply) {
   const Json& images = image_array(r);
   const auto landmarks = optional_landmarks(r, images.size());
-  Json out = Json::array();
+  std::vector<Image> decoded;
+  std::vector<Landmarks5> faces;
   for (size_t i = 0; i < images.size(); ++i) {
-    const Image img = decode(images[i], ctx.decode);
-    out.push_back(ctx.engine.extract(img, face_of(ctx, img, landmarks[i])));
+    decoded.push_back(decode(images[i], ctx.decode));
+    faces.push_back(face_of(ctx, decoded.back(), landmarks[i]));
   }
+  Json out = Json::array();
+  for (auto& f : ctx.engine.extract_batch(decoded, faces)) out.push_back(std::move(f));  // one descriptor batch
   reply["error_message"] = "701";
   reply["feature"] = std::move(out);
   reply["dimension"] = ctx.engine.dimension();
