@@ -131,7 +131,13 @@ void bind_engine(py::module_& m) {
              return e.detect(image, o);
            },
            py::arg("image"), py::arg("min_face") = 80, py::arg("max_face") = 300, py::arg("portrait") = false,
-           py::arg("attributes") = false, py::arg("rgb") = false)
+           py::arg("attributes") = false, py::arg("rgb") = false,
+           "Faces of `image` (HxWx3 uint8 BGR array, encoded bytes or a path), best score first.\n\n"
+           "min_face / max_face: face size range in pixels of the image (the detector tiles the\n"
+           "image so small faces are found). portrait: ID-photo mode, any face down to 5% of the\n"
+           "short side. attributes: also gender and age. rgb: the array is RGB, not BGR.\n"
+           "Each Face has box, score, landmarks (5x2), mesh (468x2), quality, glasses, attributes.\n"
+           "Raises FacekitError (protocol_code 10007 for undecodable bytes, 10005 for bad options).")
       .def("largest_face", [](const Engine& e, const py::object& img, bool attributes, bool rgb) {
              Image image = to_image(img, rgb, e.options().decode);
              py::gil_scoped_release release;
