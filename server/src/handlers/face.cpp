@@ -10,7 +10,7 @@ namespace facekit::server {
 
 namespace {
 
-Json round2(float v) { return std::round(v * 100.f) / 100.f; }
+Json round2(float v) { return std::round(static_cast<double>(v) * 100.0) / 100.0; }
 
 /// The images array of interfaces 6 / 7 / 8: non-empty, strings.
 const Json& image_array(const Json& r) {
@@ -156,7 +156,7 @@ void add_face_handlers(Protocol& p, const HandlerContext& ctx, std::shared_ptr<R
   p.add_handler(8, [&ctx](const Json& r, Json& reply) {
     per_face_attributes(ctx, r, reply, "901", "age", [](const FaceAttributes& a, Json& out, Json& years) {
       out.push_back(a.kid ? "kid" : "adult");
-      years.push_back(std::round(a.age_years * 10.f) / 10.f);
+      years.push_back(std::round(static_cast<double>(a.age_years) * 10.0) / 10.0);
     });
   });
 }

@@ -118,7 +118,7 @@ void search(const HandlerContext& ctx, const Json& r, Json& reply) {
     const float s = ctx.engine.score(h.cosine);
     if (s < threshold) continue;  // rounding at the boundary
     ids.push_back(h.face_id);
-    scores.push_back(std::round(s * 100.f) / 100.f);
+    scores.push_back(std::round(static_cast<double>(s) * 100.0) / 100.0);
   }
   reply["error_message"] = ids.empty() ? "202" : "201";
   reply["face_id"] = std::move(ids);

@@ -94,8 +94,8 @@ Image decode(const Json& image_b64, const DecodeOptions& options) {
 Json landmark_json(const Landmarks5& l) {
   Json x = Json::array(), y = Json::array();
   for (const auto& p : l) {
-    x.push_back(std::round(p.x * 10.f) / 10.f);
-    y.push_back(std::round(p.y * 10.f) / 10.f);
+    x.push_back(std::round(static_cast<double>(p.x) * 10.0) / 10.0);
+    y.push_back(std::round(static_cast<double>(p.y) * 10.0) / 10.0);
   }
   return {{"x", x}, {"y", y}};
 }
