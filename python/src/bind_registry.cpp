@@ -3,6 +3,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
+#include "facekit/error.h"
 #include "facekit/registry.h"
 
 namespace py = pybind11;
@@ -51,6 +52,22 @@ void bind_registry(py::module_& m) {
            },
            py::arg("group"), py::arg("face_id"), py::arg("features"),
            "Register or replace a person (1-5 features); durable when it returns.")
+      .def("put_many", [](Registry& r, const std::string& group, const std::vector<std::string>& ids,
+                          py::array_t<float, py::array::c_style | py::array::forcecast> feats) {
+             if (feats.ndim() != 2 || static_cast<size_t>(feats.shape(0)) != ids.size())
+               throw Error(ErrorCode::kInvalidArgument, "features must be one row per face_id");
+             std::vector<std::pair<std::string, std::vector<Feature>>> people;
+             people.reserve(ids.size());
+             const auto dim = feats.shape(1);
+             for (size_t i = 0; i < ids.size(); ++i)
+               people.push_back({ids[i], {Feature(feats.data() + i * dim, feats.data() + (i + 1) * dim)}});
+             py::gil_scoped_release release;
+             r.put_many(group, people);
+           },
+           py::arg("group"), py::arg("face_ids"), py::arg("features"),
+           "Bulk registration, one feature per face_id, one transaction.")
+      .def("save_snapshot", &Registry::save_snapshot, py::call_guard<py::gil_scoped_release>(),
+           "Write the index snapshot now (the server does it periodically and at exit).")
       .def("remove", &Registry::remove, py::arg("group"), py::arg("face_id"), py::call_guard<py::gil_scoped_release>())
       .def("remove_range", &Registry::remove_range, py::arg("group"), py::arg("max_face_id"),
            py::call_guard<py::gil_scoped_release>())

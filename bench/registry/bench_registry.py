@@ -1,0 +1,115 @@
+"""Registry at scale: N random unit vectors of the engine's dimension in one group.
+
+usage: python bench/registry/bench_registry.py [--n 100000] [--queries 200]
+facekit (SQLite + hnswlib, M=16, ef_construction=200): bulk registration rate with SQLite on,
+RSS growth, snapshot size, re-open (load) time, and per ef_search: single-thread search
+latency (median / p99, through the Python binding) and recall@1 / recall@5 against exact
+brute force. The same vectors through FAISS 1.7.3 (IndexHNSWFlat, same M / ef_construction,
+inner product; IndexFlatIP exact) in the same process.
+"""
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+import facekit
+
+
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def dir_mb(path):
+    return sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path)) / 1e6
+
+
+def recall(found, truth, k):
+    return float(np.mean([len(set(f[:k]) & set(t[:k])) / k for f, t in zip(found, truth)]))
+
+
+def timed_queries(fn, queries):
+    out, ms = [], []
+    for q in queries:
+        t0 = time.perf_counter()
+        out.append(fn(q))
+        ms.append((time.perf_counter() - t0) * 1000)
+    return out, float(np.median(ms)), float(np.percentile(ms, 99))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=100000)
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--dim", type=int, default=1024, help="the engine's dimension (faceres: 1024)")
+    args = ap.parse_args()
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((args.n, args.dim), dtype=np.float32)
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    queries = rng.standard_normal((args.queries, args.dim), dtype=np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    truth = np.argsort(-(queries @ data.T), axis=1)[:, :5]
+    ids = [str(i) for i in range(args.n)]
+    work = tempfile.mkdtemp(prefix="facekit-regbench-")
+    path = os.path.join(work, "registry.db")
+    print(f"{args.n} vectors x {args.dim} (raw {data.nbytes / 1e6:.0f} MB), {args.queries} queries\n")
+
+    rss0 = rss_mb()
+    reg = facekit._facekit.NativeRegistry(path, args.dim, "bench")
+    t0 = time.time()
+    for start in range(0, args.n, 5000):
+        reg.put_many("g", ids[start:start + 5000], data[start:start + 5000])
+    build = time.time() - t0
+    rss = rss_mb() - rss0
+    reg.save_snapshot()
+    snap = dir_mb(path + ".index")
+    del reg
+    rows = [("facekit build (SQLite + HNSW)", f"{build:.1f} s ({args.n / build:.0f} rows/s)", f"{rss:.0f} MB RSS",
+             f"snapshot {snap:.0f} MB, SQLite {os.path.getsize(path) / 1e6:.0f} MB")]
+    results = []
+    for ef in (32, 64, 128):
+        t0 = time.time()
+        r = facekit._facekit.NativeRegistry(path, args.dim, "bench", hnsw_ef_search=ef)
+        load = time.time() - t0
+        found, p50, p99 = timed_queries(lambda q: [int(h.face_id) for h in r.search("g", q, 5)], queries)
+        results.append(("facekit HNSW", ef, p50, p99, recall(found, truth, 1), recall(found, truth, 5), load))
+        del r
+    try:
+        import faiss
+    except ImportError:
+        faiss = None
+    if faiss is not None:
+        faiss.omp_set_num_threads(1)
+        t0 = time.time()
+        index = faiss.IndexHNSWFlat(args.dim, 16, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 200
+        faiss.omp_set_num_threads(os.cpu_count() or 1)
+        index.add(data)
+        fbuild = time.time() - t0
+        rows.append(("FAISS IndexHNSWFlat build", f"{fbuild:.1f} s ({args.n / fbuild:.0f} rows/s)", "", ""))
+        faiss.omp_set_num_threads(1)
+        for ef in (32, 64, 128):
+            index.hnsw.efSearch = ef
+            found, p50, p99 = timed_queries(lambda q: index.search(q[None], 5)[1][0].tolist(), queries)
+            results.append(("FAISS HNSWFlat", ef, p50, p99, recall(found, truth, 1), recall(found, truth, 5), None))
+        flat = faiss.IndexFlatIP(args.dim)
+        flat.add(data)
+        found, p50, p99 = timed_queries(lambda q: flat.search(q[None], 5)[1][0].tolist(), queries)
+        results.append(("FAISS IndexFlatIP (exact)", "-", p50, p99, recall(found, truth, 1), recall(found, truth, 5), None))
+    print("| build | time | memory | on disk |\n|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print("\n| index | ef_search | median ms | p99 ms | recall@1 | recall@5 | re-open s |\n|---|---|---|---|---|---|---|")
+    for name, ef, p50, p99, r1, r5, load in results:
+        print(f"| {name} | {ef} | {p50:.3f} | {p99:.3f} | {r1:.3f} | {r5:.3f} | {'' if load is None else f'{load:.1f}'} |")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
