@@ -53,6 +53,13 @@ py::array_t<float> to_numpy(const Feature& f) {
   return a;
 }
 
+/// Descriptors as an (n, dimension) array.
+py::array_t<float> feature_rows(const std::vector<Feature>& feats, int dimension) {
+  py::array_t<float> out({static_cast<py::ssize_t>(feats.size()), static_cast<py::ssize_t>(dimension)});
+  for (size_t i = 0; i < feats.size(); ++i) std::copy(feats[i].begin(), feats[i].end(), out.mutable_data() + i * dimension);
+  return out;
+}
+
 py::array_t<float> points_array(const Point* p, size_t n) {
   py::array_t<float> a({static_cast<py::ssize_t>(n), py::ssize_t{2}});
   auto m = a.mutable_unchecked<2>();
@@ -188,10 +195,7 @@ void bind_engine(py::module_& m) {
                py::gil_scoped_release release;
                feats = e.extract(image, lms);
              }
-             py::array_t<float> out({static_cast<py::ssize_t>(feats.size()), static_cast<py::ssize_t>(e.dimension())});
-             for (size_t i = 0; i < feats.size(); ++i)
-               std::copy(feats[i].begin(), feats[i].end(), out.mutable_data() + i * e.dimension());
-             return out;
+             return feature_rows(feats, e.dimension());
            },
            py::arg("image"), py::arg("landmarks"), py::arg("rgb") = false)
       .def("extract_batch", [](const Engine& e, const std::vector<py::object>& imgs, const py::object& landmarks,
@@ -210,10 +214,7 @@ void bind_engine(py::module_& m) {
                py::gil_scoped_release release;
                feats = e.extract_batch(images, lms);
              }
-             py::array_t<float> out({static_cast<py::ssize_t>(feats.size()), static_cast<py::ssize_t>(e.dimension())});
-             for (size_t i = 0; i < feats.size(); ++i)
-               std::copy(feats[i].begin(), feats[i].end(), out.mutable_data() + i * e.dimension());
-             return out;
+             return feature_rows(feats, e.dimension());
            },
            py::arg("images"), py::arg("landmarks") = py::none(), py::arg("rgb") = false,
            "One descriptor per image (largest face, or the given landmarks), one faceres batch.")
