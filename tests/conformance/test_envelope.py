@@ -7,6 +7,14 @@ import zmq
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
+def dealer(server):
+    sock = zmq.Context.instance().socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.RCVTIMEO, 10000)
+    sock.connect(server.face)
+    return sock
+
+
 def test_every_reply_carries_request_id_time_used_and_error_message(server):
     reply = server.request({"interface": "99", "api_key": "x"})
     assert UUID4.match(reply["request_id"])
@@ -35,11 +43,7 @@ def test_unknown_or_mistyped_interface_is_10005(server):
 
 
 def test_dealer_clients_are_served(server):
-    ctx = zmq.Context.instance()
-    sock = ctx.socket(zmq.DEALER)
-    sock.setsockopt(zmq.LINGER, 0)
-    sock.setsockopt(zmq.RCVTIMEO, 10000)
-    sock.connect(server.face)
+    sock = dealer(server)
     sock.send(b"{oops")
     assert json.loads(sock.recv())["error_message"] == "10006"
     sock.close()
@@ -66,11 +70,7 @@ def test_bad_key_outranks_bad_interface(keyed_server):
 
 
 def test_many_requests_each_answered_once(server):
-    ctx = zmq.Context.instance()
-    sock = ctx.socket(zmq.DEALER)
-    sock.setsockopt(zmq.LINGER, 0)
-    sock.setsockopt(zmq.RCVTIMEO, 10000)
-    sock.connect(server.face)
+    sock = dealer(server)
     for i in range(50):
         sock.send(json.dumps({"interface": "42", "n": i}).encode())
     replies = [json.loads(sock.recv()) for _ in range(50)]

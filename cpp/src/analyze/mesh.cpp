@@ -19,8 +19,6 @@ std::vector<Mesh> run_mesh(const ModelRuntime::Impl& models, const cv::Mat& bgr,
   const ModelInfo& m = models.info("facemesh");
   auto input = at::empty({static_cast<int64_t>(dets.size()), kSide, kSide, 3}, at::kFloat);
   std::vector<cv::Mat> inverse(dets.size());
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
   for (size_t i = 0; i < dets.size(); ++i) {
     const auto& d = dets[i];
     const cv::Point2f c(d.box.x + d.box.width / 2, d.box.y + d.box.height / 2);
@@ -32,7 +30,8 @@ std::vector<Mesh> run_mesh(const ModelRuntime::Impl& models, const cv::Mat& bgr,
     a.at<double>(0, 2) += kSide / 2.0 - c.x;
     a.at<double>(1, 2) += kSide / 2.0 - c.y;
     cv::Mat crop;
-    cv::warpAffine(rgb, crop, a, cv::Size(kSide, kSide), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0, 0, 0));
+    cv::warpAffine(bgr, crop, a, cv::Size(kSide, kSide), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0, 0, 0));
+    cv::cvtColor(crop, crop, cv::COLOR_BGR2RGB);  // on the 192 px crop, not the whole image
     cv::Mat f(kSide, kSide, CV_32FC3, input[static_cast<int64_t>(i)].data_ptr<float>());
     crop.convertTo(f, CV_32FC3, m.scale, 0);
     cv::invertAffineTransform(a, inverse[i]);

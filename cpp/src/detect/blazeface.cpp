@@ -73,20 +73,19 @@ std::vector<Detection> FaceDetector::detect(const cv::Mat& bgr, int min_face, in
   const ModelInfo& m = models_.info("blazeface-back");
   constexpr int S = kInputSide;
   auto input = at::empty({static_cast<int64_t>(windows.size()), S, S, 3}, at::kFloat);
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
   for (size_t i = 0; i < windows.size(); ++i) {
     const Window& w = windows[i];
     // The window maps onto the 256 input by one scale; parts outside the image stay black.
     const double scale = static_cast<double>(S) / w.side;
-    const cv::Rect roi = cv::Rect(w.x, w.y, w.side, w.side) & cv::Rect(0, 0, rgb.cols, rgb.rows);
+    const cv::Rect roi = cv::Rect(w.x, w.y, w.side, w.side) & cv::Rect(0, 0, bgr.cols, bgr.rows);
     cv::Mat tile = cv::Mat::zeros(S, S, CV_8UC3);
     const int ox = static_cast<int>(std::lround((roi.x - w.x) * scale));
     const int oy = static_cast<int>(std::lround((roi.y - w.y) * scale));
     const int rw = std::clamp(static_cast<int>(std::lround(roi.width * scale)), 1, S - ox);
     const int rh = std::clamp(static_cast<int>(std::lround(roi.height * scale)), 1, S - oy);
-    cv::resize(rgb(roi), tile(cv::Rect(ox, oy, rw, rh)), cv::Size(rw, rh), 0, 0,
+    cv::resize(bgr(roi), tile(cv::Rect(ox, oy, rw, rh)), cv::Size(rw, rh), 0, 0,
                scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+    cv::cvtColor(tile, tile, cv::COLOR_BGR2RGB);  // per 256 px tile, not the whole image
     cv::Mat f(S, S, CV_32FC3, input[i].data_ptr<float>());
     tile.convertTo(f, CV_32FC3, m.scale, -m.mean[0] * m.scale);
   }
