@@ -11,10 +11,11 @@ from . import _facekit
 from ._facekit import FacekitError, __version__
 from .client import Client, ProtocolError, ProtocolTimeout
 
-__all__ = ["Client", "Engine", "Face", "FacekitError", "ModelRuntime", "ProtocolError", "Registry", "model_dir",
-           "models", "__version__"]
+__all__ = ["Client", "Engine", "Face", "FaceTracker", "FacekitError", "ModelRuntime", "ProtocolError", "Registry",
+           "model_dir", "models", "__version__"]
 
 Face = _facekit.Face
+FaceTracker = _facekit.FaceTracker
 
 _BUNDLED_MODELS = _os.path.join(_os.path.dirname(__file__), "_models")
 

@@ -43,6 +43,41 @@ class Face:
     glasses: bool
     attributes: Optional[FaceAttributes]
 
+class LiveSignals:
+    face: Face
+    eye_open: Tuple[float, float]  # image-left, image-right eye: lid gap / eye width
+    mouth_open: float
+    real: float  # passive anti-spoofing, 0 fake .. 1 real
+
+class LiveCheck:
+    action: str
+    passed: bool
+    reason: str
+
+class TrackedFace:
+    face: Face
+    track_id: int
+
+class EndedTrack:
+    track_id: int
+    best_image_id: str
+    in_ms: int
+    best_ms: int
+    out_ms: int
+    best_face: Face
+    best_jpeg: bytes
+
+class TrackUpdate:
+    faces: List[TrackedFace]
+    ended: List[EndedTrack]
+
+class FaceTracker:
+    def __init__(self, engine: Engine, min_face: int = 40, max_face: int = 400, lost_frames: int = 5,
+                 lost_ms: int = 2000) -> None: ...
+    def update(self, frame: ImageLike, image_id: str, time_ms: int, rgb: bool = False) -> TrackUpdate: ...
+    def finish(self) -> List[EndedTrack]: ...
+    open_tracks: int
+
 class SearchHit:
     face_id: str
     cosine: float
@@ -72,6 +107,9 @@ class Engine:
     def extract_batch(self, images: Sequence[ImageLike], landmarks: Any = None,
                       rgb: bool = False) -> npt.NDArray[np.float32]: ...
     def attributes(self, image: ImageLike, landmarks: Any, rgb: bool = False) -> FaceAttributes: ...
+    def live_signals(self, image: ImageLike, rgb: bool = False) -> LiveSignals: ...
+    def check_liveness(self, action: str, image1: ImageLike, image2: ImageLike, rgb: bool = False) -> LiveCheck: ...
+    def hair_style(self, image: ImageLike, face: Face, rgb: bool = False) -> str: ...
     def score(self, cosine: float) -> float: ...
     def cosine_for_score(self, score: float) -> float: ...
     @staticmethod

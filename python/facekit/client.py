@@ -171,6 +171,18 @@ class Client:
             fields["field"] = "portrait"
         return self.call(5, **fields)["detect"]
 
+    def track(self, image, camera_id, image_id=None, min_face=None, max_face=None):
+        """Interface 5, track mode: the next frame of `camera_id`. Returns the reply dict:
+        `detect` (faces with `track_id`) and `track` (tracks that ended, with their best face)."""
+        fields = dict(image_base64=encode_image(image), field="track", camera_id=str(camera_id))
+        if image_id is not None:
+            fields["image_id"] = str(image_id)
+        if min_face is not None:
+            fields["minface_size"] = int(min_face)
+        if max_face is not None:
+            fields["maxface_size"] = int(max_face)
+        return self.call(5, **fields)
+
     def features(self, images, landmarks=None):
         """Interface 6: list of L2-normalised feature lists."""
         fields = dict(image_base64=[encode_image(i) for i in images])

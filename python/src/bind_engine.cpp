@@ -7,6 +7,7 @@
 #include "facekit/engine.h"
 #include "facekit/error.h"
 #include "facekit/image.h"
+#include "facekit/liveness.h"
 #include "facekit/person.h"
 
 namespace py = pybind11;
@@ -14,6 +15,29 @@ namespace py = pybind11;
 namespace facekit::python {
 
 namespace {
+
+Landmarks5 to_landmarks(const py::object& obj) {
+  auto arr = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(obj);
+  if (!arr || arr.size() != 10) throw Error(ErrorCode::kInvalidArgument, "landmarks must be 5 (x, y) points");
+  Landmarks5 l;
+  for (int i = 0; i < 5; ++i) l[i] = {arr.data()[2 * i], arr.data()[2 * i + 1]};
+  return l;
+}
+
+py::array_t<float> to_numpy(const Feature& f) {
+  py::array_t<float> a(static_cast<py::ssize_t>(f.size()));
+  std::copy(f.begin(), f.end(), a.mutable_data());
+  return a;
+}
+
+/// Descriptors as an (n, dimension) array.
+py::array_t<float> feature_rows(const std::vector<Feature>& feats, int dimension) {
+  py::array_t<float> out({static_cast<py::ssize_t>(feats.size()), static_cast<py::ssize_t>(dimension)});
+  for (size_t i = 0; i < feats.size(); ++i) std::copy(feats[i].begin(), feats[i].end(), out.mutable_data() + i * dimension);
+  return out;
+}
+
+}  // namespace
 
 Image to_image(const py::object& obj, bool rgb, const DecodeOptions& decode) {
   if (py::isinstance<py::bytes>(obj) || py::isinstance<py::bytearray>(obj)) {
@@ -39,27 +63,6 @@ Image to_image(const py::object& obj, bool rgb, const DecodeOptions& decode) {
   return img;
 }
 
-Landmarks5 to_landmarks(const py::object& obj) {
-  auto arr = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(obj);
-  if (!arr || arr.size() != 10) throw Error(ErrorCode::kInvalidArgument, "landmarks must be 5 (x, y) points");
-  Landmarks5 l;
-  for (int i = 0; i < 5; ++i) l[i] = {arr.data()[2 * i], arr.data()[2 * i + 1]};
-  return l;
-}
-
-py::array_t<float> to_numpy(const Feature& f) {
-  py::array_t<float> a(static_cast<py::ssize_t>(f.size()));
-  std::copy(f.begin(), f.end(), a.mutable_data());
-  return a;
-}
-
-/// Descriptors as an (n, dimension) array.
-py::array_t<float> feature_rows(const std::vector<Feature>& feats, int dimension) {
-  py::array_t<float> out({static_cast<py::ssize_t>(feats.size()), static_cast<py::ssize_t>(dimension)});
-  for (size_t i = 0; i < feats.size(); ++i) std::copy(feats[i].begin(), feats[i].end(), out.mutable_data() + i * dimension);
-  return out;
-}
-
 py::array_t<float> points_array(const Point* p, size_t n) {
   py::array_t<float> a({static_cast<py::ssize_t>(n), py::ssize_t{2}});
   auto m = a.mutable_unchecked<2>();
@@ -70,7 +73,6 @@ py::array_t<float> points_array(const Point* p, size_t n) {
   return a;
 }
 
-}  // namespace
 
 void bind_engine(py::module_& m) {
   py::class_<Box>(m, "Box")
@@ -114,6 +116,21 @@ void bind_engine(py::module_& m) {
         std::snprintf(buf, sizeof buf, "Face(box=[%.0f, %.0f, %.0f, %.0f], score=%.3f)", f.box.left, f.box.top,
                       f.box.width, f.box.height, f.score);
         return std::string(buf);
+      });
+
+  py::class_<LiveSignals>(m, "LiveSignals")
+      .def_readonly("face", &LiveSignals::face)
+      .def_property_readonly("eye_open", [](const LiveSignals& s) { return py::make_tuple(s.eye_open[0], s.eye_open[1]); },
+                             "lid gap / eye width of the image-left and image-right eye")
+      .def_readonly("mouth_open", &LiveSignals::mouth_open)
+      .def_readonly("real", &LiveSignals::real, "passive anti-spoofing: 0 fake .. 1 real");
+  py::class_<LiveCheck>(m, "LiveCheck")
+      .def_property_readonly("action", [](const LiveCheck& c) { return std::string(live_action_name(c.action)); })
+      .def_readonly("passed", &LiveCheck::passed)
+      .def_readonly("reason", &LiveCheck::reason)
+      .def("__repr__", [](const LiveCheck& c) {
+        return std::string("LiveCheck(") + live_action_name(c.action) + ", passed=" + (c.passed ? "True" : "False") +
+               ", reason='" + c.reason + "')";
       });
 
   py::class_<Engine>(m, "Engine")
@@ -218,6 +235,31 @@ void bind_engine(py::module_& m) {
            },
            py::arg("images"), py::arg("landmarks") = py::none(), py::arg("rgb") = false,
            "One descriptor per image (largest face, or the given landmarks), one faceres batch.")
+      .def("live_signals", [](const Engine& e, const py::object& img, bool rgb) {
+             Image image = to_image(img, rgb, e.options().decode);
+             py::gil_scoped_release release;
+             return e.live_signals(image);
+           },
+           py::arg("image"), py::arg("rgb") = false,
+           "Liveness measures of the image's only face: eye_open (2), mouth_open, real, face.")
+      .def("check_liveness", [](const Engine& e, const std::string& action, const py::object& a, const py::object& b,
+                                bool rgb) {
+             const auto act = live_action_from_name(action);
+             if (!act) throw Error(ErrorCode::kInvalidArgument, "action must be blink, mouth, nod or shake");
+             Image ia = to_image(a, rgb, e.options().decode), ib = to_image(b, rgb, e.options().decode);
+             py::gil_scoped_release release;
+             return check_liveness(e, *act, ia, ib);
+           },
+           py::arg("action"), py::arg("image1"), py::arg("image2"), py::arg("rgb") = false,
+           "Interface 9 for one pair: same person, no spoof, and the action (blink, mouth, nod,\n"
+           "shake) between the two images. Returns LiveCheck(passed, reason).")
+      .def("hair_style", [](const Engine& e, const py::object& img, const Face& face, bool rgb) {
+             Image image = to_image(img, rgb, e.options().decode);
+             py::gil_scoped_release release;
+             return std::string(hair_style_name(e.hair_style(image, face)));
+           },
+           py::arg("image"), py::arg("face"), py::arg("rgb") = false,
+           "\"shortHair\" or \"longHair\" for a face detected in `image` (docs/ACCURACY.md).")
       .def("attributes", [](const Engine& e, const py::object& img, const py::object& landmarks, bool rgb) {
              Image image = to_image(img, rgb, e.options().decode);
              Landmarks5 lm = to_landmarks(landmarks);

@@ -25,4 +25,5 @@ PYBIND11_MODULE(_facekit, m) {
   facekit::python::bind_models(m);
   facekit::python::bind_engine(m);
   facekit::python::bind_registry(m);
+  facekit::python::bind_track(m);
 }

@@ -42,6 +42,12 @@ void apply_json(ServerConfig& c, const nlohmann::json& j) {
   c.register_factor = j.value("register_factor", c.register_factor);
   c.max_pixels = j.value("max_pixels", c.max_pixels);
   c.snapshot_interval_s = std::max(1, j.value("snapshot_interval_s", c.snapshot_interval_s));
+  c.track_lost_frames = std::max(1, j.value("track_lost_frames", c.track_lost_frames));
+  c.track_lost_ms = std::max<int64_t>(0, j.value("track_lost_ms", c.track_lost_ms));
+  c.camera_idle_s = std::max(1, j.value("camera_idle_s", c.camera_idle_s));
+  c.max_cameras = std::max(1, j.value("max_cameras", c.max_cameras));
+  c.max_tracks_per_camera = std::max(1, j.value("max_tracks_per_camera", c.max_tracks_per_camera));
+  c.liveness_min_real = j.value("liveness_min_real", c.liveness_min_real);
   if (j.contains("api_keys")) {
     c.api_keys.clear();
     for (const auto& k : j.at("api_keys")) {

@@ -26,6 +26,14 @@ struct ServerConfig {
   int register_factor = 4;         ///< registrations per second = pool_size x factor
   int64_t max_pixels = 40'000'000;
   int snapshot_interval_s = 60;    ///< registry index snapshot period (only when something changed)
+  // Track mode of interface 5 (docs/CONFIGURATION.md).
+  int track_lost_frames = 5;
+  int64_t track_lost_ms = 2000;
+  int camera_idle_s = 60;          ///< a camera silent this long is dropped with its open tracks
+  int max_cameras = 256;
+  int max_tracks_per_camera = 64;
+  // Interface 9: the anti-spoofing score below which an image is a spoof (docs/ACCURACY.md).
+  float liveness_min_real = 0.25f;
 };
 
 /// Fills a config from argv (--config FILE first, then --face-endpoint, --pedestrian-endpoint,

@@ -72,17 +72,19 @@ int main(int argc, char** argv) {
         }
       }
     });
-    HandlerContext ctx{engine, registry, config, eo.decode};
+    facekit::TrackOptions track;
+    track.lost_frames = config.track_lost_frames;
+    track.lost_ms = config.track_lost_ms;
+    track.max_tracks = static_cast<size_t>(config.max_tracks_per_camera);
+    facekit::CameraTracks cameras(engine, track, int64_t{1000} * config.camera_idle_s,
+                                  static_cast<size_t>(config.max_cameras));
+    HandlerContext ctx{engine, registry, config, eo.decode, cameras};
     Protocol face(config), pedestrian(config);
     auto limited = std::make_shared<RateLimiter>(config.max_requests);
     auto register_limit = std::make_shared<RateLimiter>(static_cast<double>(config.pool_size) * config.register_factor);
     add_registry_handlers(face, ctx, limited, register_limit);
     add_face_handlers(face, ctx, limited);
-    // Served here, answered by the analytics issue: a clear 10004 until then, never a made-up result.
-    for (int id : {9, 11})
-      face.add_handler(id, [id](const nlohmann::json&, nlohmann::json&) {
-        throw ProtocolError{kServerError, "interface " + std::to_string(id) + " is not available in this build yet"};
-      });
+    add_liveness_handler(face, ctx);
     facekit::PersonDetector people(engine.models());
     add_pedestrian_handler(pedestrian, ctx, people);
     zmq::context_t ctx_zmq(1);

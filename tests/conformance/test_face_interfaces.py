@@ -89,17 +89,6 @@ def test_gender_and_age(server, images):
     assert server.request({"interface": "8", "api_key": "k", "image_base64": []})["error_message"] == "10009"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 6: track mode, liveness, hairstyle not wired yet")
-@pytest.mark.parametrize("msg", [
-    {"interface": "5", "field": "track", "camera_id": "cam1"},
-    {"interface": "9", "live": []},
-    {"interface": "11"},
-])
-def test_analytics_of_issue_6(server, images, msg):
-    msg = dict(msg, api_key="k", image_base64=images.obama1)
-    assert server.request(msg)["error_message"] not in ("10004", "10005")
-
-
 def test_pedestrians_on_their_own_port(server, shared_data):
     import base64
     with open(os.path.join(shared_data, "pedestrians-pennfudan", "PNGImages", "FudanPed00042.png"), "rb") as f:

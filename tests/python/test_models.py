@@ -8,7 +8,7 @@ import pytest
 
 import facekit
 
-EXPECTED = {"blazeface-back", "facemesh", "faceres", "mobileface", "antispoof", "liveness", "nanodet", "selfie"}
+EXPECTED = {"blazeface-back", "facemesh", "iris", "faceres", "mobileface", "antispoof", "liveness", "nanodet", "selfie"}
 
 
 @pytest.fixture(scope="module")

@@ -24,3 +24,12 @@ def test_stub_names_every_public_class_and_method():
 def test_detect_has_a_useful_docstring():
     doc = facekit.Engine.detect.__doc__
     assert "min_face" in doc and "portrait" in doc and "10007" in doc
+
+
+def test_api_reference_is_generated_from_the_current_docstrings():
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    r = subprocess.run([sys.executable, os.path.join(root, "scripts", "api-docs"), "--check"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr

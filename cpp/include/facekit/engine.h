@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "facekit/image.h"
+#include "facekit/liveness.h"
 #include "facekit/models.h"
 #include "facekit/types.h"
 
@@ -43,6 +44,13 @@ class Engine {
   Feature extract(const Image& image) const;
   /// Descriptors of one face per image (`landmarks[i]` in `images[i]`), run as one batch.
   std::vector<Feature> extract_batch(const std::vector<Image>& images, const std::vector<Landmarks5>& landmarks) const;
+
+  /// Liveness signals of the image's only face (kNoFace / kMultipleFaces otherwise): eye and
+  /// mouth openness, pose, anti-spoofing score. facekit/liveness.h judges pairs of them.
+  LiveSignals live_signals(const Image& image) const;
+
+  /// Hairstyle of `face` (a face detected in `image`).
+  HairStyle hair_style(const Image& image, const Face& face) const;
 
   /// Attributes (gender, age) of the face at `landmarks`.
   FaceAttributes attributes(const Image& image, const Landmarks5& landmarks) const;

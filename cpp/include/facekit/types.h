@@ -41,6 +41,11 @@ struct FaceAttributes {
   bool kid = false;                ///< estimated age under 14
 };
 
+/// The protocol's hairstyles (interface 11). facekit predicts short / long only (docs/ACCURACY.md).
+enum class HairStyle { kShort, kLong, kHat, kBraids };
+/// "shortHair", "longHair", "hat", "braids".
+const char* hair_style_name(HairStyle style);
+
 struct Face {
   Box box;
   float score = 0.f;  ///< detector confidence 0..1

@@ -8,10 +8,13 @@
 #include <opencv2/imgproc.hpp>
 
 #include "align/align.h"
+#include "analyze/eyes.h"
 #include "analyze/faceres.h"
 #include "analyze/glasses.h"
+#include "analyze/hair.h"
 #include "analyze/mesh.h"
 #include "analyze/quality.h"
+#include "analyze/spoof.h"
 #include "detect/blazeface.h"
 #include "facekit/error.h"
 #include "image/cv_image.h"
@@ -205,6 +208,33 @@ std::vector<Feature> Engine::extract_batch(const std::vector<Image>& images,
 }
 
 Feature Engine::extract(const Image& image) const { return extract(image, largest_face(image).landmarks); }
+
+LiveSignals Engine::live_signals(const Image& image) const {
+  LiveSignals s;
+  s.face = only_face(image);
+  const cv::Mat bgr = as_mat(image);
+  const auto eyes = analyze::eye_openness(impl_->runtime.impl(), bgr, s.face.mesh);
+  s.eye_open[0] = eyes[0];
+  s.eye_open[1] = eyes[1];
+  s.mouth_open = analyze::mouth_openness(s.face.mesh);
+  s.real = analyze::real_face_score(impl_->runtime.impl(), bgr, s.face.box);
+  return s;
+}
+
+HairStyle Engine::hair_style(const Image& image, const Face& face) const {
+  check_image(image);
+  return analyze::classify_hair(impl_->runtime.impl(), as_mat(image), face.box);
+}
+
+const char* hair_style_name(HairStyle style) {
+  switch (style) {
+    case HairStyle::kShort: return "shortHair";
+    case HairStyle::kLong: return "longHair";
+    case HairStyle::kHat: return "hat";
+    case HairStyle::kBraids: return "braids";
+  }
+  return "?";
+}
 
 FaceAttributes Engine::attributes(const Image& image, const Landmarks5& landmarks) const {
   return impl_->run(image, {landmarks})[0].attributes;

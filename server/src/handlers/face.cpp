@@ -1,9 +1,12 @@
-// Interfaces 4 (1:1 compare), 5 (detection), 6 (features), 7 (gender), 8 (age).
+// Interfaces 4 (1:1 compare), 5 (detection, track mode), 6 (features), 7 (gender), 8 (age), 11 (hair).
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <sstream>
 
 #include "facekit/error.h"
+#include "facekit/image.h"
 #include "handlers/request.h"
 
 namespace facekit::server {
@@ -43,6 +46,52 @@ Json face_json(const Face& f) {
   return j;
 }
 
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// Track mode: this frame's faces with their track ids, and the tracks that ended.
+void detect_track(const HandlerContext& ctx, const Json& r, const DetectOptions& o, Json& reply) {
+  static std::atomic<uint64_t> frames{0};
+  const std::string camera = string_field(r, "camera_id");
+  if (camera.empty()) bad("camera_id is empty");
+  const int64_t now = now_ms();
+  const std::string image_id =
+      optional_string(r, "image_id").value_or(std::to_string(now) + "-" + std::to_string(++frames));
+  const Image img = decode(field(r, "image_base64"), ctx.decode);
+  const TrackUpdate u = ctx.cameras.update(camera, img, image_id, now, o);
+  Json list = Json::array();
+  for (const auto& t : u.faces) {
+    Json j = face_json(t.face);
+    j["track_id"] = t.track_id;
+    list.push_back(std::move(j));
+  }
+  Json ended = Json::array();
+  for (const auto& t : u.ended) {
+    Json j = face_json(t.best_face);
+    j.erase("pitch");
+    j.erase("yaw");
+    j.erase("roll");
+    j.erase("blur");
+    j.erase("illu");
+    j["track_id"] = t.track_id;
+    j["image_id"] = t.best_image_id;
+    j["inTime"] = std::to_string(t.in_ms);
+    j["bestTime"] = std::to_string(t.best_ms);
+    j["outTime"] = std::to_string(t.out_ms);
+    j["image_base64"] = encode_base64(t.best_jpeg);
+    ended.push_back(std::move(j));
+  }
+  reply["error_message"] = "601";
+  reply["image_id"] = image_id;
+  reply["detect_nums"] = u.faces.size();
+  reply["face_nums"] = u.faces.size();
+  reply["detect"] = std::move(list);
+  reply["track_nums"] = u.ended.size();
+  reply["track"] = std::move(ended);
+}
+
 void compare(const HandlerContext& ctx, const Json& r, Json& reply) {
   const Json& images = array_field(r, "image_base64");
   if (images.size() != 2) bad("image_base64 must hold exactly 2 images");
@@ -67,7 +116,7 @@ void detect(const HandlerContext& ctx, const Json& r, Json& reply) {
   o.max_face = optional_int(r, "maxface_size", 1, 100000).value_or(300);
   if (o.min_face >= o.max_face) bad("minface_size must be smaller than maxface_size");
   o.portrait = mode == "portrait";
-  bool want_gender = false, want_age = false;
+  bool want_gender = false, want_age = false, want_hair = false;
   if (auto classify = optional_string(r, "classify")) {
     std::stringstream ss(*classify);
     std::string item;
@@ -75,16 +124,11 @@ void detect(const HandlerContext& ctx, const Json& r, Json& reply) {
       item.erase(std::remove_if(item.begin(), item.end(), ::isspace), item.end());
       if (item == "gender") want_gender = true;
       else if (item == "age") want_age = true;
-      else if (item == "hair") {
-        if (mode != "track") throw ProtocolError{kServerError, "hairstyle is not available in this build yet"};
-      } else if (!item.empty()) bad("classify items are gender, age, hair");
+      else if (item == "hair") want_hair = true;
+      else if (!item.empty()) bad("classify items are gender, age, hair");
     }
   }
-  if (mode == "track") {
-    string_field(r, "camera_id");
-    optional_string(r, "image_id");
-    throw ProtocolError{kServerError, "track mode is not available in this build yet"};
-  }
+  if (mode == "track") return detect_track(ctx, r, o, reply);  // classify is ignored in track mode
   o.attributes = want_gender || want_age;
   const Image img = decode(Json(image), ctx.decode);
   const auto faces = ctx.engine.detect(img, o);
@@ -92,6 +136,7 @@ void detect(const HandlerContext& ctx, const Json& r, Json& reply) {
   Json list = Json::array();
   for (const auto& f : faces) {
     Json j = face_json(f);
+    if (want_hair) j["hair"] = hair_style_name(ctx.engine.hair_style(img, f));
     if (f.attributes) {
       if (want_gender) {
         j["male"] = f.attributes->male;
@@ -152,6 +197,16 @@ void add_face_handlers(Protocol& p, const HandlerContext& ctx, std::shared_ptr<R
     per_face_attributes(ctx, r, reply, "801", "gender", [](const FaceAttributes& a, Json& out, Json&) {
       out.push_back({{"Female", a.female}, {"Male", a.male}});
     });
+  });
+  p.add_handler(11, [&ctx](const Json& r, Json& reply) {
+    const Json& images = image_array(r);
+    Json out = Json::array();
+    for (const auto& i : images) {
+      const Image img = decode(i, ctx.decode);
+      out.push_back(hair_style_name(ctx.engine.hair_style(img, ctx.engine.largest_face(img))));
+    }
+    reply["error_message"] = "1201";
+    reply["hair"] = std::move(out);
   });
   p.add_handler(8, [&ctx](const Json& r, Json& reply) {
     per_face_attributes(ctx, r, reply, "901", "age", [](const FaceAttributes& a, Json& out, Json& years) {

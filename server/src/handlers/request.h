@@ -11,6 +11,7 @@
 #include "facekit/engine.h"
 #include "facekit/person.h"
 #include "facekit/registry.h"
+#include "facekit/tracker.h"
 #include "protocol.h"
 
 namespace facekit::server {
@@ -44,10 +45,12 @@ struct HandlerContext {
   Registry& registry;
   const ServerConfig& config;
   DecodeOptions decode;
+  CameraTracks& cameras;  ///< track mode of interface 5
 };
 
 void add_pedestrian_handler(Protocol& protocol, const HandlerContext& ctx, const PersonDetector& people);
 void add_face_handlers(Protocol& protocol, const HandlerContext& ctx, std::shared_ptr<RateLimiter> limited);
+void add_liveness_handler(Protocol& protocol, const HandlerContext& ctx);
 void add_registry_handlers(Protocol& protocol, const HandlerContext& ctx, std::shared_ptr<RateLimiter> limited,
                            std::shared_ptr<RateLimiter> register_limit);
 

@@ -1,0 +1,153 @@
+// Liveness rules on synthetic signals, liveness signals / hairstyle / tracking on real photos.
+#include <gtest/gtest.h>
+
+#include "facekit/engine.h"
+#include "facekit/liveness.h"
+#include "facekit/tracker.h"
+#include "test_support.h"
+
+using facekit::testing::code_of;
+using facekit::testing::shared;
+using namespace facekit;
+
+namespace {
+
+const Engine& engine() {
+  static Engine e;
+  return e;
+}
+
+Image photo(const std::string& rel) { return read_image(shared(rel)); }
+
+TrackOptions track_options(int lost_frames, int64_t lost_ms) {
+  TrackOptions o;
+  o.detect.min_face = 40;
+  o.detect.max_face = 2000;
+  o.lost_frames = lost_frames;
+  o.lost_ms = lost_ms;
+  return o;
+}
+
+/// The track id of the frame's only face.
+int64_t only_track(const TrackUpdate& u) {
+  EXPECT_EQ(u.faces.size(), 1u);
+  return u.faces.empty() ? -1 : u.faces[0].track_id;
+}
+
+LiveSignals signals(float eye_l, float eye_r, float mouth, float pitch = 0, float yaw = 0) {
+  LiveSignals s;
+  s.eye_open[0] = eye_l;
+  s.eye_open[1] = eye_r;
+  s.mouth_open = mouth;
+  s.face.quality.pitch = pitch;
+  s.face.quality.yaw = yaw;
+  s.real = 0.9f;
+  return s;
+}
+
+}  // namespace
+
+TEST(LiveAction, NamesRoundTrip) {
+  for (auto a : {LiveAction::kBlink, LiveAction::kMouth, LiveAction::kNod, LiveAction::kShake})
+    EXPECT_EQ(live_action_from_name(live_action_name(a)), a);
+  EXPECT_FALSE(live_action_from_name("wink"));
+  EXPECT_FALSE(live_action_from_name("Blink"));
+}
+
+TEST(LiveAction, BlinkNeedsOpenThenClosedInEitherOrder) {
+  const auto open = signals(0.2f, 0.25f, 0), closed = signals(0.05f, 0.08f, 0), wink = signals(0.2f, 0.04f, 0);
+  EXPECT_TRUE(check_action(LiveAction::kBlink, open, closed).passed);
+  EXPECT_TRUE(check_action(LiveAction::kBlink, closed, open).passed);
+  const auto both_open = check_action(LiveAction::kBlink, open, open);
+  EXPECT_FALSE(both_open.passed);
+  EXPECT_EQ(both_open.reason, "eyes open in both images");
+  EXPECT_FALSE(check_action(LiveAction::kBlink, closed, closed).passed);
+  EXPECT_FALSE(check_action(LiveAction::kBlink, open, wink).passed);  // one eye is not a blink
+  LivenessRules lenient;
+  lenient.eye_closed_max = 0.21f;
+  EXPECT_TRUE(check_action(LiveAction::kBlink, signals(0.3f, 0.3f, 0), wink, lenient).passed);
+}
+
+TEST(LiveAction, MouthNodShakeThresholds) {
+  EXPECT_TRUE(check_action(LiveAction::kMouth, signals(.2f, .2f, 0.02f), signals(.2f, .2f, 0.4f)).passed);
+  EXPECT_FALSE(check_action(LiveAction::kMouth, signals(.2f, .2f, 0.02f), signals(.2f, .2f, 0.18f)).passed);
+  EXPECT_TRUE(check_action(LiveAction::kNod, signals(.2f, .2f, 0, -4), signals(.2f, .2f, 0, 6.5f)).passed);
+  EXPECT_FALSE(check_action(LiveAction::kNod, signals(.2f, .2f, 0, -4), signals(.2f, .2f, 0, 5.5f)).passed);
+  EXPECT_TRUE(check_action(LiveAction::kShake, signals(.2f, .2f, 0, 0, -8), signals(.2f, .2f, 0, 0, 8)).passed);
+  const auto small = check_action(LiveAction::kShake, signals(.2f, .2f, 0, 0, -8), signals(.2f, .2f, 0, 0, 4));
+  EXPECT_FALSE(small.passed);
+  EXPECT_NE(small.reason.find("yaw changed 12.0"), std::string::npos);
+}
+
+TEST(LiveSignals, EyesOfRealPhotos) {
+  const auto closed = engine().live_signals(photo("blink/both_blink.jpg"));
+  const auto open = engine().live_signals(photo("blink/granger.jpg"));
+  const auto right_closed = engine().live_signals(photo("blink/right_blink.jpg"));
+  EXPECT_LE(std::max(closed.eye_open[0], closed.eye_open[1]), 0.10f);
+  EXPECT_GE(std::min(open.eye_open[0], open.eye_open[1]), 0.12f);
+  EXPECT_LT(right_closed.eye_open[0], 0.10f);  // the subject's right eye is on the image's left
+  EXPECT_GT(right_closed.eye_open[1], 0.12f);
+  EXPECT_TRUE(check_action(LiveAction::kBlink, open, closed).passed);
+  EXPECT_EQ(code_of([] { engine().live_signals(photo("faces-dev/multi/obama_and_biden.jpg")); }),
+            ErrorCode::kMultipleFaces);
+}
+
+TEST(LiveCheck, RealPairsOfOnePerson) {
+  const auto a = photo("orl-faces/s1/5.pgm"), b = photo("orl-faces/s1/6.pgm");
+  EXPECT_TRUE(check_liveness(engine(), LiveAction::kShake, a, b).passed);
+  EXPECT_FALSE(check_liveness(engine(), LiveAction::kNod, a, b).passed);
+  const auto other = check_liveness(engine(), LiveAction::kShake, a, photo("faces-dev/obama/obama1.jpg"));
+  EXPECT_FALSE(other.passed);
+  EXPECT_EQ(other.reason, "the two images show different people");
+}
+
+TEST(Hair, ShortAndLongOnRealPhotos) {
+  const auto obama = photo("faces-dev/obama/obama1.jpg"), rose = photo("faces-dev/rose_leslie/rose1.jpg");
+  EXPECT_EQ(engine().hair_style(obama, engine().largest_face(obama)), HairStyle::kShort);
+  EXPECT_EQ(engine().hair_style(rose, engine().largest_face(rose)), HairStyle::kLong);
+  EXPECT_STREQ(hair_style_name(HairStyle::kBraids), "braids");
+}
+
+TEST(Tracker, OneFaceOneTrackEndedAfterLostFrames) {
+  FaceTracker t(engine(), track_options(2, 100000));
+  const auto face = photo("faces-dev/obama/obama1.jpg"), face2 = photo("faces-dev/obama/obama2.jpg");
+  const auto empty = read_image(std::string(FACEKIT_OPENCV_DATA) + "/building.jpg");
+  EXPECT_EQ(only_track(t.update(face, "a", 1000)), 1);
+  EXPECT_EQ(only_track(t.update(face2, "b", 1040)), 1);  // same person, box elsewhere
+  EXPECT_TRUE(t.update(empty, "c", 1080).ended.empty());
+  const auto u4 = t.update(empty, "d", 1120);
+  ASSERT_EQ(u4.ended.size(), 1u);
+  const auto& e = u4.ended[0];
+  EXPECT_EQ(e.track_id, 1);
+  EXPECT_EQ(e.in_ms, 1000);
+  EXPECT_EQ(e.out_ms, 1040);
+  EXPECT_TRUE(e.best_image_id == "a" || e.best_image_id == "b");
+  ASSERT_GT(e.best_jpeg.size(), 100u);
+  EXPECT_EQ(e.best_jpeg[0], 0xFF);  // JPEG SOI
+  EXPECT_EQ(e.best_jpeg[1], 0xD8);
+  EXPECT_EQ(t.open_tracks(), 0u);
+}
+
+TEST(Tracker, LostAfterTimeAndOthersGetNewTracks) {
+  FaceTracker t(engine(), track_options(100, 500));
+  const auto obama = photo("faces-dev/obama/obama1.jpg"), biden = photo("faces-dev/biden/biden1.jpg");
+  EXPECT_EQ(only_track(t.update(obama, "a", 0)), 1);
+  const auto u = t.update(biden, "b", 600);  // someone else, and obama's track timed out
+  EXPECT_EQ(only_track(u), 2);
+  ASSERT_EQ(u.ended.size(), 1u);
+  EXPECT_EQ(u.ended[0].track_id, 1);
+  EXPECT_EQ(t.finish().size(), 1u);
+}
+
+TEST(CameraTracks, IdleCamerasAreDroppedAndCapped) {
+  CameraTracks cams(engine(), track_options(5, 2000), 1000, 2);
+  const auto obama = photo("faces-dev/obama/obama1.jpg");
+  cams.update("a", obama, "1", 0);
+  cams.update("b", obama, "1", 10);
+  EXPECT_EQ(cams.cameras(), 2u);
+  cams.update("c", obama, "1", 20);  // over the cap: the longest idle camera goes
+  EXPECT_EQ(cams.cameras(), 2u);
+  EXPECT_EQ(only_track(cams.update("a", obama, "2", 30)), 1);  // "a" starts afresh
+  cams.update("d", obama, "1", 5000);  // everyone else idle for > 1 s
+  EXPECT_EQ(cams.cameras(), 1u);
+}
