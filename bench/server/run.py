@@ -43,6 +43,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--faces", type=int, default=100000)
     ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--only", choices=("search", "features", "register"), help="run one request kind")
+    ap.add_argument("--clients", default="1,4,16", help="comma-separated client counts")
     args = ap.parse_args()
     eng = facekit.Engine()
     work = tempfile.mkdtemp(prefix="facekit-bench-")
@@ -84,10 +86,12 @@ def main():
     print("| request | clients | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|")
     try:
         for label, msg in requests.items():
+            if args.only and args.only not in {"1": "search", "6": "features", "0": "register"}[label[0]]:
+                continue
             path = os.path.join(work, "request.json")
             with open(path, "w") as f:
                 json.dump(msg, f)
-            for clients in (1, 4, 16):
+            for clients in (int(c) for c in args.clients.split(",")):
                 r = json.loads(subprocess.check_output([TOOL, "load", endpoint, path, str(clients), str(args.seconds)],
                                                        stderr=subprocess.DEVNULL))
                 print(f"| {label} | {clients} | {r['req_per_s']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} |",

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "facekit/error.h"
+#include "json_reader.h"
 #include "log.h"
 
 namespace facekit::server {
@@ -92,7 +93,7 @@ std::string Protocol::handle(const std::string& bytes) const {
   std::string interface_label = "?";
   try {
     if (bytes.size() > config_.max_request_bytes) throw ProtocolError{kBadParameter, "request too large"};
-    nlohmann::json request = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
+    nlohmann::json request = read_json(bytes);
     if (request.is_discarded() || !request.is_object()) throw ProtocolError{kBadJson, "not a JSON object"};
     const ApiKey* key = check_key(request);
     const int id = parse_interface(request);

@@ -13,6 +13,7 @@
 
 #include "facekit/error.h"
 #include "facekit/registry.h"
+#include "registry/half_vectors.h"
 
 namespace fs = std::filesystem;
 using facekit::Feature;
@@ -89,7 +90,8 @@ TEST_F(RegistryTest, ReplaceRemovesOldFeatures) {
   auto hits = r.search("g", new_face, 5, 0.9f);
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0].face_id, "7");
-  EXPECT_NEAR(hits[0].cosine, 1.f, 1e-5);
+  EXPECT_NEAR(hits[0].cosine, 1.f, 1e-3);  // the index holds half floats
+  EXPECT_LE(hits[0].cosine, 1.f);
 }
 
 TEST_F(RegistryTest, SearchTopkThresholdAndOneEntryPerPerson) {
@@ -270,4 +272,39 @@ TEST_F(RegistryTest, CorruptSnapshotIsRebuiltFromSqlite) {
   EXPECT_EQ(r.startup().groups_from_snapshot, 0u);
   EXPECT_EQ(r.startup().rows_rebuilt, 30u);
   for (int i = 0; i < 30; ++i) EXPECT_EQ(r.search("g", f[i], 1, 0.99f).at(0).face_id, std::to_string(i));
+}
+
+// The index keeps half floats: both kernels must agree with a double-precision dot product
+// to ~1e-4 of a cosine (a score of 0-100 moves by 0.01), far below any threshold's resolution.
+TEST(HalfVectors, KernelsMatchExactDotProduct) {
+  using namespace facekit::registry;
+  std::mt19937 rng(7);
+  for (size_t dim : {size_t{1024}, size_t{64}, size_t{21}}) {  // 21: the scalar tail of the SIMD loop
+    std::normal_distribution<float> n;
+    std::vector<float> a(dim), b(dim);
+    double na = 0, nb = 0;
+    for (size_t i = 0; i < dim; ++i) {
+      a[i] = n(rng), b[i] = 0.6f * a[i] + 0.8f * n(rng);
+      na += a[i] * a[i], nb += b[i] * b[i];
+    }
+    double exact = 0;
+    for (size_t i = 0; i < dim; ++i) {
+      a[i] = static_cast<float>(a[i] / std::sqrt(na)), b[i] = static_cast<float>(b[i] / std::sqrt(nb));
+      exact += double(a[i]) * b[i];
+    }
+    std::vector<Half> ha(dim), hb(dim);
+    to_half(a.data(), ha.data(), dim);
+    to_half(b.data(), hb.data(), dim);
+    const float fast = 1.f - best_half_distance()(ha.data(), hb.data(), &dim);
+    const float portable = 1.f - portable_half_distance()(ha.data(), hb.data(), &dim);
+    const double tolerance = dim >= 64 ? 2e-4 : 5e-4;  // few, large components round worse
+    EXPECT_NEAR(fast, exact, tolerance) << dim;
+    EXPECT_NEAR(portable, exact, tolerance) << dim;
+    EXPECT_NEAR(fast, portable, 1e-5) << dim;
+    EXPECT_NEAR(1.f - best_half_distance()(ha.data(), ha.data(), &dim), 1.0, tolerance) << dim;
+  }
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma"))
+    EXPECT_STREQ(half_kernel_name(), "avx2-fma-f16c");
+#endif
 }

@@ -4,10 +4,11 @@
 // addPoint with a deleted label revives and overwrites that slot. hnswlib 0.6.2's headers
 // define non-inline symbols, so only group_index.cpp includes them.
 //
+// Vectors are stored as half floats (registry/half_vectors.h).
+//
 // Each slot remembers the store's row id of its feature, so a snapshot (index + slot table)
 // can be reconciled with the store at start-up: rows gone are deleted, new rows added.
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -30,8 +31,8 @@ class GroupIndex {
   /// Best per person (safe with other readers under the group's read lock).
   std::vector<SearchHit> search(const std::vector<float>& query, int topk, float min_cosine) const;
 
-  /// row id -> face_id of every live slot.
-  std::map<int64_t, std::string> rows() const;
+  /// (row id, face_id) of every live slot.
+  std::vector<std::pair<int64_t, std::string>> rows() const;
   /// Removes the one feature stored under `row_id` (reconciliation).
   void remove_row(int64_t row_id);
   void add_row(const std::string& face_id, int64_t row_id, const std::vector<float>& feature);
@@ -44,6 +45,7 @@ class GroupIndex {
 
  private:
   size_t take_slot(const std::string& face_id, int64_t row_id);
+  void free_slot(size_t slot);
   int dimension_;
   RegistryOptions options_;
   struct Hnsw;
@@ -51,6 +53,7 @@ class GroupIndex {
   std::unordered_map<std::string, std::vector<size_t>> people_;  // face_id -> slots
   std::vector<std::string> slot_owner_;                           // slot -> face_id ("" = free)
   std::vector<int64_t> slot_row_;                                 // slot -> store row id (-1 = free)
+  std::unordered_map<int64_t, size_t> row_slot_;                  // store row id -> slot
   std::vector<size_t> free_slots_;
   size_t live_slots_ = 0;
 };

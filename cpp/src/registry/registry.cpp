@@ -1,11 +1,13 @@
 #include "facekit/registry.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+#include <unordered_map>
 
 #include "facekit/error.h"
 #include "registry/group_index.h"
@@ -71,8 +73,8 @@ class Registry::Impl {
   // SQLite is the truth; a snapshot only saves rebuilding. Rows in the snapshot that SQLite no
   // longer has are dropped, rows SQLite has that the snapshot lacks are added.
   void load_index() {
-    std::map<std::string, std::map<int64_t, std::string>> keys;  // group -> row id -> face_id
-    store->for_each_key([&](registry::StoredFeature&& f) { keys[f.group].emplace(f.row_id, f.face_id); });
+    std::map<std::string, std::unordered_map<int64_t, std::string>> keys;  // group -> row id -> face_id
+    store->for_each_key([&](registry::StoredFeature&& f) { keys[f.group].emplace(f.row_id, std::move(f.face_id)); });
     for (auto& [name, rows] : keys) {
       std::unique_ptr<registry::GroupIndex> index;
       if (!options.snapshot_dir.empty())
@@ -84,18 +86,22 @@ class Registry::Impl {
           if (it == rows.end() || it->second != face_id) {
             index->remove_row(row);
             ++report.rows_dropped;
+          } else {
+            rows.erase(it);  // what is left in `rows` is missing from the snapshot
           }
         }
-        const auto present = index->rows();
-        for (const auto& [row, face_id] : rows)
-          if (!present.count(row)) {
-            index->add_row(face_id, row, store->feature(row));
-            ++report.rows_replayed;
-          }
+        std::vector<std::pair<int64_t, std::string>> missing(rows.begin(), rows.end());
+        std::sort(missing.begin(), missing.end());  // replay in insertion order
+        for (const auto& [row, face_id] : missing) {
+          index->add_row(face_id, row, store->feature(row));
+          ++report.rows_replayed;
+        }
       } else {
         index = std::make_unique<registry::GroupIndex>(options.dimension, options);
-        for (const auto& [row, face_id] : rows) index->add_row(face_id, row, store->feature(row));
-        report.rows_rebuilt += rows.size();
+        std::vector<std::pair<int64_t, std::string>> all(rows.begin(), rows.end());
+        std::sort(all.begin(), all.end());
+        for (const auto& [row, face_id] : all) index->add_row(face_id, row, store->feature(row));
+        report.rows_rebuilt += all.size();
       }
       auto g = std::make_unique<Group>(options.dimension, options);
       g->index = std::move(index);
