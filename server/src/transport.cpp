@@ -8,6 +8,17 @@ namespace {
 std::atomic<int> g_transport_count{0};
 constexpr int kPollMs = 100;
 
+// False on timeout. A signal (EINTR) is a wake-up, not an error. The frames of one message
+// arrive together, so only the first can time out.
+bool receive(zmq::socket_t& sock, zmq::message_t& msg) {
+  try {
+    return static_cast<bool>(sock.recv(msg, zmq::recv_flags::none));
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return false;
+    throw;
+  }
+}
+
 // zmq::poll throws on EINTR (a signal arrived): that is a wake-up, not an error.
 int poll_some(zmq::pollitem_t* items, size_t n) {
   try {
@@ -35,19 +46,19 @@ Transport::~Transport() {
 void Transport::worker_loop(int index) {
   zmq::socket_t sock(ctx_, zmq::socket_type::dealer);
   sock.set(zmq::sockopt::linger, 0);
+  // A blocking receive with a timeout, not poll + receive: under load the next request is
+  // already queued and is taken without a system call (poll is one per call).
+  sock.set(zmq::sockopt::rcvtimeo, kPollMs);
   sock.connect(backend_);
-  zmq::pollitem_t item{sock.handle(), 0, ZMQ_POLLIN, 0};
   while (!workers_stop_) {
-    poll_some(&item, 1);
-    if (!(item.revents & ZMQ_POLLIN)) continue;
     // Envelope: routing frames, then an empty delimiter (REQ clients) or not (DEALER clients),
     // then the request body as the last frame.
     std::vector<zmq::message_t> frames;
     do {
       frames.emplace_back();
-      if (!sock.recv(frames.back(), zmq::recv_flags::none)) break;
+      if (!receive(sock, frames.back())) break;
     } while (frames.back().more());
-    if (frames.size() < 2) continue;
+    if (frames.size() < 2 || frames.back().more()) continue;
     const std::string body = frames.back().to_string();
     std::string reply;
     try {
@@ -72,25 +83,28 @@ void Transport::run(const std::atomic<bool>& stop) {
   log_line(LogLevel::kInfo, "listening on " + endpoint_ + " with " + std::to_string(n_workers_) + " workers");
   zmq::pollitem_t items[] = {{frontend.handle(), 0, ZMQ_POLLIN, 0}, {backend.handle(), 0, ZMQ_POLLIN, 0}};
   int in_flight = 0;
-  auto forward = [](zmq::socket_t& from, zmq::socket_t& to) {
+  // Moves every whole message waiting on `from` (at most `limit`): one poll per batch, not
+  // per message. Returns how many.
+  auto forward = [](zmq::socket_t& from, zmq::socket_t& to, int limit) {
+    int moved = 0;
     zmq::message_t msg;
-    do {
-      if (!from.recv(msg, zmq::recv_flags::none)) return;
+    while (moved < limit && from.recv(msg, zmq::recv_flags::dontwait)) {
       to.send(msg, msg.more() ? zmq::send_flags::sndmore : zmq::send_flags::none);
-    } while (msg.more());
+      while (msg.more()) {  // the rest of a message is always there once its first frame is
+        if (!from.recv(msg, zmq::recv_flags::none)) break;
+        to.send(msg, msg.more() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+      }
+      ++moved;
+    }
+    return moved;
   };
+  constexpr int kBatch = 64;
   // After stop, stop taking requests but keep returning replies until none are in flight.
   while (!stop || in_flight > 0) {
     items[0].events = stop ? 0 : ZMQ_POLLIN;
     poll_some(items, 2);
-    if (items[0].revents & ZMQ_POLLIN) {
-      forward(frontend, backend);
-      ++in_flight;
-    }
-    if (items[1].revents & ZMQ_POLLIN) {
-      forward(backend, frontend);
-      --in_flight;
-    }
+    if (items[0].revents & ZMQ_POLLIN) in_flight += forward(frontend, backend, kBatch);
+    if (items[1].revents & ZMQ_POLLIN) in_flight -= forward(backend, frontend, kBatch);
   }
   workers_stop_ = true;
   for (auto& t : workers_) t.join();
