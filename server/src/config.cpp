@@ -42,6 +42,9 @@ void apply_json(ServerConfig& c, const nlohmann::json& j) {
   c.register_factor = j.value("register_factor", c.register_factor);
   c.max_pixels = j.value("max_pixels", c.max_pixels);
   c.snapshot_interval_s = std::max(1, j.value("snapshot_interval_s", c.snapshot_interval_s));
+  c.hnsw_m = std::clamp(j.value("hnsw_m", c.hnsw_m), 4, 64);
+  c.hnsw_ef_construction = std::clamp(j.value("hnsw_ef_construction", c.hnsw_ef_construction), 16, 2000);
+  c.hnsw_ef_search = std::clamp(j.value("hnsw_ef_search", c.hnsw_ef_search), 1, 10000);
   c.track_lost_frames = std::max(1, j.value("track_lost_frames", c.track_lost_frames));
   c.track_lost_ms = std::max<int64_t>(0, j.value("track_lost_ms", c.track_lost_ms));
   c.camera_idle_s = std::max(1, j.value("camera_idle_s", c.camera_idle_s));

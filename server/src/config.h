@@ -26,6 +26,10 @@ struct ServerConfig {
   int register_factor = 4;         ///< registrations per second = pool_size x factor
   int64_t max_pixels = 40'000'000;
   int snapshot_interval_s = 60;    ///< registry index snapshot period (only when something changed)
+  // The registry's HNSW index (docs/BENCHMARKS.md, "Registry at scale", for how they were chosen).
+  int hnsw_m = 16;
+  int hnsw_ef_construction = 200;
+  int hnsw_ef_search = 64;
   // Track mode of interface 5 (docs/CONFIGURATION.md).
   int track_lost_frames = 5;
   int64_t track_lost_ms = 2000;

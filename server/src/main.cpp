@@ -51,13 +51,19 @@ int main(int argc, char** argv) {
     reg.path = config.registry_path;
     reg.dimension = engine.dimension();
     reg.feature_model_id = engine.feature_model_id();
+    reg.hnsw_m = config.hnsw_m;
+    reg.hnsw_ef_construction = config.hnsw_ef_construction;
+    reg.hnsw_ef_search = config.hnsw_ef_search;
     facekit::Registry registry(reg);
     const auto& st = registry.startup();
     log_line(LogLevel::kInfo, "registry " + reg.path + ": " + std::to_string(registry.count_all()) + " faces in " +
                                   std::to_string(registry.groups().size()) + " groups (" +
                                   std::to_string(st.groups_from_snapshot) + " groups from snapshot, " +
                                   std::to_string(st.rows_replayed) + " rows replayed, " +
-                                  std::to_string(st.rows_rebuilt) + " rows indexed)");
+                                  std::to_string(st.rows_rebuilt) + " rows indexed; HNSW M " +
+                                  std::to_string(reg.hnsw_m) + ", ef_construction " +
+                                  std::to_string(reg.hnsw_ef_construction) + ", ef_search " +
+                                  std::to_string(reg.hnsw_ef_search) + ", distance kernel " + st.distance_kernel + ")");
     // Index snapshots keep start-up fast; SQLite stays the truth, so a lost snapshot costs
     // only a rebuild.
     std::thread snapshots([&] {

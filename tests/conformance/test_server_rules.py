@@ -1,6 +1,7 @@
 """Keys and authorisation (10001, 10010), rate limits (10008), precedence, durability
-(kill -9 right after 101), and many concurrent clients."""
+(kill -9 right after 101), many concurrent clients, and the index settings of the config."""
 import json
+import re
 import threading
 
 import pytest
@@ -114,3 +115,25 @@ def test_sixteen_clients_hundred_requests_each(server):
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_index_settings_come_from_the_config_and_a_restart_loads_the_snapshot(tmp_path, images):
+    s = Server(str(tmp_path), hnsw_m=8, hnsw_ef_construction=40, hnsw_ef_search=12)
+    try:
+        reply = s.request({"interface": "0", "api_key": "k", "face_id": ["5"], "group_id": ["snap"],
+                           "image_base64": [[images.obama1]]})
+        assert reply["error_message"] == "101"
+        s.proc.send_signal(2)  # a clean stop writes the index snapshot
+        assert s.proc.wait(30) == 0
+        s.log.close()
+        s.start()
+        s.log.seek(0)
+        log = s.log.read()
+        assert "HNSW M 8, ef_construction 40, ef_search 12" in log
+        assert "1 groups from snapshot, 0 rows replayed, 0 rows indexed" in log  # the second start
+        assert re.search(r"distance kernel (avx2-fma-f16c|portable)", log)
+        hits = s.request({"interface": "1", "api_key": "k", "group_id": "snap", "score": 70, "topk": 1,
+                          "image_base64": [images.obama2]})
+        assert hits["face_id"] == ["5"]
+    finally:
+        s.stop()

@@ -62,6 +62,7 @@ class Registry {
   /// of them, and rows indexed from scratch.
   struct StartupReport {
     size_t groups_from_snapshot = 0, rows_replayed = 0, rows_rebuilt = 0, rows_dropped = 0;
+    std::string distance_kernel;  ///< the index's inner product: "avx2-fma-f16c" or "portable"
   };
   const StartupReport& startup() const;
 

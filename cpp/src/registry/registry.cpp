@@ -11,6 +11,7 @@
 
 #include "facekit/error.h"
 #include "registry/group_index.h"
+#include "registry/half_vectors.h"
 #include "registry/store.h"
 
 namespace facekit {
@@ -65,6 +66,7 @@ class Registry::Impl {
                       o.feature_model_id + "': re-extract and re-register the faces (or use a new registry file)");
     }
     if (options.snapshot_dir.empty() && o.path != ":memory:") options.snapshot_dir = o.path + ".index";
+    report.distance_kernel = registry::half_kernel_name();
     load_index();
   }
 
