@@ -50,7 +50,9 @@ class SqliteStore final : public FeatureStore {
 
   void for_each_key(const std::function<void(StoredFeature&&)>& visit) override {
     std::lock_guard<std::mutex> lock(mutex_);
-    SQLite::Statement q(db_, "SELECT id, group_id, face_id FROM features ORDER BY id");
+    // The covering index holds every key: scanning the table instead would read every
+    // feature's pages too (4 GB at a million faces) just to skip them.
+    SQLite::Statement q(db_, "SELECT id, group_id, face_id FROM features INDEXED BY features_person");
     while (q.executeStep()) {
       StoredFeature f;
       f.row_id = q.getColumn(0).getInt64();

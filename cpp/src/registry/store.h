@@ -21,7 +21,7 @@ class FeatureStore {
   /// The feature model the stored features come from ("" if the store is new).
   virtual std::string model_id() = 0;
   virtual void set_model_id(const std::string& id) = 0;
-  /// Every stored feature's row id, group and face_id (no feature data), in insertion order.
+  /// Every stored feature's row id, group and face_id (no feature data), in no particular order.
   virtual void for_each_key(const std::function<void(StoredFeature&&)>& visit) = 0;
   /// One stored feature by row id.
   virtual std::vector<float> feature(int64_t row_id) = 0;
