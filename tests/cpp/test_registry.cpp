@@ -113,6 +113,23 @@ TEST_F(RegistryTest, SearchTopkThresholdAndOneEntryPerPerson) {
   EXPECT_TRUE(r.search("empty-group", target, 5, -1.f).empty());
 }
 
+TEST_F(RegistryTest, TopkPeopleWhenTheNearestFeaturesAllBelongToFewPeople) {
+  facekit::Registry r(options());
+  auto target = random_unit(rng_);
+  // The 10 nearest features belong to people 1 and 2 (5 each); person 3 comes after them.
+  for (const char* id : {"1", "2"}) {
+    std::vector<Feature> five;
+    for (int i = 0; i < 5; ++i) five.push_back(near(target, 0.01f, rng_));
+    r.put("g", id, five);
+  }
+  r.put("g", "3", {near(target, 0.1f, rng_)});
+  for (int i = 4; i < 100; ++i) r.put("g", std::to_string(i), {random_unit(rng_)});
+  auto hits = r.search("g", target, 3, 0.f);
+  ASSERT_EQ(hits.size(), 3u);
+  EXPECT_EQ(hits[2].face_id, "3");
+  EXPECT_EQ(r.search("g", target, 4, -1.f).size(), 4u);  // and past them, into the strangers
+}
+
 TEST_F(RegistryTest, RangeDeleteIsNumeric) {
   facekit::Registry r(options());
   for (const char* id : {"0", "5", "9", "10", "0011", "100", "123456789012345678901234567890"})

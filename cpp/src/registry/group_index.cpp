@@ -145,21 +145,32 @@ std::vector<std::pair<int64_t, std::string>> GroupIndex::rows() const {
 
 std::vector<SearchHit> GroupIndex::search(const std::vector<float>& query, int topk, float min_cosine) const {
   if (live_slots_ == 0 || topk <= 0) return {};
-  // A person has up to max_features_per_face slots: ask for enough to fill topk people.
-  const size_t k = std::min(live_slots_, static_cast<size_t>(topk * options_.max_features_per_face));
-  auto found = hnsw_->index->searchKnnCloserFirst(halves(query).data(), k);
+  const auto q = halves(query);
+  // The first topk distinct owners among the nearest features are the topk people (a person
+  // ranks by their best feature). Ask for topk features first, the search's cost being
+  // max(ef, k); only when some people hold several of them ask again for more.
+  size_t k = std::min(live_slots_, static_cast<size_t>(topk));
   std::vector<SearchHit> hits;
   std::unordered_set<std::string> seen;
-  for (const auto& [distance, slot] : found) {
-    // The space's "distance" is 1 - dot; half-float rounding can take a self-match past 1.
-    const float cosine = std::min(1.f - distance, 1.f);
-    if (cosine < min_cosine) break;
-    const std::string& owner = slot_owner_[slot];
-    if (owner.empty() || !seen.insert(owner).second) continue;
-    hits.push_back({owner, cosine});
-    if (static_cast<int>(hits.size()) == topk) break;
+  for (;;) {
+    hits.clear();
+    seen.clear();
+    bool below_threshold = false;
+    for (const auto& [distance, slot] : hnsw_->index->searchKnnCloserFirst(q.data(), k)) {
+      // The space's "distance" is 1 - dot; half-float rounding can take a self-match past 1.
+      const float cosine = std::min(1.f - distance, 1.f);
+      if (cosine < min_cosine) {
+        below_threshold = true;
+        break;
+      }
+      const std::string& owner = slot_owner_[slot];
+      if (owner.empty() || !seen.insert(owner).second) continue;
+      hits.push_back({owner, cosine});
+      if (static_cast<int>(hits.size()) == topk) break;
+    }
+    if (static_cast<int>(hits.size()) == topk || below_threshold || k == live_slots_) return hits;
+    k = std::min(live_slots_, k * static_cast<size_t>(std::max(2, options_.max_features_per_face)));
   }
-  return hits;
 }
 
 void GroupIndex::save(const std::string& prefix) const {
