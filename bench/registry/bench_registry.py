@@ -55,6 +55,7 @@ def main():
     ap.add_argument("--no-faiss", action="store_true", help="skip the FAISS comparison")
     ap.add_argument("--data", choices=("uniform", "faces"), default="uniform")
     ap.add_argument("--ef", default="16,32,64,128", help="ef_search values to measure")
+    ap.add_argument("--keep", metavar="DIR", help="keep the registry (registry.db + index) in DIR")
     args = ap.parse_args()
     efs = [int(e) for e in args.ef.split(",")]
     rng = np.random.default_rng(0)
@@ -80,7 +81,9 @@ def main():
     print(f"{args.n} vectors x {args.dim} (raw {data.nbytes / 1e6:.0f} MB), {args.queries} queries\n")
 
     rss0 = rss_mb()
-    reg = facekit._facekit.NativeRegistry(path, args.dim, "bench")
+    # The engine's model id, so bench/server/run.py --registry can serve what was built here.
+    model_id = facekit.Engine().feature_model_id if args.dim == 1024 else "bench"
+    reg = facekit._facekit.NativeRegistry(path, args.dim, model_id)
     t0 = time.time()
     for start in range(0, args.n, 5000):
         reg.put_many("g", ids[start:start + 5000], data[start:start + 5000])
@@ -94,7 +97,7 @@ def main():
     results = []
     for ef in efs:
         t0 = time.time()
-        r = facekit._facekit.NativeRegistry(path, args.dim, "bench", hnsw_ef_search=ef)
+        r = facekit._facekit.NativeRegistry(path, args.dim, model_id, hnsw_ef_search=ef)
         load = time.time() - t0
         found, p50, p99 = timed_queries(lambda q: [int(h.face_id) for h in r.search("g", q, 5)], queries)
         results.append(("facekit HNSW", ef, p50, p99, recall(found, truth, 1), recall(found, truth, 5), load))
@@ -127,6 +130,8 @@ def main():
         results.append(("FAISS IndexFlatIP (exact)", "-", p50, p99, recall(found, truth, 1), recall(found, truth, 5), None))
     if rows or results:
         report(rows, results)
+    if args.keep:
+        shutil.move(work, args.keep)
     shutil.rmtree(work, ignore_errors=True)
 
 

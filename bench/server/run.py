@@ -45,12 +45,18 @@ def main():
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--only", choices=("search", "features", "register"), help="run one request kind")
     ap.add_argument("--clients", default="1,4,16", help="comma-separated client counts")
+    ap.add_argument("--registry", help="serve this existing registry (e.g. one bench_registry.py built) "
+                                       "instead of populating one; --faces is then its size")
+    ap.add_argument("--group", default="bench", help="the group searched")
     args = ap.parse_args()
     eng = facekit.Engine()
     work = tempfile.mkdtemp(prefix="facekit-bench-")
-    reg = os.path.join(work, "registry.db")
-    pop = json.loads(subprocess.check_output([TOOL, "populate", reg, str(args.faces), str(eng.dimension),
-                                              eng.feature_model_id]))
+    if args.registry:
+        reg, pop = args.registry, None
+    else:
+        reg = os.path.join(work, "registry.db")
+        pop = json.loads(subprocess.check_output([TOOL, "populate", reg, str(args.faces), str(eng.dimension),
+                                                  eng.feature_model_id]))
     endpoint = f"tcp://127.0.0.1:{free_port()}"
     cfg = {"face_endpoint": endpoint, "pedestrian_endpoint": f"tcp://127.0.0.1:{free_port()}",
            "registry_path": reg, "max_requests": 0, "register_factor": 0, "model_dir": facekit.model_dir()}
@@ -74,15 +80,17 @@ def main():
     image = one_face_jpeg()
     query = eng.extract(base64.b64decode(image)).tolist()
     requests = {
-        f"1 feature search, {args.faces} faces": {"interface": "1", "api_key": "b", "group_id": "bench",
+        f"1 feature search, {args.faces} faces": {"interface": "1", "api_key": "b", "group_id": args.group,
                                                   "score": 0, "topk": 5, "field": "feature", "feature": query},
         "6 features, 640x480 one face": {"interface": "6", "api_key": "b", "image_base64": [image]},
         "0 register one face": {"interface": "0", "api_key": "b", "face_id": ["999999999"],
                                 "group_id": ["bench-reg"], "image_base64": [[image]]},
     }
-    print(f"registry populated: {pop['rows']} rows in {pop['seconds']} s ({pop['rows_per_s']} rows/s, "
-          f"one SQLite transaction per 5000, index built and snapshotted); server start with them "
-          f"(snapshot + check against SQLite), first answer after: {start_s:.1f} s\n")
+    if pop:
+        print(f"registry populated: {pop['rows']} rows in {pop['seconds']} s ({pop['rows_per_s']} rows/s, "
+              f"one SQLite transaction per 5000, index built and snapshotted)")
+    print(f"server start with {count} faces (models, snapshot + check against SQLite), first answer after: "
+          f"{start_s:.1f} s\n")
     print("| request | clients | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|")
     try:
         for label, msg in requests.items():
