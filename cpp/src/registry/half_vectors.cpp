@@ -42,6 +42,14 @@ __attribute__((target("avx2,fma,f16c"))) float avx2_distance(const void* a, cons
   return 1.f - dot;
 }
 
+__attribute__((target("avx2,fma,f16c"))) void f16c_to_half(const float* in, Half* out, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  for (; i < n; ++i) out[i] = _cvtss_sh(in[i], _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
 bool cpu_has_avx2_fma_f16c() {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
@@ -51,6 +59,9 @@ bool cpu_has_avx2_fma_f16c() {
 }  // namespace
 
 void to_half(const float* in, Half* out, size_t n) {
+#ifdef FACEKIT_X86
+  if (best_half_distance() == &avx2_distance) return f16c_to_half(in, out, n);
+#endif
   auto* h = reinterpret_cast<_Float16*>(out);
   for (size_t i = 0; i < n; ++i) h[i] = static_cast<_Float16>(in[i]);
 }
