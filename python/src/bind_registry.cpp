@@ -75,6 +75,20 @@ void bind_registry(py::module_& m) {
       .def("count", &Registry::count, py::arg("group"))
       .def("count_all", &Registry::count_all)
       .def("groups", &Registry::groups)
+      .def_property_readonly(
+          "startup",
+          [](const Registry& r) {
+            const auto& s = r.startup();
+            py::dict d;
+            d["groups_from_snapshot"] = s.groups_from_snapshot;
+            d["rows_replayed"] = s.rows_replayed;
+            d["rows_rebuilt"] = s.rows_rebuilt;
+            d["rows_dropped"] = s.rows_dropped;
+            d["distance_kernel"] = s.distance_kernel;
+            d["seconds"] = s.seconds;
+            return d;
+          },
+          "How the index was obtained when the registry opened (snapshot, replay, rebuild) and how long it took.")
       .def("search", [](const Registry& r, const std::string& group,
                         py::array_t<float, py::array::c_style | py::array::forcecast> q, int topk, float min_cosine) {
              Feature f = to_feature(q);

@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
                                   std::to_string(st.rows_rebuilt) + " rows indexed; HNSW M " +
                                   std::to_string(reg.hnsw_m) + ", ef_construction " +
                                   std::to_string(reg.hnsw_ef_construction) + ", ef_search " +
-                                  std::to_string(reg.hnsw_ef_search) + ", distance kernel " + st.distance_kernel + ")");
+                                  std::to_string(reg.hnsw_ef_search) + ", distance kernel " + st.distance_kernel + "; opened in " +
+                                  std::to_string(st.seconds).substr(0, 5) + " s)");
     // Index snapshots keep start-up fast; SQLite stays the truth, so a lost snapshot costs
     // only a rebuild.
     std::thread snapshots([&] {

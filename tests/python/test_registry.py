@@ -24,6 +24,13 @@ def test_put_search_remove_and_reopen(tmp_path, engine, shared_data):
     del reg
     again = facekit.Registry(path, engine)
     assert again.count_all() == 1
+    assert again.startup["rows_rebuilt"] == 2 and again.startup["groups_from_snapshot"] == 0  # no snapshot yet
+    again.save_snapshot()
+    del again
+    third = facekit.Registry(path, engine)
+    assert third.startup["groups_from_snapshot"] == 1 and third.startup["rows_rebuilt"] == 0
+    assert third.startup["distance_kernel"] in ("avx2-fma-f16c", "portable") and third.startup["seconds"] > 0
+    assert [h[0] for h in third.search_score("g", engine.extract(p("obama/obama2.jpg")))] == ["1"]
 
 
 def test_wrong_dimension_is_rejected(tmp_path, engine):

@@ -63,6 +63,7 @@ class Registry {
   struct StartupReport {
     size_t groups_from_snapshot = 0, rows_replayed = 0, rows_rebuilt = 0, rows_dropped = 0;
     std::string distance_kernel;  ///< the index's inner product: "avx2-fma-f16c" or "portable"
+    double seconds = 0;           ///< opening SQLite + loading / reconciling / building the index
   };
   const StartupReport& startup() const;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -55,6 +56,7 @@ std::string hex(const std::string& s) {
 class Registry::Impl {
  public:
   explicit Impl(const RegistryOptions& o) : options(o) {
+    const auto t0 = std::chrono::steady_clock::now();
     if (o.dimension <= 0) throw Error(ErrorCode::kInvalidArgument, "registry dimension must be positive");
     store = registry::open_sqlite_store(o.path, o.dimension);
     const std::string stored = store->model_id();
@@ -68,6 +70,7 @@ class Registry::Impl {
     if (options.snapshot_dir.empty() && o.path != ":memory:") options.snapshot_dir = o.path + ".index";
     report.distance_kernel = registry::half_kernel_name();
     load_index();
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
 
   std::string snapshot_prefix(const std::string& group) const { return options.snapshot_dir + "/g" + hex(group); }
