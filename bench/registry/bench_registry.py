@@ -56,6 +56,8 @@ def main():
     ap.add_argument("--data", choices=("uniform", "faces"), default="uniform")
     ap.add_argument("--ef", default="16,32,64,128", help="ef_search values to measure")
     ap.add_argument("--keep", metavar="DIR", help="keep the registry (registry.db + index) in DIR")
+    ap.add_argument("--reuse", metavar="DIR", help="measure the registry kept in DIR (same --n / --data) "
+                                                   "instead of building one")
     args = ap.parse_args()
     efs = [int(e) for e in args.ef.split(",")]
     rng = np.random.default_rng(0)
@@ -77,28 +79,36 @@ def main():
               f"{np.mean(truth[:, 0] == source):.3f} of the queries")
     ids = [str(i) for i in range(args.n)]
     work = tempfile.mkdtemp(prefix="facekit-regbench-")
-    path = os.path.join(work, "registry.db")
+    path = os.path.join(args.reuse or work, "registry.db")
     print(f"{args.n} vectors x {args.dim} (raw {data.nbytes / 1e6:.0f} MB), {args.queries} queries\n")
-
-    rss0 = rss_mb()
     # The engine's model id, so bench/server/run.py --registry can serve what was built here.
     model_id = facekit.Engine().feature_model_id if args.dim == 1024 else "bench"
-    reg = facekit._facekit.NativeRegistry(path, args.dim, model_id)
-    t0 = time.time()
-    for start in range(0, args.n, 5000):
-        reg.put_many("g", ids[start:start + 5000], data[start:start + 5000])
-    build = time.time() - t0
-    rss = rss_mb() - rss0
-    reg.save_snapshot()
-    snap = dir_mb(path + ".index")
-    del reg
-    rows = [("facekit build (SQLite + HNSW)", f"{build:.1f} s ({args.n / build:.0f} rows/s)", f"{rss:.0f} MB RSS",
-             f"snapshot {snap:.0f} MB, SQLite {os.path.getsize(path) / 1e6:.0f} MB")]
+    if args.reuse:
+        rows = [("facekit (registry reused)", "", "", f"snapshot {dir_mb(path + '.index'):.0f} MB, "
+                                                     f"SQLite {os.path.getsize(path) / 1e6:.0f} MB")]
+    else:
+        rss0 = rss_mb()
+        reg = facekit._facekit.NativeRegistry(path, args.dim, model_id)
+        t0 = time.time()
+        for start in range(0, args.n, 5000):
+            reg.put_many("g", ids[start:start + 5000], data[start:start + 5000])
+        build = time.time() - t0
+        rss = rss_mb() - rss0
+        reg.save_snapshot()
+        snap = dir_mb(path + ".index")
+        del reg
+        rows = [("facekit build (SQLite + HNSW)", f"{build:.1f} s ({args.n / build:.0f} rows/s)", f"{rss:.0f} MB RSS",
+                 f"snapshot {snap:.0f} MB, SQLite {os.path.getsize(path) / 1e6:.0f} MB")]
     results = []
     for ef in efs:
+        rss0 = rss_mb()
         t0 = time.time()
         r = facekit._facekit.NativeRegistry(path, args.dim, model_id, hnsw_ef_search=ef)
         load = time.time() - t0
+        if ef == efs[0]:
+            rows.append(("facekit re-open (snapshot + check against SQLite)", f"{load:.1f} s",
+                         f"{rss_mb() - rss0:.0f} MB RSS ({(rss_mb() - rss0) / (data.nbytes / 1e6):.2f}x the raw vectors)",
+                         ""))
         found, p50, p99 = timed_queries(lambda q: [int(h.face_id) for h in r.search("g", q, 5)], queries)
         results.append(("facekit HNSW", ef, p50, p99, recall(found, truth, 1), recall(found, truth, 5), load))
         del r
