@@ -270,6 +270,98 @@ TEST_F(RegistryTest, SnapshotPlusReplayOfLaterChanges) {
   ASSERT_EQ(hits.size(), 2u);  // 59 and 7 now share a feature
 }
 
+// Re-registering and deleting over and over (each replaced feature's slot is freed and revived
+// by the next one): every answer stays right, through a snapshot too.
+TEST_F(RegistryTest, ChurnKeepsAnswersRight) {
+  facekit::Registry r(options());
+  std::vector<Feature> now(300);
+  for (int round = 0; round < 3; ++round)
+    for (int i = 0; i < 300; ++i) {
+      now[i] = random_unit(rng_);
+      r.put("g", std::to_string(i), {now[i]});  // replaces: the old feature's slot is deleted
+    }
+  for (int i = 0; i < 300; i += 3) r.remove("g", std::to_string(i));
+  EXPECT_EQ(r.count("g"), 200u);
+  for (int i = 0; i < 300; ++i) {
+    auto hits = r.search("g", now[i], 1, 0.99f);
+    if (i % 3 == 0) {
+      EXPECT_TRUE(hits.empty()) << i;
+    } else {
+      ASSERT_EQ(hits.size(), 1u) << i;
+      EXPECT_EQ(hits[0].face_id, std::to_string(i));
+    }
+  }
+  r.save_snapshot();
+  facekit::Registry again(options());
+  EXPECT_EQ(again.startup().groups_from_snapshot, 1u);
+  EXPECT_EQ(again.count("g"), 200u);
+  EXPECT_EQ(again.search("g", now[1], 1, 0.99f).at(0).face_id, "1");
+}
+
+// A loaded snapshot's vectors are mapped from its file: deleting, reviving slots and growing
+// past the snapshot (the block moves to the heap) must all keep working, and so must saving
+// a new snapshot over the mapped file.
+TEST_F(RegistryTest, ALoadedSnapshotTakesChangesAndGrows) {
+  std::vector<Feature> f;
+  for (int i = 0; i < 1100; ++i) f.push_back(random_unit(rng_));
+  {
+    facekit::Registry r(options());
+    for (int i = 0; i < 100; ++i) r.put("g", std::to_string(i), {f[i]});
+    r.save_snapshot();
+  }
+  {
+    facekit::Registry r(options());
+    ASSERT_EQ(r.startup().groups_from_snapshot, 1u);
+    for (int i = 0; i < 10; ++i) r.remove("g", std::to_string(i));       // marks in the mapped block
+    for (int i = 100; i < 1100; ++i) r.put("g", std::to_string(i), {f[i]});  // revives, then grows
+    r.save_snapshot();
+    for (int i = 10; i < 1100; i += 7) EXPECT_EQ(r.search("g", f[i], 1, 0.99f).at(0).face_id, std::to_string(i));
+  }
+  facekit::Registry r(options());
+  EXPECT_EQ(r.startup().groups_from_snapshot, 1u);
+  EXPECT_EQ(r.startup().rows_replayed, 0u);
+  EXPECT_EQ(r.count("g"), 1090u);
+  EXPECT_TRUE(r.search("g", f[3], 1, 0.99f).empty());
+  for (int i = 10; i < 1100; i += 7) EXPECT_EQ(r.search("g", f[i], 1, 0.99f).at(0).face_id, std::to_string(i));
+}
+
+// The snapshot loader reads while the digest is still being checked: no damage may crash it.
+TEST_F(RegistryTest, DamagedSnapshotsOfEveryKindAreRebuiltNotTrusted) {
+  std::vector<Feature> f;
+  for (int i = 0; i < 200; ++i) f.push_back(random_unit(rng_));
+  std::string snapshot_dir;
+  {
+    facekit::Registry r(options());
+    for (int i = 0; i < 200; ++i) r.put("g", std::to_string(i), {f[i]});
+    r.save_snapshot();
+    snapshot_dir = r.options().snapshot_dir;
+  }
+  fs::path index_file;
+  for (const auto& e : fs::directory_iterator(snapshot_dir))
+    if (e.path().extension() == ".hnsw") index_file = e.path();
+  ASSERT_FALSE(index_file.empty());
+  const auto size = fs::file_size(index_file);
+  std::vector<char> original(size);
+  std::ifstream(index_file, std::ios::binary).read(original.data(), static_cast<std::streamsize>(size));
+  // Header fields (counts, sizes, levels), vectors, link lists, the last byte; then cut short.
+  std::vector<size_t> offsets = {8, 16, 24, 64, 80, 96, size / 2, size - 200, size - 1};
+  for (size_t offset : offsets) {
+    std::vector<char> damaged = original;
+    for (size_t k = offset; k < std::min(size, offset + 8); ++k) damaged[k] = static_cast<char>(0xff);
+    std::ofstream(index_file, std::ios::binary | std::ios::trunc).write(damaged.data(), static_cast<std::streamsize>(size));
+    facekit::Registry r(options());
+    EXPECT_EQ(r.startup().groups_from_snapshot, 0u) << offset;
+    EXPECT_EQ(r.startup().rows_rebuilt, 200u) << offset;
+    EXPECT_EQ(r.search("g", f[123], 1, 0.99f).at(0).face_id, "123") << offset;
+  }
+  for (size_t cut : {size_t{0}, size_t{40}, size / 3, size - 4}) {
+    std::ofstream(index_file, std::ios::binary | std::ios::trunc).write(original.data(), static_cast<std::streamsize>(cut));
+    facekit::Registry r(options());
+    EXPECT_EQ(r.startup().groups_from_snapshot, 0u) << cut;
+    EXPECT_EQ(r.search("g", f[7], 1, 0.99f).at(0).face_id, "7") << cut;
+  }
+}
+
 TEST_F(RegistryTest, CorruptSnapshotIsRebuiltFromSqlite) {
   std::vector<Feature> f;
   for (int i = 0; i < 30; ++i) f.push_back(random_unit(rng_));
