@@ -126,10 +126,18 @@ std::unique_ptr<hnswlib::HierarchicalNSW<float>> read_hnsw(const std::string& pa
   if (count > 0) {  // the block is exactly the stored elements: growing copies it first
     const int fd = ::open(path.c_str(), O_RDONLY);
     if (fd < 0) return nullptr;
-    void* base = ::mmap(nullptr, level0_offset + level0_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    // Mapped read-only with its pages populated (no fault per page in the first searches),
+    // then made writable: a page is copied only when hnswlib writes to it. Populating a
+    // writable private mapping would copy every page at once.
+    const size_t length = level0_offset + level0_bytes;
+    void* base = ::mmap(nullptr, length, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     ::close(fd);
     if (base == MAP_FAILED) return nullptr;
-    block = std::make_unique<MappedBlock>(base, level0_offset + level0_bytes);
+    if (::mprotect(base, length, PROT_READ | PROT_WRITE) != 0) {
+      ::munmap(base, length);
+      return nullptr;
+    }
+    block = std::make_unique<MappedBlock>(base, length);
     max_elements = count;
   }
   h.max_elements_ = max_elements;
