@@ -55,6 +55,7 @@ def main():
     ap.add_argument("--no-faiss", action="store_true", help="skip the FAISS comparison")
     ap.add_argument("--data", choices=("uniform", "faces"), default="uniform")
     ap.add_argument("--ef", default="16,32,64,128", help="ef_search values to measure")
+    ap.add_argument("--m", type=int, default=16, help="HNSW links per node (M)")
     ap.add_argument("--keep", metavar="DIR", help="keep the registry (registry.db + index) in DIR")
     ap.add_argument("--reuse", metavar="DIR", help="measure the registry kept in DIR (same --n / --data) "
                                                    "instead of building one")
@@ -88,7 +89,7 @@ def main():
                                                      f"SQLite {os.path.getsize(path) / 1e6:.0f} MB")]
     else:
         rss0 = rss_mb()
-        reg = facekit._facekit.NativeRegistry(path, args.dim, model_id)
+        reg = facekit._facekit.NativeRegistry(path, args.dim, model_id, hnsw_m=args.m)
         t0 = time.time()
         for start in range(0, args.n, 5000):
             reg.put_many("g", ids[start:start + 5000], data[start:start + 5000])
@@ -97,13 +98,13 @@ def main():
         reg.save_snapshot()
         snap = dir_mb(path + ".index")
         del reg
-        rows = [("facekit build (SQLite + HNSW)", f"{build:.1f} s ({args.n / build:.0f} rows/s)", f"{rss:.0f} MB RSS",
+        rows = [(f"facekit build (SQLite + HNSW, M {args.m})", f"{build:.1f} s ({args.n / build:.0f} rows/s)", f"{rss:.0f} MB RSS",
                  f"snapshot {snap:.0f} MB, SQLite {os.path.getsize(path) / 1e6:.0f} MB")]
     results = []
     for ef in efs:
         rss0 = rss_mb()
         t0 = time.time()
-        r = facekit._facekit.NativeRegistry(path, args.dim, model_id, hnsw_ef_search=ef)
+        r = facekit._facekit.NativeRegistry(path, args.dim, model_id, hnsw_m=args.m, hnsw_ef_search=ef)
         load = time.time() - t0
         if ef == efs[0]:
             rows.append(("facekit re-open (snapshot + check against SQLite)", f"{load:.1f} s",
