@@ -18,6 +18,13 @@
 namespace {
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
+
+// "3.62": start-up times for the log.
+std::string seconds_text(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", s);
+  return buf;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -64,7 +71,7 @@ int main(int argc, char** argv) {
                                   std::to_string(reg.hnsw_m) + ", ef_construction " +
                                   std::to_string(reg.hnsw_ef_construction) + ", ef_search " +
                                   std::to_string(reg.hnsw_ef_search) + ", distance kernel " + st.distance_kernel + "; opened in " +
-                                  std::to_string(st.seconds).substr(0, 5) + " s)");
+                                  seconds_text(st.seconds) + " s)");
     // Index snapshots keep start-up fast; SQLite stays the truth, so a lost snapshot costs
     // only a rebuild.
     std::thread snapshots([&] {

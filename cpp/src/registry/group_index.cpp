@@ -206,11 +206,12 @@ struct GroupIndex::Hnsw {
   ~Hnsw() {
     if (mapped && index) index->data_level0_memory_ = nullptr;  // not hnswlib's to free
   }
-  // Before hnswlib reallocs the vector block to grow it, a mapped one is copied to the heap.
-  void own_vectors() {
+  // Before hnswlib reallocs the vector block to grow it, a mapped one is copied to the heap,
+  // at the capacity it is about to grow to (so the realloc that follows moves nothing).
+  void own_vectors(size_t capacity) {
     if (!mapped) return;
     auto& h = *index;
-    const size_t bytes = h.max_elements_ * h.size_data_per_element_;
+    const size_t bytes = capacity * h.size_data_per_element_;
     char* heap = static_cast<char*>(std::malloc(bytes));
     if (!heap) throw Error(ErrorCode::kInternal, "out of memory growing the index");
     std::memcpy(heap, h.data_level0_memory_, h.cur_element_count * h.size_data_per_element_);
@@ -240,8 +241,9 @@ size_t GroupIndex::take_slot(const std::string& face_id, int64_t row_id) {
     slot_row_.push_back(row_id);
     auto& index = *hnsw_->index;
     if (slot_owner_.size() > index.max_elements_) {
-      hnsw_->own_vectors();
-      index.resizeIndex(std::max(kInitialCapacity, index.max_elements_ * 2));
+      const size_t capacity = std::max(kInitialCapacity, index.max_elements_ * 2);
+      hnsw_->own_vectors(capacity);
+      index.resizeIndex(capacity);
       prefer_huge_pages(index.data_level0_memory_, index.max_elements_ * index.size_data_per_element_);
     }
   }

@@ -36,10 +36,17 @@ std::vector<float> normalised(const Feature& f, int dimension) {
 }
 
 struct Group {
-  explicit Group(int dim, const RegistryOptions& o) : index(std::make_unique<registry::GroupIndex>(dim, o)) {}
+  explicit Group(std::unique_ptr<registry::GroupIndex> i) : index(std::move(i)) {}
   mutable std::shared_mutex mutex;
   std::unique_ptr<registry::GroupIndex> index;
 };
+
+// (row id, face_id) pairs in row-id order, i.e. the order they were stored in.
+std::vector<std::pair<int64_t, std::string>> by_row(const std::unordered_map<int64_t, std::string>& rows) {
+  std::vector<std::pair<int64_t, std::string>> out(rows.begin(), rows.end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 std::string hex(const std::string& s) {
   static const char* digits = "0123456789abcdef";
@@ -95,29 +102,25 @@ class Registry::Impl {
             rows.erase(it);  // what is left in `rows` is missing from the snapshot
           }
         }
-        std::vector<std::pair<int64_t, std::string>> missing(rows.begin(), rows.end());
-        std::sort(missing.begin(), missing.end());  // replay in insertion order
-        for (const auto& [row, face_id] : missing) {
+        for (const auto& [row, face_id] : by_row(rows)) {  // what the snapshot lacks, in insertion order
           index->add_row(face_id, row, store->feature(row));
           ++report.rows_replayed;
         }
       } else {
         index = std::make_unique<registry::GroupIndex>(options.dimension, options);
-        std::vector<std::pair<int64_t, std::string>> all(rows.begin(), rows.end());
-        std::sort(all.begin(), all.end());
-        for (const auto& [row, face_id] : all) index->add_row(face_id, row, store->feature(row));
-        report.rows_rebuilt += all.size();
+        for (const auto& [row, face_id] : by_row(rows)) index->add_row(face_id, row, store->feature(row));
+        report.rows_rebuilt += rows.size();
       }
-      auto g = std::make_unique<Group>(options.dimension, options);
-      g->index = std::move(index);
-      groups.emplace(name, std::move(g));
+      groups.emplace(name, std::make_unique<Group>(std::move(index)));
     }
   }
 
   Group& group_for_write(const std::string& name) {
     std::unique_lock<std::shared_mutex> lock(groups_mutex);
     auto it = groups.find(name);
-    if (it == groups.end()) it = groups.emplace(name, std::make_unique<Group>(options.dimension, options)).first;
+    if (it == groups.end())
+      it = groups.emplace(name, std::make_unique<Group>(std::make_unique<registry::GroupIndex>(options.dimension, options)))
+               .first;
     return *it->second;
   }
 
