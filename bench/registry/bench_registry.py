@@ -56,6 +56,7 @@ def main():
     ap.add_argument("--data", choices=("uniform", "faces"), default="uniform")
     ap.add_argument("--ef", default="16,32,64,128", help="ef_search values to measure")
     ap.add_argument("--m", type=int, default=16, help="HNSW links per node (M)")
+    ap.add_argument("--insert-threads", type=int, default=0, help="threads inserting in bulk (0: one per core)")
     ap.add_argument("--keep", metavar="DIR", help="keep the registry (registry.db + index) in DIR")
     ap.add_argument("--reuse", metavar="DIR", help="measure the registry kept in DIR (same --n / --data) "
                                                    "instead of building one")
@@ -89,7 +90,8 @@ def main():
                                                      f"SQLite {os.path.getsize(path) / 1e6:.0f} MB")]
     else:
         rss0 = rss_mb()
-        reg = facekit._facekit.NativeRegistry(path, args.dim, model_id, hnsw_m=args.m)
+        reg = facekit._facekit.NativeRegistry(path, args.dim, model_id, hnsw_m=args.m,
+                                             insert_threads=args.insert_threads)
         t0 = time.time()
         for start in range(0, args.n, 5000):
             reg.put_many("g", ids[start:start + 5000], data[start:start + 5000])
@@ -98,7 +100,8 @@ def main():
         reg.save_snapshot()
         snap = dir_mb(path + ".index")
         del reg
-        rows = [(f"facekit build (SQLite + HNSW, M {args.m})", f"{build:.1f} s ({args.n / build:.0f} rows/s)", f"{rss:.0f} MB RSS",
+        threads = args.insert_threads or os.cpu_count()
+        rows = [(f"facekit build (SQLite + HNSW, M {args.m}, {threads} insert threads)", f"{build:.1f} s ({args.n / build:.0f} rows/s)", f"{rss:.0f} MB RSS",
                  f"snapshot {snap:.0f} MB, SQLite {os.path.getsize(path) / 1e6:.0f} MB")]
     results = []
     for ef in efs:

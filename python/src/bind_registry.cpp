@@ -23,7 +23,8 @@ void bind_registry(py::module_& m) {
       .def("__repr__", [](const SearchHit& h) { return "SearchHit(" + h.face_id + ", " + std::to_string(h.cosine) + ")"; });
 
   py::class_<Registry>(m, "NativeRegistry")
-      .def(py::init([](const std::string& path, int dimension, const std::string& model_id, int m_, int efc, int ef) {
+      .def(py::init([](const std::string& path, int dimension, const std::string& model_id, int m_, int efc, int ef,
+                       int insert_threads) {
              RegistryOptions o;
              o.path = path;
              o.dimension = dimension;
@@ -31,11 +32,13 @@ void bind_registry(py::module_& m) {
              o.hnsw_m = m_;
              o.hnsw_ef_construction = efc;
              o.hnsw_ef_search = ef;
+             o.insert_threads = insert_threads;
              py::gil_scoped_release release;
              return std::make_unique<Registry>(o);
            }),
            py::arg("path"), py::arg("dimension"), py::arg("feature_model_id"), py::arg("hnsw_m") = 16,
-           py::arg("hnsw_ef_construction") = 200, py::arg("hnsw_ef_search") = 64)
+           py::arg("hnsw_ef_construction") = 200, py::arg("hnsw_ef_search") = 64,
+           py::arg("insert_threads") = 0)
       .def("put", [](Registry& r, const std::string& group, const std::string& face_id, const py::object& feats) {
              std::vector<Feature> fs;
              auto arr = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(feats);

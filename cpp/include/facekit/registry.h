@@ -19,6 +19,9 @@ struct RegistryOptions {
   int hnsw_ef_construction = 200;
   int hnsw_ef_search = 64;
   int max_features_per_face = 5;
+  /// Threads that insert into the index in bulk (put_many, rebuilding at start); 0 = one per
+  /// core. Single registrations always insert on the caller's thread.
+  int insert_threads = 0;
   /// Folder of index snapshots (loaded at start, then reconciled with SQLite); "" = the
   /// registry path + ".index". Snapshots are never required: without one the index is rebuilt.
   std::string snapshot_dir;

@@ -9,7 +9,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <atomic>
 #include <future>
+#include <mutex>
+#include <thread>
 #include <unordered_set>
 
 #include <hnswlib/hnswlib.h>
@@ -256,6 +259,57 @@ void GroupIndex::add_row(const std::string& face_id, int64_t row_id, const std::
   hnsw_->index->addPoint(halves(feature).data(), slot);  // revives a deleted slot in place
   people_[face_id].push_back(slot);
   ++live_slots_;
+}
+
+void GroupIndex::add_rows(const std::vector<Row>& rows) {
+  // Slots are taken (and the index grown) here, before any insert: hnswlib may insert
+  // concurrently but must not resize meanwhile. A revived slot is updated in place, which
+  // hnswlib 0.6.2 only does safely alone, so those go first, on this thread.
+  std::vector<std::pair<size_t, const std::vector<float>*>> revived, fresh;
+  for (const auto& r : rows) {
+    const size_t slot = take_slot(*r.face_id, r.row_id);
+    (slot < hnsw_->index->cur_element_count ? revived : fresh).emplace_back(slot, r.feature);
+    people_[*r.face_id].push_back(slot);
+    ++live_slots_;
+  }
+  auto& index = *hnsw_->index;
+  for (const auto& [slot, feature] : revived) index.addPoint(halves(*feature).data(), slot);
+  const size_t workers = std::min<size_t>(fresh.size() / 64 + 1, options_.insert_threads > 0
+                                                                      ? static_cast<size_t>(options_.insert_threads)
+                                                                      : std::max(1u, std::thread::hardware_concurrency()));
+  std::atomic<size_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  auto insert = [&] {
+    try {
+      for (size_t i; (i = next.fetch_add(1)) < fresh.size();)
+        index.addPoint(halves(*fresh[i].second).data(), fresh[i].first);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(failure_mutex);
+      failure = std::current_exception();
+      next = fresh.size();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < workers; ++t) threads.emplace_back(insert);
+  insert();
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+void GroupIndex::put_many(const std::vector<std::pair<std::string, std::vector<std::vector<float>>>>& people,
+                          const std::vector<std::vector<int64_t>>& row_ids) {
+  std::unordered_map<std::string, size_t> last;  // face_id -> its last entry
+  for (size_t i = 0; i < people.size(); ++i) last[people[i].first] = i;
+  std::vector<Row> rows;
+  for (size_t i = 0; i < people.size(); ++i) {
+    const auto& [face_id, features] = people[i];
+    if (last[face_id] != i) continue;
+    remove(face_id);
+    for (size_t f = 0; f < features.size(); ++f)
+      rows.push_back({&face_id, f < row_ids[i].size() ? row_ids[i][f] : -1, &features[f]});
+  }
+  add_rows(rows);
 }
 
 void GroupIndex::put(const std::string& face_id, const std::vector<std::vector<float>>& features,

@@ -25,6 +25,10 @@ class GroupIndex {
   /// Replaces the person's features (callers hold the group's write lock).
   void put(const std::string& face_id, const std::vector<std::vector<float>>& features,
            const std::vector<int64_t>& row_ids);
+  /// Replaces many people at once (the last wins when a face_id repeats), inserting on
+  /// options.insert_threads threads (callers hold the group's write lock).
+  void put_many(const std::vector<std::pair<std::string, std::vector<std::vector<float>>>>& people,
+                const std::vector<std::vector<int64_t>>& row_ids);
   bool remove(const std::string& face_id);
   bool contains(const std::string& face_id) const { return people_.count(face_id) > 0; }
   size_t people() const { return people_.size(); }
@@ -36,6 +40,13 @@ class GroupIndex {
   /// Removes the one feature stored under `row_id` (reconciliation).
   void remove_row(int64_t row_id);
   void add_row(const std::string& face_id, int64_t row_id, const std::vector<float>& feature);
+  /// add_row for many rows, inserting on options.insert_threads threads.
+  struct Row {
+    const std::string* face_id;
+    int64_t row_id;
+    const std::vector<float>* feature;
+  };
+  void add_rows(const std::vector<Row>& rows);
 
   /// Writes `prefix`.hnsw and `prefix`.slots atomically (temp file, fsync, rename); the slot
   /// file carries the index file's SHA-256. Callers hold at least the group's read lock.

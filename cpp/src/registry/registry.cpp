@@ -102,16 +102,29 @@ class Registry::Impl {
             rows.erase(it);  // what is left in `rows` is missing from the snapshot
           }
         }
-        for (const auto& [row, face_id] : by_row(rows)) {  // what the snapshot lacks, in insertion order
-          index->add_row(face_id, row, store->feature(row));
-          ++report.rows_replayed;
-        }
+        report.rows_replayed += rows.size();  // what the snapshot lacks
       } else {
         index = std::make_unique<registry::GroupIndex>(options.dimension, options);
-        for (const auto& [row, face_id] : by_row(rows)) index->add_row(face_id, row, store->feature(row));
         report.rows_rebuilt += rows.size();
       }
+      add_in_order(*index, by_row(rows));
       groups.emplace(name, std::make_unique<Group>(std::move(index)));
+    }
+  }
+
+  // Adds stored rows to an index in the order they were stored, a chunk of features read
+  // from the store at a time and inserted on the index's insert threads.
+  void add_in_order(registry::GroupIndex& index, const std::vector<std::pair<int64_t, std::string>>& rows) {
+    constexpr size_t kChunk = 4096;
+    std::vector<std::vector<float>> features;
+    std::vector<registry::GroupIndex::Row> chunk;
+    for (size_t start = 0; start < rows.size(); start += kChunk) {
+      const size_t end = std::min(rows.size(), start + kChunk);
+      features.clear();
+      chunk.clear();
+      for (size_t i = start; i < end; ++i) features.push_back(store->feature(rows[i].first));
+      for (size_t i = start; i < end; ++i) chunk.push_back({&rows[i].second, rows[i].first, &features[i - start]});
+      index.add_rows(chunk);
     }
   }
 
@@ -180,7 +193,7 @@ void Registry::put_many(const std::string& group,
   Group& g = impl_->group_for_write(group);
   std::unique_lock<std::shared_mutex> lock(g.mutex);
   const auto rows = impl_->store->replace_people(group, norm);  // durable first, all or nothing
-  for (size_t i = 0; i < norm.size(); ++i) g.index->put(norm[i].first, norm[i].second, rows[i]);
+  g.index->put_many(norm, rows);
   ++impl_->changes;
 }
 
