@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "facekit/error.h"
 #include "facekit/registry.h"
 #include "registry/half_vectors.h"
+#include "registry/stored_vector.h"
 
 namespace fs = std::filesystem;
 using facekit::Feature;
@@ -291,6 +293,41 @@ TEST_F(RegistryTest, BulkInsertOnSeveralThreadsFindsEveryone) {
   EXPECT_LE(misses(rebuilt), kPeople / 200);
 }
 
+// The search walks int8 codes and re-scores on half floats: against exact brute force its
+// top 5 are (nearly always) the true top 5, in order, with the true cosines.
+TEST_F(RegistryTest, SearchAgreesWithBruteForce) {
+  facekit::Registry r(options());
+  std::vector<Feature> f;
+  for (int i = 0; i < 2000; ++i) f.push_back(random_unit(rng_));
+  std::vector<std::pair<std::string, std::vector<Feature>>> people;
+  for (int i = 0; i < 2000; ++i) people.push_back({std::to_string(i), {f[i]}});
+  r.put_many("g", people);
+  int agree = 0, total = 0;
+  for (int q = 0; q < 100; ++q) {
+    Feature query = near(f[q * 7], 0.1f, rng_);
+    double norm = 0;
+    for (float v : query) norm += double(v) * v;
+    std::vector<std::pair<double, int>> exact;
+    for (int i = 0; i < 2000; ++i) {
+      double dot = 0;
+      for (int d = 0; d < kDim; ++d) dot += double(query[d]) * f[i][d];
+      exact.push_back({-dot / std::sqrt(norm), i});
+    }
+    std::partial_sort(exact.begin(), exact.begin() + 5, exact.end());
+    const auto hits = r.search("g", query, 5, -1.f);
+    ASSERT_EQ(hits.size(), 5u);
+    for (int k = 0; k < 5; ++k) {
+      ++total;
+      if (hits[k].face_id == std::to_string(exact[k].second)) {
+        ++agree;
+        EXPECT_NEAR(hits[k].cosine, -exact[k].first, 2e-3);
+      }
+      if (k > 0) EXPECT_GE(hits[k - 1].cosine, hits[k].cosine);
+    }
+  }
+  EXPECT_GE(agree, total * 95 / 100);
+}
+
 TEST_F(RegistryTest, SnapshotPlusReplayOfLaterChanges) {
   std::vector<Feature> f;
   for (int i = 0; i < 60; ++i) f.push_back(random_unit(rng_));
@@ -468,4 +505,39 @@ TEST(HalfVectors, KernelsMatchExactDotProduct) {
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma"))
     EXPECT_STREQ(half_kernel_name(), "avx2-fma-f16c");
 #endif
+}
+
+// The int8 codes the index walks on: both kernels agree exactly (integer arithmetic), and the
+// cosine they give is within 1e-3 of the exact one for face-sized features.
+TEST(StoredVectors, CodeKernelsApproximateTheExactDotProduct) {
+  using namespace facekit::registry;
+  std::mt19937 rng(11);
+  for (size_t dim : {size_t{1024}, size_t{512}, size_t{45}}) {  // 45: the scalar tail of the SIMD loop
+    std::normal_distribution<float> n;
+    for (float mix : {0.f, 0.6f, 0.95f}) {
+      std::vector<float> a(dim), b(dim);
+      double na = 0, nb = 0;
+      for (size_t i = 0; i < dim; ++i) {
+        a[i] = n(rng), b[i] = mix * a[i] + std::sqrt(1 - mix * mix) * n(rng);
+        na += a[i] * a[i], nb += b[i] * b[i];
+      }
+      double exact = 0;
+      for (size_t i = 0; i < dim; ++i) {
+        a[i] = static_cast<float>(a[i] / std::sqrt(na)), b[i] = static_cast<float>(b[i] / std::sqrt(nb));
+        exact += double(a[i]) * b[i];
+      }
+      const StoredVector layout(dim);
+      std::vector<char> ba(layout.bytes()), bb(layout.bytes());
+      layout.encode(a.data(), ba.data());
+      layout.encode(b.data(), bb.data());
+      const float fast = 1.f - best_code_distance()(ba.data(), bb.data(), &dim);
+      const float portable = 1.f - portable_code_distance()(ba.data(), bb.data(), &dim);
+      EXPECT_FLOAT_EQ(fast, portable) << dim;
+      EXPECT_NEAR(fast, exact, dim >= 512 ? 1e-3 : 5e-3) << dim << " " << mix;
+      // The half floats behind the codes are the feature's own.
+      std::vector<Half> h(dim);
+      to_half(a.data(), h.data(), dim);
+      EXPECT_EQ(std::memcmp(StoredVector::halves(ba.data(), dim), h.data(), dim * sizeof(Half)), 0);
+    }
+  }
 }

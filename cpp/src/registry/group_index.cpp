@@ -20,13 +20,16 @@
 #include "facekit/error.h"
 #include "models/sha256.h"
 #include "registry/half_vectors.h"
+#include "registry/hnsw_search.h"
+#include "registry/stored_vector.h"
 
 namespace facekit::registry {
 
 namespace {
 constexpr size_t kInitialCapacity = 1024;
-// Version 2: half-float vectors (version 1 snapshots held floats and are rebuilt from SQLite).
-constexpr char kSlotsMagic[8] = {'F', 'K', 'S', 'L', 'O', 'T', 'S', '2'};
+// Version 3: int8 codes + half floats (registry/stored_vector.h). Snapshots of earlier versions
+// (1: floats, 2: half floats) are rebuilt from SQLite.
+constexpr char kSlotsMagic[8] = {'F', 'K', 'S', 'L', 'O', 'T', 'S', '3'};
 
 void fsync_path(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY);
@@ -46,17 +49,17 @@ bool read_pod(std::ifstream& f, T& v) {
   return static_cast<bool>(f.read(reinterpret_cast<char*>(&v), sizeof v));
 }
 
-// Inner product on half-float vectors, with the kernel this CPU runs fastest.
-class HalfInnerProductSpace : public hnswlib::SpaceInterface<float> {
+// Inner product of stored vectors' int8 codes, with the kernel this CPU runs fastest.
+class CodeInnerProductSpace : public hnswlib::SpaceInterface<float> {
  public:
-  explicit HalfInnerProductSpace(size_t dimension) : dimension_(dimension), distance_(best_half_distance()) {}
-  size_t get_data_size() override { return dimension_ * sizeof(Half); }
+  explicit CodeInnerProductSpace(size_t dimension) : dimension_(dimension), distance_(best_code_distance()) {}
+  size_t get_data_size() override { return StoredVector(dimension_).bytes(); }
   hnswlib::DISTFUNC<float> get_dist_func() override { return distance_; }
   void* get_dist_func_param() override { return &dimension_; }
 
  private:
   size_t dimension_;
-  HalfDistance distance_;
+  CodeDistance distance_;
 };
 
 // Asks the kernel to back the index's vector block with 2 MiB pages (where transparent huge
@@ -192,9 +195,10 @@ std::unique_ptr<hnswlib::HierarchicalNSW<float>> read_hnsw(const std::string& pa
   return idx;
 }
 
-std::vector<Half> halves(const std::vector<float>& v) {
-  std::vector<Half> out(v.size());
-  to_half(v.data(), out.data(), v.size());
+std::vector<char> stored(const std::vector<float>& feature) {
+  const StoredVector layout(feature.size());
+  std::vector<char> out(layout.bytes());
+  layout.encode(feature.data(), out.data());
   return out;
 }
 }  // namespace
@@ -221,7 +225,7 @@ struct GroupIndex::Hnsw {
     h.data_level0_memory_ = heap;
     mapped.reset();
   }
-  HalfInnerProductSpace space;
+  CodeInnerProductSpace space;
   std::unique_ptr<MappedBlock> mapped;  // declared before `index`: destroyed after it
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> index;
 };
@@ -256,7 +260,7 @@ size_t GroupIndex::take_slot(const std::string& face_id, int64_t row_id) {
 
 void GroupIndex::add_row(const std::string& face_id, int64_t row_id, const std::vector<float>& feature) {
   const size_t slot = take_slot(face_id, row_id);
-  hnsw_->index->addPoint(halves(feature).data(), slot);  // revives a deleted slot in place
+  hnsw_->index->addPoint(stored(feature).data(), slot);  // revives a deleted slot in place
   people_[face_id].push_back(slot);
   ++live_slots_;
 }
@@ -273,7 +277,7 @@ void GroupIndex::add_rows(const std::vector<Row>& rows) {
     ++live_slots_;
   }
   auto& index = *hnsw_->index;
-  for (const auto& [slot, feature] : revived) index.addPoint(halves(*feature).data(), slot);
+  for (const auto& [slot, feature] : revived) index.addPoint(stored(*feature).data(), slot);
   const size_t workers = std::min<size_t>(fresh.size() / 64 + 1, options_.insert_threads > 0
                                                                       ? static_cast<size_t>(options_.insert_threads)
                                                                       : std::max(1u, std::thread::hardware_concurrency()));
@@ -283,7 +287,7 @@ void GroupIndex::add_rows(const std::vector<Row>& rows) {
   auto insert = [&] {
     try {
       for (size_t i; (i = next.fetch_add(1)) < fresh.size();)
-        index.addPoint(halves(*fresh[i].second).data(), fresh[i].first);
+        index.addPoint(stored(*fresh[i].second).data(), fresh[i].first);
     } catch (...) {
       std::lock_guard<std::mutex> lock(failure_mutex);
       failure = std::current_exception();
@@ -356,7 +360,12 @@ std::vector<std::pair<int64_t, std::string>> GroupIndex::rows() const {
 
 std::vector<SearchHit> GroupIndex::search(const std::vector<float>& query, int topk, float min_cosine) const {
   if (live_slots_ == 0 || topk <= 0) return {};
-  const auto q = halves(query);
+  const auto q = stored(query);
+  const size_t dim = query.size();
+  const HalfDistance half_distance = best_half_distance();
+  const Half* query_halves = StoredVector::halves(q.data(), dim);
+  // The walk compares int8 codes; the candidates it keeps are re-scored on the half floats.
+  auto rescore = [&](const char* block) { return half_distance(query_halves, StoredVector::halves(block, dim), &dim); };
   // The first topk distinct owners among the nearest features are the topk people (a person
   // ranks by their best feature). Ask for topk features first, the search's cost being
   // max(ef, k); only when some people hold several of them ask again for more.
@@ -367,7 +376,8 @@ std::vector<SearchHit> GroupIndex::search(const std::vector<float>& query, int t
     hits.clear();
     seen.clear();
     bool below_threshold = false;
-    for (const auto& [distance, slot] : hnsw_->index->searchKnnCloserFirst(q.data(), k)) {
+    for (const auto& [distance, slot] :
+         search_knn(*hnsw_->index, q.data(), k, options_.hnsw_ef_search, StoredVector(dim).code_bytes(), rescore)) {
       // The space's "distance" is 1 - dot; half-float rounding can take a self-match past 1.
       const float cosine = std::min(1.f - distance, 1.f);
       if (cosine < min_cosine) {
