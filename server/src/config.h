@@ -17,6 +17,8 @@ struct ServerConfig {
   std::string pedestrian_endpoint = "tcp://127.0.0.1:5561";
   std::vector<ApiKey> api_keys;       ///< empty: development mode, any key, loopback only
   int pool_size = 0;                  ///< worker threads; 0 = cores
+  /// Quick requests (Protocol::quick) are answered on the transport's own thread.
+  bool inline_quick_requests = true;
   std::string model_dir;              ///< empty: the engine's default
   std::string log_level = "info";
   size_t max_request_bytes = 32u << 20;

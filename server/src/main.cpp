@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
     facekit::PersonDetector people(engine.models());
     add_pedestrian_handler(pedestrian, ctx, people);
     zmq::context_t ctx_zmq(1);
-    Transport face_transport(ctx_zmq, config.face_endpoint, face, config.pool_size);
+    Transport face_transport(ctx_zmq, config.face_endpoint, face, config.pool_size, config.inline_quick_requests);
     Transport pedestrian_transport(ctx_zmq, config.pedestrian_endpoint, pedestrian, 1);
     std::thread ped([&] { pedestrian_transport.run(g_stop); });
     face_transport.run(g_stop);

@@ -86,6 +86,20 @@ void Protocol::authorise(const ApiKey* key, int interface_id, const nlohmann::js
   }
 }
 
+void Protocol::mark_quick(std::initializer_list<int> interface_ids) { quick_.insert(interface_ids); }
+
+bool Protocol::quick(std::string_view bytes) const {
+  if (quick_.empty() || bytes.find("image") != std::string_view::npos) return false;
+  const size_t key = bytes.find("\"interface\"");
+  if (key == std::string_view::npos) return false;
+  size_t i = key + 11;
+  while (i < bytes.size() && (bytes[i] == ' ' || bytes[i] == ':' || bytes[i] == '\t' || bytes[i] == '\n')) ++i;
+  if (i >= bytes.size() || bytes[i] != '"') return false;
+  int id = 0, digits = 0;
+  for (++i; i < bytes.size() && bytes[i] >= '0' && bytes[i] <= '9' && digits < 3; ++i, ++digits) id = id * 10 + (bytes[i] - '0');
+  return digits > 0 && i < bytes.size() && bytes[i] == '"' && quick_.count(id) > 0;
+}
+
 std::string Protocol::handle(const std::string& bytes) const {
   const auto t0 = std::chrono::steady_clock::now();
   nlohmann::json reply = nlohmann::json::object();

@@ -4,7 +4,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -43,6 +45,12 @@ class Protocol {
   void add_handler(int interface_id, Handler handler, std::shared_ptr<RateLimiter> limiter = nullptr);
   /// Always returns one JSON reply, whatever the bytes.
   std::string handle(const std::string& request_bytes) const;
+  /// Declares interfaces that answer from memory in well under a millisecond when the request
+  /// carries no image (search by feature, query, counts).
+  void mark_quick(std::initializer_list<int> interface_ids);
+  /// A cheap look at the bytes, not a parse: true when they name a quick interface and hold
+  /// no image. A wrong guess only changes which thread answers, never the answer.
+  bool quick(std::string_view request_bytes) const;
 
  private:
   const ApiKey* check_key(const nlohmann::json& request) const;
@@ -53,6 +61,7 @@ class Protocol {
     std::shared_ptr<RateLimiter> limiter;
   };
   std::map<int, Entry> handlers_;
+  std::set<int> quick_;
 };
 
 /// A fresh random UUID v4 string.

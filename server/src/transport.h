@@ -14,7 +14,9 @@ namespace facekit::server {
 
 class Transport {
  public:
-  Transport(zmq::context_t& ctx, const std::string& endpoint, const Protocol& protocol, int workers);
+  /// `inline_quick`: answer the protocol's quick requests on the transport's thread.
+  Transport(zmq::context_t& ctx, const std::string& endpoint, const Protocol& protocol, int workers,
+            bool inline_quick = false);
   ~Transport();
   /// Forwards requests until `stop` becomes true, then lets workers finish their request.
   void run(const std::atomic<bool>& stop);
@@ -27,6 +29,7 @@ class Transport {
   std::atomic<bool> workers_stop_{false};
   std::vector<std::thread> workers_;
   int n_workers_;
+  bool inline_quick_;
 };
 
 }  // namespace facekit::server

@@ -160,6 +160,7 @@ void add_registry_handlers(Protocol& p, const HandlerContext& ctx, std::shared_p
   p.add_handler(2, [&ctx](const Json& r, Json& reply) { remove(ctx, r, reply); });
   p.add_handler(3, [&ctx](const Json& r, Json& reply) { query(ctx, r, reply); });
   p.add_handler(12, [&ctx](const Json& r, Json& reply) { counts(ctx, r, reply); });
+  p.mark_quick({1, 3, 12});  // from memory; registration and deletion write SQLite (fsync)
 }
 
 }  // namespace facekit::server
