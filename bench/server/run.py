@@ -48,6 +48,8 @@ def main():
     ap.add_argument("--registry", help="serve this existing registry (e.g. one bench_registry.py built) "
                                        "instead of populating one; --faces is then its size")
     ap.add_argument("--group", default="bench", help="the group searched")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                    help="a server config setting, e.g. --set inline_quick_requests=false --set hnsw_ef_search=32")
     args = ap.parse_args()
     eng = facekit.Engine()
     work = tempfile.mkdtemp(prefix="facekit-bench-")
@@ -60,6 +62,7 @@ def main():
     endpoint = f"tcp://127.0.0.1:{free_port()}"
     cfg = {"face_endpoint": endpoint, "pedestrian_endpoint": f"tcp://127.0.0.1:{free_port()}",
            "registry_path": reg, "max_requests": 0, "register_factor": 0, "model_dir": facekit.model_dir()}
+    cfg.update({k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)})
     with open(os.path.join(work, "config.json"), "w") as f:
         json.dump(cfg, f)
     binary = os.path.join(os.path.dirname(facekit.__file__), "bin", "facekit_server")
