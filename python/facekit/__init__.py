@@ -87,6 +87,9 @@ class Registry(_facekit.NativeRegistry):
         >>> reg = facekit.Registry("faces.db", eng)
         >>> reg.put("staff", "1", eng.extract("alice.jpg"))
         >>> reg.search_score("staff", eng.extract("probe.jpg"))   # [(face_id, score)]
+
+    Keyword settings: `hnsw_m` (16), `hnsw_ef_construction` (200), `hnsw_ef_search` (64) and
+    `insert_threads` (0: one per core, for put_many and rebuilds); docs/CONFIGURATION.md.
     """
 
     def __init__(self, path, engine, **hnsw):

@@ -91,8 +91,8 @@ void Transport::run(const std::atomic<bool>& stop) {
   log_line(LogLevel::kInfo, "listening on " + endpoint_ + " with " + std::to_string(n_workers_) + " workers");
   zmq::pollitem_t items[] = {{frontend.handle(), 0, ZMQ_POLLIN, 0}, {backend.handle(), 0, ZMQ_POLLIN, 0}};
   int in_flight = 0;
-  // Moves every whole message waiting on `from` (at most `limit`): one poll per batch, not
-  // per message. Returns how many.
+  // Moves every whole reply waiting from the workers (at most `limit`) to the clients: one
+  // poll per batch, not per message. Returns how many.
   auto forward = [](zmq::socket_t& from, zmq::socket_t& to, int limit) {
     int moved = 0;
     zmq::message_t msg;
@@ -106,9 +106,9 @@ void Transport::run(const std::atomic<bool>& stop) {
     }
     return moved;
   };
-  // Requests from clients: a quick one is answered here, sparing two thread hand-offs (a
-  // worker's wake-up and the reply's way back), which on a small machine cost more than the
-  // search itself; the rest go to the workers. Returns how many went to the workers.
+  // Requests from clients: a quick one is answered here (when inline_quick_), sparing two
+  // thread hand-offs (a worker's wake-up and the reply's way back), which on a small machine
+  // cost more than the search itself; the rest go to the workers. Returns how many went there.
   std::vector<zmq::message_t> frames;
   auto take_requests = [&](int limit) {
     int forwarded = 0;
@@ -121,7 +121,7 @@ void Transport::run(const std::atomic<bool>& stop) {
         if (!frontend.recv(frames.back(), zmq::recv_flags::none)) break;
       }
       const auto& body = frames.back();
-      if (frames.size() >= 2 && protocol_.quick(std::string_view(body.data<char>(), body.size()))) {
+      if (inline_quick_ && frames.size() >= 2 && protocol_.quick(std::string_view(body.data<char>(), body.size()))) {
         answer(protocol_, frontend, frames);
         continue;
       }
@@ -136,8 +136,7 @@ void Transport::run(const std::atomic<bool>& stop) {
   while (!stop || in_flight > 0) {
     items[0].events = stop ? 0 : ZMQ_POLLIN;
     poll_some(items, 2);
-    if (items[0].revents & ZMQ_POLLIN)
-      in_flight += inline_quick_ ? take_requests(kBatch) : forward(frontend, backend, kBatch);
+    if (items[0].revents & ZMQ_POLLIN) in_flight += take_requests(kBatch);
     if (items[1].revents & ZMQ_POLLIN) in_flight -= forward(backend, frontend, kBatch);
   }
   workers_stop_ = true;

@@ -137,3 +137,20 @@ def test_index_settings_come_from_the_config_and_a_restart_loads_the_snapshot(tm
         assert hits["face_id"] == ["5"]
     finally:
         s.stop()
+
+
+def test_quick_requests_answer_the_same_through_the_workers(tmp_path, images):
+    """inline_quick_requests=false: search by feature, query and counts go through the worker
+    pool instead of the endpoint's thread, with the same answers."""
+    s = Server(str(tmp_path), inline_quick_requests=False)
+    try:
+        assert s.request({"interface": "0", "api_key": "k", "face_id": ["5"], "group_id": ["q"],
+                          "image_base64": [[images.obama1]]})["error_message"] == "101"
+        feat = s.request({"interface": "6", "api_key": "k", "image_base64": [images.obama2]})["feature"][0]
+        hits = s.request({"interface": "1", "api_key": "k", "group_id": "q", "score": 70, "topk": 1,
+                          "field": "feature", "feature": feat})
+        assert hits["face_id"] == ["5"]
+        assert s.request({"interface": "3", "api_key": "k", "group_id": "q", "face_id": "5"})["error_message"] == "401"
+        assert s.request({"interface": "12", "api_key": "k", "group_id": "q"})["reg_nums"] == 1
+    finally:
+        s.stop()

@@ -44,6 +44,26 @@ Feature near(const Feature& f, float noise, std::mt19937& rng) {
   return g;
 }
 
+// Two unit vectors of `dim` floats with a cosine near `mix`, and their exact cosine.
+struct UnitPair {
+  std::vector<float> a, b;
+  double cosine;
+};
+UnitPair unit_pair(size_t dim, float mix, std::mt19937& rng) {
+  std::normal_distribution<float> n;
+  UnitPair p{std::vector<float>(dim), std::vector<float>(dim), 0.0};
+  double na = 0, nb = 0;
+  for (size_t i = 0; i < dim; ++i) {
+    p.a[i] = n(rng), p.b[i] = mix * p.a[i] + std::sqrt(1 - mix * mix) * n(rng);
+    na += p.a[i] * p.a[i], nb += p.b[i] * p.b[i];
+  }
+  for (size_t i = 0; i < dim; ++i) {
+    p.a[i] = static_cast<float>(p.a[i] / std::sqrt(na)), p.b[i] = static_cast<float>(p.b[i] / std::sqrt(nb));
+    p.cosine += double(p.a[i]) * p.b[i];
+  }
+  return p;
+}
+
 class RegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -472,18 +492,7 @@ TEST(HalfVectors, KernelsMatchExactDotProduct) {
   using namespace facekit::registry;
   std::mt19937 rng(7);
   for (size_t dim : {size_t{1024}, size_t{64}, size_t{21}}) {  // 21: the scalar tail of the SIMD loop
-    std::normal_distribution<float> n;
-    std::vector<float> a(dim), b(dim);
-    double na = 0, nb = 0;
-    for (size_t i = 0; i < dim; ++i) {
-      a[i] = n(rng), b[i] = 0.6f * a[i] + 0.8f * n(rng);
-      na += a[i] * a[i], nb += b[i] * b[i];
-    }
-    double exact = 0;
-    for (size_t i = 0; i < dim; ++i) {
-      a[i] = static_cast<float>(a[i] / std::sqrt(na)), b[i] = static_cast<float>(b[i] / std::sqrt(nb));
-      exact += double(a[i]) * b[i];
-    }
+    const auto [a, b, exact] = unit_pair(dim, 0.6f, rng);
     std::vector<Half> ha(dim), hb(dim);
     to_half(a.data(), ha.data(), dim);
     to_half(b.data(), hb.data(), dim);
@@ -513,19 +522,8 @@ TEST(StoredVectors, CodeKernelsApproximateTheExactDotProduct) {
   using namespace facekit::registry;
   std::mt19937 rng(11);
   for (size_t dim : {size_t{1024}, size_t{512}, size_t{45}}) {  // 45: the scalar tail of the SIMD loop
-    std::normal_distribution<float> n;
     for (float mix : {0.f, 0.6f, 0.95f}) {
-      std::vector<float> a(dim), b(dim);
-      double na = 0, nb = 0;
-      for (size_t i = 0; i < dim; ++i) {
-        a[i] = n(rng), b[i] = mix * a[i] + std::sqrt(1 - mix * mix) * n(rng);
-        na += a[i] * a[i], nb += b[i] * b[i];
-      }
-      double exact = 0;
-      for (size_t i = 0; i < dim; ++i) {
-        a[i] = static_cast<float>(a[i] / std::sqrt(na)), b[i] = static_cast<float>(b[i] / std::sqrt(nb));
-        exact += double(a[i]) * b[i];
-      }
+      const auto [a, b, exact] = unit_pair(dim, mix, rng);
       const StoredVector layout(dim);
       std::vector<char> ba(layout.bytes()), bb(layout.bytes());
       layout.encode(a.data(), ba.data());

@@ -258,13 +258,6 @@ size_t GroupIndex::take_slot(const std::string& face_id, int64_t row_id) {
   return slot;
 }
 
-void GroupIndex::add_row(const std::string& face_id, int64_t row_id, const std::vector<float>& feature) {
-  const size_t slot = take_slot(face_id, row_id);
-  hnsw_->index->addPoint(stored(feature).data(), slot);  // revives a deleted slot in place
-  people_[face_id].push_back(slot);
-  ++live_slots_;
-}
-
 void GroupIndex::add_rows(const std::vector<Row>& rows) {
   // Slots are taken (and the index grown) here, before any insert: hnswlib may insert
   // concurrently but must not resize meanwhile. A revived slot is updated in place, which
@@ -319,7 +312,9 @@ void GroupIndex::put_many(const std::vector<std::pair<std::string, std::vector<s
 void GroupIndex::put(const std::string& face_id, const std::vector<std::vector<float>>& features,
                      const std::vector<int64_t>& row_ids) {
   remove(face_id);
-  for (size_t i = 0; i < features.size(); ++i) add_row(face_id, i < row_ids.size() ? row_ids[i] : -1, features[i]);
+  std::vector<Row> rows;
+  for (size_t i = 0; i < features.size(); ++i) rows.push_back({&face_id, i < row_ids.size() ? row_ids[i] : -1, &features[i]});
+  add_rows(rows);  // a handful of rows: inserted on this thread
 }
 
 bool GroupIndex::remove(const std::string& face_id) {

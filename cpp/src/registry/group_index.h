@@ -39,8 +39,8 @@ class GroupIndex {
   std::vector<std::pair<int64_t, std::string>> rows() const;
   /// Removes the one feature stored under `row_id` (reconciliation).
   void remove_row(int64_t row_id);
-  void add_row(const std::string& face_id, int64_t row_id, const std::vector<float>& feature);
-  /// add_row for many rows, inserting on options.insert_threads threads.
+  /// Adds stored rows (reconciliation, rebuilds), inserting on options.insert_threads threads;
+  /// a deleted slot is revived in place.
   struct Row {
     const std::string* face_id;
     int64_t row_id;

@@ -1,7 +1,7 @@
 #pragma once
-// The index stores features as IEEE half floats: a 1024-d face feature takes 2 KiB instead of
-// 4 KiB, and HNSW search is bound by memory traffic, so half the bytes is nearly half the time.
-// Rounding moves a cosine by ~1e-5 (far below what a score or threshold can show).
+// The index keeps each feature as IEEE half floats beside its int8 code (stored_vector.h): the
+// walk compares codes, and the candidates it keeps are re-scored on these. Rounding moves a
+// cosine by ~1e-4 at most (far below what a score or threshold can show).
 //
 // The dot product is picked at run time: AVX2 + FMA + F16C where the CPU has them (every x86
 // CPU since 2013), portable C++ elsewhere, so one wheel runs everywhere and fast where it can.
