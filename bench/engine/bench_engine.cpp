@@ -1,6 +1,6 @@
 // Per-stage latency of the engine on a 640x480 one-face photo and a 1920x1280 group photo.
 // usage: facekit_bench_engine ONE_FACE.jpg GROUP.jpg [runs=20]
-// Stages: decode (JPEG bytes -> BGR), detect (windows -> BlazeFace -> FaceMesh -> pose,
+// Stages: decode (JPEG bytes -> BGR), detect (pyramid -> BlazeFace -> FaceMesh -> pose,
 // blur, glasses), extract (alignment -> faceres: descriptor + gender + age, all faces batched).
 #include <algorithm>
 #include <chrono>
@@ -14,7 +14,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "detect/tiling.h"
+#include "detect/pyramid.h"
 #include "facekit/engine.h"
 #include "facekit/image.h"
 
@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   const int h = std::min(one.rows, one.cols * 3 / 4), w = h * 4 / 3;
   cv::resize(one(cv::Rect((one.cols - w) / 2, (one.rows - h) / 2, w, h)), one, cv::Size(640, 480), 0, 0, cv::INTER_AREA);
   cv::Mat group = cv::imread(argv[2]);
-  std::printf("| image | faces | windows | decode ms | detect ms | extract ms (all faces) | total ms |\n|---|---|---|---|---|---|---|\n");
+  std::printf("| image | faces | detector passes | decode ms | detect ms | extract ms (all faces) | total ms |\n|---|---|---|---|---|---|---|\n");
   for (auto [label, mat] : {std::pair<const char*, cv::Mat>{"640x480, one face", one}, {"group photo", group}}) {
     const auto bytes = jpeg_of(mat);
     facekit::Image img;
@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
     std::vector<facekit::Landmarks5> lms;
     for (const auto& f : faces) lms.push_back(f.landmarks);
     const double t_extract = lms.empty() ? 0 : median_ms(runs, [&] { engine.extract(img, lms); });
-    const auto windows = facekit::detect::plan_windows(img.width, img.height, static_cast<int>(80 * 0.7f), 300);
+    const auto windows = facekit::detect::plan_passes(img.width, img.height, static_cast<int>(80 * 0.7f), 300);
     std::printf("| %s (%dx%d) | %zu | %zu | %.1f | %.1f | %.1f | %.1f |\n", label, img.width, img.height, faces.size(),
                 windows.size(), t_decode, t_detect, t_extract, t_decode + t_detect + t_extract);
   }

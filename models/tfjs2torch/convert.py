@@ -1,4 +1,7 @@
-"""Convert the catalog's TF.js graph models to TorchScript and write manifest.json.
+"""Convert the catalog's TF.js models to TorchScript and write manifest.json.
+
+Graph models (model.json + shards) run op by op (graph.py, module.py); weights-only models
+(an `architecture` in the catalog: face-api's nets) are rebuilt in torch (faceapi.py).
 
 usage: python3 -m tfjs2torch.convert --packages DIR --out DIR [--only NAME ...]
 DIR/<package@version>/ holds each unpacked npm tarball (models/fetch makes it).
@@ -14,6 +17,7 @@ import warnings
 import numpy as np
 import torch
 
+from . import faceapi
 from . import graph as tfgraph
 from .fold import fold
 from .module import GraphModule
@@ -46,8 +50,11 @@ def verify_sources(entry, root):
 def convert_one(name, entry, packages, out_dir):
     root = package_dir(packages, entry["package"])
     verify_sources(entry, root)
-    g = fold(tfgraph.load(os.path.join(root, entry["path"])))
-    module = GraphModule(g, entry["input_node"], [o["node"] for o in entry["outputs"]]).eval()
+    if "architecture" in entry:  # weights only: the architecture is rebuilt in torch
+        module = faceapi.build(entry, root)
+    else:
+        g = fold(tfgraph.load(os.path.join(root, entry["path"])))
+        module = GraphModule(g, entry["input_node"], [o["node"] for o in entry["outputs"]]).eval()
     shape = list(entry["input"]["shape"])
     gen = torch.Generator().manual_seed(0)
     example = torch.rand(shape, generator=gen)
@@ -77,7 +84,7 @@ def check_batch(traced, shape, gen):
 
 def manifest_entry(name, entry, pt_path, packages):
     keys = ("task", "package", "path", "origin", "weights_licence", "input", "preprocessing_source",
-            "outputs", "alignment")
+            "outputs", "alignment", "architecture", "architecture_source")
     m = {k: entry[k] for k in keys if k in entry}
     m["file"] = os.path.basename(pt_path)
     m["sha256"] = sha256(pt_path)

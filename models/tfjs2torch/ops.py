@@ -251,6 +251,10 @@ def pad(ctx, node, args):
 def reshape(ctx, node, args):
     x = tf_view(args[0])
     shape = ints(args[1])
+    # [1, N, C] (a detector's anchors x values): N follows the input's height and width, so a
+    # fully convolutional model traced at one size runs at any multiple of its stride.
+    if len(shape) == 3 and shape[0] == 1 and shape[2] > 0 and x.dim() > 0 and int(x.shape[0]) == 1:
+        return V(x.reshape(x.shape[0], -1, shape[2]))
     if -1 in shape:
         known = int(np.prod([s for s in shape if s != -1]))
         shape[shape.index(-1)] = int(x.numel()) // known if known else 0

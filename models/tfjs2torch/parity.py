@@ -2,9 +2,13 @@
 
 usage: python3 -m tfjs2torch.parity --packages DIR --models DIR [--images IMG ...] [--report FILE]
 
-Each model gets the same inputs in both runtimes: real photos resized to its input and
-pre-processed as its manifest says, plus one uniform random tensor. Pass criteria, per
-output: max |torch - tfjs| <= 1e-3 x (range of the tfjs output), cosine >= 0.9999.
+Each model gets the same inputs in both runtimes: real photos (or face crops) resized to its
+input and pre-processed as its manifest says, plus one uniform random tensor. Pass criteria,
+per output: max |torch - tfjs| <= 1e-3 x (range of the tfjs output), cosine >= 0.9999.
+
+Graph models run in TF.js's graph executor (../parity/reference.js). Weights-only models
+(face-api's nets, `architecture` in the catalog) run face-api's own JS code
+(../parity/faceapi.js), which takes the raw RGB crop and normalises it itself.
 """
 import argparse
 import json
@@ -25,18 +29,28 @@ MAX_DIFF_OF_RANGE = 1e-3
 MIN_COSINE = 0.9999
 
 
-def preprocess(bgr, spec):
-    """A uint8 BGR image -> the model's input tensor as the manifest describes it."""
+def raw_pixels(bgr, spec):
+    """A uint8 BGR image resized to the model's input, in its colour order, float32 0..255 (HWC)."""
     shape = spec["shape"]
     h, w = (shape[2], shape[3]) if spec["layout"] == "NCHW" else (shape[1], shape[2])
     img = cv2.resize(bgr, (w, h), interpolation=cv2.INTER_AREA)
     if spec["colour"] == "RGB":
         img = img[:, :, ::-1]
-    x = (img.astype(np.float32) - np.array(spec["mean"], np.float32)) * np.float32(spec["scale"])
+    return img.astype(np.float32)
+
+
+def normalise(raw, spec):
+    """Raw pixels (HWC, model colour order) -> the model's input tensor."""
+    x = (raw - np.array(spec["mean"], np.float32)) * np.float32(spec["scale"])
     x = x[None]
     if spec["layout"] == "NCHW":
         x = x.transpose(0, 3, 1, 2)
     return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def preprocess(bgr, spec):
+    """A uint8 BGR image -> the model's input tensor as the manifest describes it."""
+    return normalise(raw_pixels(bgr, spec), spec)
 
 
 def compare(ref, got, rng):
@@ -67,16 +81,49 @@ def run_reference(model_json, entry, inputs, work):
              for k, s in enumerate(out_shapes)] for i, out_shapes in enumerate(shapes)]
 
 
+def run_faceapi_reference(root, entry, raws, work):
+    """face-api's own net in Node on raw RGB crops (float32 0..255, [1, H, W, 3])."""
+    files = []
+    for i, x in enumerate(raws):
+        path = os.path.join(work, f"in{i}.f32")
+        np.ascontiguousarray(x, dtype=np.float32).tofile(path)
+        files.append({"file": path, "shape": list(x.shape)})
+    job = {"package_dir": root, "net": entry["architecture"].split()[-1],
+           "weights_manifest": os.path.join(root, entry["path"]), "inputs": files, "out_dir": work}
+    job_path = os.path.join(work, "job.json")
+    with open(job_path, "w") as f:
+        json.dump(job, f)
+    subprocess.run(["node", os.path.join(NODE_DIR, "faceapi.js"), job_path], check=True)
+    shapes = json.load(open(os.path.join(work, "shapes.json")))
+    return [[np.fromfile(os.path.join(work, f"{i}_{k}.f32"), np.float32).reshape(s)
+             for k, s in enumerate(out_shapes)] for i, out_shapes in enumerate(shapes)]
+
+
+def _label(item, i):
+    return os.path.basename(item) if isinstance(item, str) else f"crop{i}"
+
+
 def check_model(name, entry, packages, models_dir, images):
+    """images: paths, or uint8 BGR arrays (e.g. face crops); one random tensor is added."""
     spec = entry["input"]
-    inputs = [preprocess(cv2.imread(p), spec) for p in images]
-    rand = np.random.default_rng(7).random(spec["shape"], dtype=np.float32)
-    lo, hi = _input_range(spec)
-    inputs.append((lo + (hi - lo) * rand).astype(np.float32))
+    bgrs = [cv2.imread(p) if isinstance(p, str) else p for p in images]
+    root = package_dir(packages, entry["package"])
     module = torch.jit.load(os.path.join(models_dir, f"{name}.pt"))
     with tempfile.TemporaryDirectory() as work:
-        refs = run_reference(os.path.join(package_dir(packages, entry["package"]), entry["path"]),
-                             entry, inputs, work)
+        if "architecture" in entry:
+            if spec["layout"] != "NHWC" or spec["colour"] != "RGB":
+                raise ValueError(f"{name}: face-api nets take NHWC RGB")
+            raws = [raw_pixels(b, spec)[None] for b in bgrs]
+            rand = np.random.default_rng(7).random(spec["shape"], dtype=np.float32)
+            raws.append((255.0 * rand).astype(np.float32))
+            inputs = [normalise(r[0], spec) for r in raws]
+            refs = run_faceapi_reference(root, entry, raws, work)
+        else:
+            inputs = [preprocess(b, spec) for b in bgrs]
+            rand = np.random.default_rng(7).random(spec["shape"], dtype=np.float32)
+            lo, hi = _input_range(spec)
+            inputs.append((lo + (hi - lo) * rand).astype(np.float32))
+            refs = run_reference(os.path.join(root, entry["path"]), entry, inputs, work)
     results = []
     ranges = [max(float(max(r[k].max() for r in refs) - min(r[k].min() for r in refs)), 1e-6)
               for k in range(len(entry["outputs"]))]
@@ -85,7 +132,7 @@ def check_model(name, entry, packages, models_dir, images):
             outs = module(torch.from_numpy(x))
             for k, out in enumerate(outs):
                 r = compare(refs[i][k], out.numpy(), ranges[k])
-                r.update(input="random" if i == len(images) else os.path.basename(images[i]),
+                r.update(input="random" if i == len(images) else _label(images[i], i),
                          output=entry["outputs"][k]["name"])
                 results.append(r)
     return results

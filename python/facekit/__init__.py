@@ -5,10 +5,16 @@
 """
 import os as _os
 
-import numpy as _np
+# LibTorch's OpenMP threads spin while they wait for each other; on a machine where another
+# process is busy, a spinning team waits for its descheduled member at every layer (3-5x
+# slower, docs/BENCHMARKS.md). Passive waiting costs nothing on an idle machine. OpenMP reads
+# this once, when it loads: before _facekit (which loads LibTorch).
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from . import _facekit
-from ._facekit import FacekitError, __version__
+import numpy as _np  # noqa: E402
+
+from . import _facekit  # noqa: E402
+from ._facekit import FacekitError, __version__  # noqa: E402
 from .client import Client, ProtocolError, ProtocolTimeout
 
 __all__ = ["Client", "Engine", "Face", "FaceTracker", "FacekitError", "ModelRuntime", "ProtocolError", "Registry",
@@ -72,7 +78,7 @@ class Engine(_facekit.Engine):
         fb = b if _is_feature(b) else self.extract_one(b, None, rgb)
         return self.score(self.cosine(fa, fb))
 
-    def analyze(self, image, min_face=80, max_face=300, portrait=False, rgb=False):
+    def analyze(self, image, min_face=20, max_face=0, portrait=False, rgb=False):
         """detect() with gender and age of every face."""
         return self.detect(image, min_face, max_face, portrait, True, rgb)
 

@@ -34,6 +34,7 @@ void apply_json(ServerConfig& c, const nlohmann::json& j) {
   c.pedestrian_endpoint = j.value("pedestrian_endpoint", c.pedestrian_endpoint);
   c.pool_size = j.value("pool_size", c.pool_size);
   c.inline_quick_requests = j.value("inline_quick_requests", c.inline_quick_requests);
+  c.request_timeout_ms = std::max(1, j.value("request_timeout_ms", c.request_timeout_ms));
   c.model_dir = j.value("model_dir", c.model_dir);
   c.log_level = j.value("log_level", c.log_level);
   c.max_request_bytes = j.value("max_request_bytes", c.max_request_bytes);

@@ -19,6 +19,9 @@ struct ServerConfig {
   int pool_size = 0;                  ///< worker threads; 0 = cores
   /// Quick requests (Protocol::quick) are answered on the transport's own thread.
   bool inline_quick_requests = true;
+  /// A request still unanswered this long after it arrived answers 10004 (its work stops at
+  /// the next model call), so no request holds a worker for long.
+  int request_timeout_ms = 15000;
   std::string model_dir;              ///< empty: the engine's default
   std::string log_level = "info";
   size_t max_request_bytes = 32u << 20;

@@ -1,6 +1,9 @@
 // facekit_server: the zmq JSON server (shared/spec/interfaces.md).
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <chrono>
 #include <thread>
 
@@ -29,6 +32,13 @@ std::string seconds_text(double s) {
 
 int main(int argc, char** argv) {
   using namespace facekit::server;
+  // LibTorch's OpenMP threads spin while waiting for each other: with another process busy,
+  // every layer waits for a descheduled thread (3-5x slower; docs/BENCHMARKS.md). OpenMP reads
+  // its wait policy once, at load, before main: so set it and start again, once.
+  if (!std::getenv("OMP_WAIT_POLICY") && setenv("OMP_WAIT_POLICY", "PASSIVE", 1) == 0) {
+    execv("/proc/self/exe", argv);
+    // execv failing leaves the default policy: slower under load, still correct.
+  }
   ServerConfig config;
   try {
     config = parse_command_line(argc, argv);
@@ -101,9 +111,13 @@ int main(int argc, char** argv) {
     add_liveness_handler(face, ctx);
     facekit::PersonDetector people(engine.models());
     add_pedestrian_handler(pedestrian, ctx, people);
+    // Requests whose work can take long never hold every worker (Transport::heavy_limit).
+    face.mark_heavy({0, 5, 9});
+    pedestrian.mark_heavy({10});
     zmq::context_t ctx_zmq(1);
-    Transport face_transport(ctx_zmq, config.face_endpoint, face, config.pool_size, config.inline_quick_requests);
-    Transport pedestrian_transport(ctx_zmq, config.pedestrian_endpoint, pedestrian, 1);
+    Transport face_transport(ctx_zmq, config.face_endpoint, face, config.pool_size, config.inline_quick_requests,
+                             config.request_timeout_ms);
+    Transport pedestrian_transport(ctx_zmq, config.pedestrian_endpoint, pedestrian, 1, false, config.request_timeout_ms);
     std::thread ped([&] { pedestrian_transport.run(g_stop); });
     face_transport.run(g_stop);
     ped.join();

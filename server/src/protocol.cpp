@@ -88,17 +88,28 @@ void Protocol::authorise(const ApiKey* key, int interface_id, const nlohmann::js
 
 void Protocol::mark_quick(std::initializer_list<int> interface_ids) { quick_.insert(interface_ids); }
 
-bool Protocol::quick(std::string_view bytes) const {
-  if (quick_.empty() || bytes.find("image") != std::string_view::npos) return false;
+namespace {
+// The interface a request names, from a look at its bytes (no parse); -1 if none is found.
+int peek_interface(std::string_view bytes) {
   const size_t key = bytes.find("\"interface\"");
-  if (key == std::string_view::npos) return false;
+  if (key == std::string_view::npos) return -1;
   size_t i = key + 11;
   while (i < bytes.size() && (bytes[i] == ' ' || bytes[i] == ':' || bytes[i] == '\t' || bytes[i] == '\n')) ++i;
-  if (i >= bytes.size() || bytes[i] != '"') return false;
+  if (i >= bytes.size() || bytes[i] != '"') return -1;
   int id = 0, digits = 0;
   for (++i; i < bytes.size() && bytes[i] >= '0' && bytes[i] <= '9' && digits < 3; ++i, ++digits) id = id * 10 + (bytes[i] - '0');
-  return digits > 0 && i < bytes.size() && bytes[i] == '"' && quick_.count(id) > 0;
+  return digits > 0 && i < bytes.size() && bytes[i] == '"' ? id : -1;
 }
+}  // namespace
+
+bool Protocol::quick(std::string_view bytes) const {
+  if (quick_.empty() || bytes.find("image") != std::string_view::npos) return false;
+  return quick_.count(peek_interface(bytes)) > 0;
+}
+
+void Protocol::mark_heavy(std::initializer_list<int> interface_ids) { heavy_.insert(interface_ids); }
+
+bool Protocol::heavy(std::string_view bytes) const { return !heavy_.empty() && heavy_.count(peek_interface(bytes)) > 0; }
 
 std::string Protocol::handle(const std::string& bytes) const {
   const auto t0 = std::chrono::steady_clock::now();
@@ -123,6 +134,10 @@ std::string Protocol::handle(const std::string& bytes) const {
     log_line(LogLevel::kDebug, "request " + request_id + ": " + e.message);
   } catch (const facekit::Error& e) {
     reply = {{"error_message", std::to_string(protocol_error_code(e.code()))}};
+    if (e.code() == facekit::ErrorCode::kDeadlineExceeded) {
+      reply["reason"] = "request_timeout_ms passed before the work was done";
+      log_line(LogLevel::kWarn, "request " + request_id + " (interface " + interface_label + "): " + e.what());
+    }
     log_line(LogLevel::kDebug, "request " + request_id + ": " + e.what());
   } catch (const std::exception& e) {
     reply = {{"error_message", std::to_string(kServerError)}};

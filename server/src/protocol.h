@@ -51,6 +51,11 @@ class Protocol {
   /// A cheap look at the bytes, not a parse: true when they name a quick interface and hold
   /// no image. A wrong guess only changes which thread answers, never the answer.
   bool quick(std::string_view request_bytes) const;
+  /// Declares interfaces whose work can take long (detection, registration, liveness,
+  /// pedestrians): they never hold every worker at once.
+  void mark_heavy(std::initializer_list<int> interface_ids);
+  /// A cheap look at the bytes, as quick(): true when they name a heavy interface.
+  bool heavy(std::string_view request_bytes) const;
 
  private:
   const ApiKey* check_key(const nlohmann::json& request) const;
@@ -61,7 +66,7 @@ class Protocol {
     std::shared_ptr<RateLimiter> limiter;
   };
   std::map<int, Entry> handlers_;
-  std::set<int> quick_;
+  std::set<int> quick_, heavy_;
 };
 
 /// A fresh random UUID v4 string.

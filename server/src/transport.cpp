@@ -1,24 +1,33 @@
 #include "transport.h"
 
-#include "log.h"
-
+#include <algorithm>
+#include <cstring>
 #include <string_view>
+
+#include "facekit/deadline.h"
+#include "log.h"
 
 namespace facekit::server {
 
 namespace {
 std::atomic<int> g_transport_count{0};
 
-// Answers the request in `frames` (envelope, then the body) on `sock`, the envelope first.
-void answer(const Protocol& protocol, zmq::socket_t& sock, std::vector<zmq::message_t>& frames) {
-  std::string reply;
+// The reply to one request body, whatever happens, with the request's deadline set for the
+// engine's work.
+std::string answer(const Protocol& protocol, const zmq::message_t& body, std::chrono::steady_clock::time_point deadline) {
   try {
-    reply = protocol.handle(frames.back().to_string());
+    ScopedDeadline scoped(deadline);
+    return protocol.handle(body.to_string());
   } catch (...) {
-    reply = R"({"error_message":"10004"})";
+    return R"({"error_message":"10004"})";
   }
-  for (size_t i = 0; i + 1 < frames.size(); ++i) sock.send(frames[i], zmq::send_flags::sndmore);
-  sock.send(zmq::buffer(reply), zmq::send_flags::none);
+}
+
+constexpr const char* kReady = "ready";
+std::string worker_id(int index) { return "w" + std::to_string(index); }
+int worker_index(const std::string& id) {
+  if (id.size() < 2 || id[0] != 'w' || id.find_first_not_of("0123456789", 1) != std::string::npos || id.size() > 6) return -1;
+  return std::stoi(id.substr(1));
 }
 constexpr int kPollMs = 100;
 
@@ -45,13 +54,14 @@ int poll_some(zmq::pollitem_t* items, size_t n) {
 }  // namespace
 
 Transport::Transport(zmq::context_t& ctx, const std::string& endpoint, const Protocol& protocol, int workers,
-                     bool inline_quick)
+                     bool inline_quick, int request_timeout_ms)
     : ctx_(ctx),
       endpoint_(endpoint),
       backend_("inproc://facekit-workers-" + std::to_string(g_transport_count++)),
       protocol_(protocol),
-      n_workers_(workers),
-      inline_quick_(inline_quick) {}
+      n_workers_(std::max(1, workers)),
+      inline_quick_(inline_quick),
+      timeout_(request_timeout_ms) {}
 
 Transport::~Transport() {
   workers_stop_ = true;
@@ -59,85 +69,132 @@ Transport::~Transport() {
     if (t.joinable()) t.join();
 }
 
+// A worker says "ready" once, then takes [deadline][client envelope...][body] and returns
+// [client envelope...][reply]: each reply also says it is ready again.
 void Transport::worker_loop(int index) {
   zmq::socket_t sock(ctx_, zmq::socket_type::dealer);
   sock.set(zmq::sockopt::linger, 0);
+  sock.set(zmq::sockopt::routing_id, worker_id(index));
   // A blocking receive with a timeout, not poll + receive: under load the next request is
   // already queued and is taken without a system call (poll is one per call).
   sock.set(zmq::sockopt::rcvtimeo, kPollMs);
   sock.connect(backend_);
+  sock.send(zmq::buffer(std::string_view(kReady)), zmq::send_flags::none);
   while (!workers_stop_) {
-    // Envelope: routing frames, then an empty delimiter (REQ clients) or not (DEALER clients),
-    // then the request body as the last frame.
     std::vector<zmq::message_t> frames;
     do {
       frames.emplace_back();
       if (!receive(sock, frames.back())) break;
     } while (frames.back().more());
-    if (frames.size() < 2 || frames.back().more()) continue;
-    answer(protocol_, sock, frames);
+    if (frames.size() < 3 || frames.back().more() || frames[0].size() != sizeof(int64_t)) continue;
+    int64_t deadline_ns;
+    std::memcpy(&deadline_ns, frames[0].data(), sizeof deadline_ns);
+    const std::string reply = answer(protocol_, frames.back(),
+                                     std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline_ns)));
+    for (size_t i = 1; i + 1 < frames.size(); ++i) sock.send(frames[i], zmq::send_flags::sndmore);
+    sock.send(zmq::buffer(reply), zmq::send_flags::none);
   }
-  (void)index;
 }
 
 void Transport::run(const std::atomic<bool>& stop) {
   zmq::socket_t frontend(ctx_, zmq::socket_type::router);
-  zmq::socket_t backend(ctx_, zmq::socket_type::dealer);
+  zmq::socket_t backend(ctx_, zmq::socket_type::router);
   frontend.set(zmq::sockopt::linger, 0);
   backend.set(zmq::sockopt::linger, 0);
+  backend.set(zmq::sockopt::router_mandatory, 1);  // a send to a gone worker fails, not vanishes
   frontend.bind(endpoint_);
   backend.bind(backend_);
   for (int i = 0; i < n_workers_; ++i) workers_.emplace_back(&Transport::worker_loop, this, i);
-  log_line(LogLevel::kInfo, "listening on " + endpoint_ + " with " + std::to_string(n_workers_) + " workers");
+  log_line(LogLevel::kInfo, "listening on " + endpoint_ + " with " + std::to_string(n_workers_) + " workers (" +
+                                std::to_string(heavy_limit(n_workers_)) + " for heavy requests), request timeout " +
+                                std::to_string(timeout_.count()) + " ms");
   zmq::pollitem_t items[] = {{frontend.handle(), 0, ZMQ_POLLIN, 0}, {backend.handle(), 0, ZMQ_POLLIN, 0}};
-  int in_flight = 0;
-  // Moves every whole reply waiting from the workers (at most `limit`) to the clients: one
-  // poll per batch, not per message. Returns how many.
-  auto forward = [](zmq::socket_t& from, zmq::socket_t& to, int limit) {
-    int moved = 0;
-    zmq::message_t msg;
-    while (moved < limit && from.recv(msg, zmq::recv_flags::dontwait)) {
-      to.send(msg, msg.more() ? zmq::send_flags::sndmore : zmq::send_flags::none);
-      while (msg.more()) {  // the rest of a message is always there once its first frame is
-        if (!from.recv(msg, zmq::recv_flags::none)) break;
-        to.send(msg, msg.more() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  std::deque<int> idle;                      // workers ready for a request
+  std::vector<char> running_heavy(n_workers_, 0);
+  int heavy_running = 0, running = 0;
+  std::deque<Waiting> light, heavy;          // requests taken, not yet given to a worker
+  const int max_heavy = heavy_limit(n_workers_);
+
+  auto give = [&](Waiting& w, bool is_heavy) {
+    const int worker = idle.front();
+    idle.pop_front();
+    const std::string id = worker_id(worker);
+    const int64_t deadline_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(w.deadline.time_since_epoch()).count();
+    backend.send(zmq::buffer(id), zmq::send_flags::sndmore);
+    backend.send(zmq::buffer(&deadline_ns, sizeof deadline_ns), zmq::send_flags::sndmore);
+    for (size_t i = 0; i < w.frames.size(); ++i)
+      backend.send(w.frames[i], i + 1 < w.frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    running_heavy[worker] = is_heavy;
+    heavy_running += is_heavy;
+    ++running;
+  };
+  // Light requests first; a heavy one only while another worker stays free for the rest.
+  auto dispatch = [&] {
+    while (!idle.empty()) {
+      if (!light.empty()) {
+        give(light.front(), false);
+        light.pop_front();
+      } else if (!heavy.empty() && heavy_running < max_heavy) {
+        give(heavy.front(), true);
+        heavy.pop_front();
+      } else {
+        break;
       }
-      ++moved;
     }
-    return moved;
   };
   // Requests from clients: a quick one is answered here (when inline_quick_), sparing two
   // thread hand-offs (a worker's wake-up and the reply's way back), which on a small machine
-  // cost more than the search itself; the rest go to the workers. Returns how many went there.
-  std::vector<zmq::message_t> frames;
+  // cost more than the search itself; the rest wait for a worker.
   auto take_requests = [&](int limit) {
-    int forwarded = 0;
     for (int taken = 0; taken < limit; ++taken) {
-      frames.clear();
-      frames.emplace_back();
-      if (!frontend.recv(frames.back(), zmq::recv_flags::dontwait)) break;
-      while (frames.back().more()) {  // the rest of a message is always there once its first frame is
-        frames.emplace_back();
-        if (!frontend.recv(frames.back(), zmq::recv_flags::none)) break;
+      Waiting w;
+      w.frames.emplace_back();
+      if (!frontend.recv(w.frames.back(), zmq::recv_flags::dontwait)) break;
+      while (w.frames.back().more()) {  // the rest of a message is always there once its first frame is
+        w.frames.emplace_back();
+        if (!frontend.recv(w.frames.back(), zmq::recv_flags::none)) break;
       }
-      const auto& body = frames.back();
-      if (inline_quick_ && frames.size() >= 2 && protocol_.quick(std::string_view(body.data<char>(), body.size()))) {
-        answer(protocol_, frontend, frames);
+      if (w.frames.size() < 2) continue;  // no envelope: nobody to answer
+      w.deadline = std::chrono::steady_clock::now() + timeout_;
+      const auto& body = w.frames.back();
+      const std::string_view bytes(body.data<char>(), body.size());
+      if (inline_quick_ && protocol_.quick(bytes)) {
+        const std::string reply = answer(protocol_, body, w.deadline);
+        for (size_t i = 0; i + 1 < w.frames.size(); ++i) frontend.send(w.frames[i], zmq::send_flags::sndmore);
+        frontend.send(zmq::buffer(reply), zmq::send_flags::none);
         continue;
       }
-      for (size_t i = 0; i < frames.size(); ++i)
-        backend.send(frames[i], i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
-      ++forwarded;
+      (protocol_.heavy(bytes) ? heavy : light).push_back(std::move(w));
     }
-    return forwarded;
+  };
+  // Replies (and "ready") from workers: replies go to their clients.
+  auto take_replies = [&](int limit) {
+    for (int moved = 0; moved < limit; ++moved) {
+      std::vector<zmq::message_t> frames(1);
+      if (!backend.recv(frames.back(), zmq::recv_flags::dontwait)) break;
+      while (frames.back().more()) {
+        frames.emplace_back();
+        if (!backend.recv(frames.back(), zmq::recv_flags::none)) break;
+      }
+      const int worker = worker_index(frames[0].to_string());
+      if (worker < 0 || worker >= n_workers_) continue;
+      idle.push_back(worker);
+      if (frames.size() == 2 && frames[1].to_string() == kReady) continue;
+      heavy_running -= running_heavy[worker];
+      running_heavy[worker] = 0;
+      --running;
+      for (size_t i = 1; i < frames.size(); ++i)
+        frontend.send(frames[i], i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
   };
   constexpr int kBatch = 64;
-  // After stop, stop taking requests but keep returning replies until none are in flight.
-  while (!stop || in_flight > 0) {
+  // After stop, stop taking requests but answer every one already taken.
+  while (!stop || running > 0 || !light.empty() || !heavy.empty()) {
     items[0].events = stop ? 0 : ZMQ_POLLIN;
     poll_some(items, 2);
-    if (items[0].revents & ZMQ_POLLIN) in_flight += take_requests(kBatch);
-    if (items[1].revents & ZMQ_POLLIN) in_flight -= forward(backend, frontend, kBatch);
+    if (items[1].revents & ZMQ_POLLIN) take_replies(kBatch);
+    if (items[0].revents & ZMQ_POLLIN) take_requests(kBatch);
+    dispatch();
   }
   workers_stop_ = true;
   for (auto& t : workers_) t.join();

@@ -1,7 +1,12 @@
 #pragma once
-// Transport: a ROUTER socket per endpoint, a pool of worker threads behind an inproc
-// DEALER, poll with timeouts, linger 0; stop() drains in-flight requests.
+// Transport: a ROUTER socket per endpoint and a pool of worker threads behind an inproc
+// ROUTER. The transport thread schedules: it keeps the requests waiting, gives each to an idle
+// worker, and never lets heavy requests (Protocol::heavy) take every worker, so cheap requests
+// are answered while slow ones run. Each request carries its deadline (request_timeout_ms
+// from its arrival) to the worker. stop() answers every request already taken.
 #include <atomic>
+#include <chrono>
+#include <deque>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,13 +20,20 @@ namespace facekit::server {
 class Transport {
  public:
   /// `inline_quick`: answer the protocol's quick requests on the transport's thread.
+  /// `request_timeout_ms`: each request's deadline, from its arrival.
   Transport(zmq::context_t& ctx, const std::string& endpoint, const Protocol& protocol, int workers,
-            bool inline_quick = false);
+            bool inline_quick = false, int request_timeout_ms = 15000);
   ~Transport();
-  /// Forwards requests until `stop` becomes true, then lets workers finish their request.
+  /// Forwards requests until `stop` becomes true, then answers those already taken.
   void run(const std::atomic<bool>& stop);
+  /// How many heavy requests may run at once: all workers but one (at least one).
+  static int heavy_limit(int workers) { return workers > 1 ? workers - 1 : 1; }
 
  private:
+  struct Waiting {
+    std::vector<zmq::message_t> frames;  ///< client envelope, then the body
+    std::chrono::steady_clock::time_point deadline;
+  };
   void worker_loop(int index);
   zmq::context_t& ctx_;
   std::string endpoint_, backend_;
@@ -30,6 +42,7 @@ class Transport {
   std::vector<std::thread> workers_;
   int n_workers_;
   bool inline_quick_;
+  std::chrono::milliseconds timeout_;
 };
 
 }  // namespace facekit::server

@@ -83,9 +83,10 @@ TEST(LiveSignals, EyesOfRealPhotos) {
   const auto closed = engine().live_signals(photo("blink/both_blink.jpg"));
   const auto open = engine().live_signals(photo("blink/granger.jpg"));
   const auto right_closed = engine().live_signals(photo("blink/right_blink.jpg"));
-  EXPECT_LE(std::max(closed.eye_open[0], closed.eye_open[1]), 0.10f);
-  EXPECT_GE(std::min(open.eye_open[0], open.eye_open[1]), 0.12f);
-  EXPECT_LT(right_closed.eye_open[0], 0.10f);  // the subject's right eye is on the image's left
+  const facekit::LivenessRules rules;
+  EXPECT_LE(std::max(closed.eye_open[0], closed.eye_open[1]), rules.eye_closed_max);
+  EXPECT_GE(std::min(open.eye_open[0], open.eye_open[1]), rules.eye_open_min);
+  EXPECT_LT(right_closed.eye_open[0], rules.eye_closed_max);  // the subject's right eye is on the image's left
   EXPECT_GT(right_closed.eye_open[1], 0.12f);
   EXPECT_TRUE(check_action(LiveAction::kBlink, open, closed).passed);
   EXPECT_EQ(code_of([] { engine().live_signals(photo("faces-dev/multi/obama_and_biden.jpg")); }),

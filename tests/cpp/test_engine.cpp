@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "facekit/deadline.h"
 #include "facekit/engine.h"
 #include "facekit/error.h"
 #include "facekit/person.h"
@@ -86,6 +87,32 @@ TEST(Detect, MinMaxFilterAndBadOptions) {
   facekit::DetectOptions portrait;
   portrait.portrait = true;
   EXPECT_EQ(engine().detect(img, portrait).size(), 1u);
+}
+
+TEST(Detect, DefaultsFindEveryFaceSizeTheProtocolKeepsItsRange) {
+  // A close-up: the face fills most of the photo. The library's defaults (20 px, no maximum)
+  // find it; the wire protocol's 80-300 px range would not.
+  auto img = facekit::read_image(shared("faces-large/face/celebahq1024-27705.jpg"));
+  ASSERT_EQ(engine().detect(img).size(), 1u);
+  EXPECT_GT(engine().detect(img)[0].box.width, 300.f);
+  facekit::DetectOptions protocol_default;
+  protocol_default.min_face = 80;
+  protocol_default.max_face = 300;
+  EXPECT_TRUE(engine().detect(img, protocol_default).empty());
+}
+
+TEST(Detect, APassedDeadlineStopsTheWorkAndTheNextCallRuns) {
+  auto img = facekit::read_image(shared("faces-dev/obama/obama1.jpg"));
+  {
+    facekit::ScopedDeadline passed(std::chrono::steady_clock::now() - std::chrono::milliseconds(1));
+    EXPECT_EQ(code_of([&] { engine().detect(img); }), ErrorCode::kDeadlineExceeded);
+    {
+      facekit::ScopedDeadline later(std::chrono::steady_clock::now() + std::chrono::hours(1));
+      EXPECT_EQ(engine().detect(img).size(), 1u);  // an inner scope sets its own
+    }
+    EXPECT_EQ(code_of([&] { engine().detect(img); }), ErrorCode::kDeadlineExceeded);  // restored
+  }
+  EXPECT_EQ(engine().detect(img).size(), 1u);  // no deadline once the scope ends
 }
 
 TEST(Extract, SamePersonAboveThresholdOthersBelow) {

@@ -7,18 +7,25 @@
 
 #include "align/align.h"
 #include "detect/blazeface.h"
-#include "detect/tiling.h"
+#include "detect/pyramid.h"
+#include "facekit/error.h"
 
 using facekit::detect::Detection;
 
-TEST(Anchors, Has896InModelOrder) {
-  const auto& a = facekit::detect::anchors();
-  ASSERT_EQ(a.size(), 896u);
-  EXPECT_FLOAT_EQ(a[0].x, 0.5f / 16);
-  EXPECT_FLOAT_EQ(a[1].x, 0.5f / 16);  // two anchors per stride-16 cell
-  EXPECT_FLOAT_EQ(a[2].x, 1.5f / 16);
-  EXPECT_FLOAT_EQ(a[512].x, 0.5f / 8);  // stride-32 anchors follow
-  EXPECT_FLOAT_EQ(a[895].y, 7.5f / 8);
+TEST(Decode, AnchorsFollowTheInputSize) {
+  // A 256x512 input: a 16x32 grid at stride 16 (2 anchors per cell), 8x16 at stride 32 (6).
+  auto s16 = at::full({1, 16 * 32 * 2, 1}, -10.f), s32 = at::full({1, 8 * 16 * 6, 1}, -10.f);
+  auto r16 = at::zeros({1, 16 * 32 * 2, 16}), r32 = at::zeros({1, 8 * 16 * 6, 16});
+  s16[0][(1 * 32 + 3) * 2 + 1][0] = 3.f;  // row 1, column 3, second anchor: centre (56, 24)
+  s32[0][(2 * 16 + 15) * 6 + 5][0] = 3.f;  // row 2, column 15, last anchor: centre (496, 80)
+  auto dets = facekit::detect::decode({s16, s32, r16, r32}, 0, 512, 256, 0.5f);
+  ASSERT_EQ(dets.size(), 2u);
+  EXPECT_FLOAT_EQ(dets[0].keypoints[0].x, 56.f);
+  EXPECT_FLOAT_EQ(dets[0].keypoints[0].y, 24.f);
+  EXPECT_FLOAT_EQ(dets[1].keypoints[0].x, 496.f);
+  EXPECT_FLOAT_EQ(dets[1].keypoints[0].y, 80.f);
+  // Outputs that do not match the input size are refused, not read out of bounds.
+  EXPECT_THROW(facekit::detect::decode({s16, s32, r16, r32}, 0, 256, 256, 0.5f), facekit::Error);
 }
 
 TEST(Decode, AppliesAnchorOffsetsAndThreshold) {
@@ -30,7 +37,7 @@ TEST(Decode, AppliesAnchorOffsetsAndThreshold) {
   r16[0][2][2] = 40.f;
   r16[0][2][3] = 30.f;
   r16[0][2][4] = -5.f;
-  auto dets = facekit::detect::decode({s16, s32, r16, r32}, 0, 0.5f);
+  auto dets = facekit::detect::decode({s16, s32, r16, r32}, 0, 256, 256, 0.5f);
   ASSERT_EQ(dets.size(), 1u);
   EXPECT_NEAR(dets[0].score, 1.f / (1.f + std::exp(-2.f)), 1e-6);
   EXPECT_NEAR(dets[0].box.x, 25.f - 20.f, 1e-4);
@@ -53,27 +60,45 @@ TEST(Nms, KeepsBestOfOverlapsAndDistinctFaces) {
   EXPECT_FLOAT_EQ(kept[1].score, 0.8f);
 }
 
-TEST(Tiling, SmallImageIsOneWindow) {
-  auto w = facekit::detect::plan_windows(640, 480, 80, 300);
-  ASSERT_EQ(w.size(), 1u);
-  EXPECT_EQ(w[0].side, 640);
-  EXPECT_EQ(w[0].y, -80);  // centred, padded
+TEST(Pyramid, SmallImageIsOnePassPerLevel) {
+  // 640x480, faces 80-300 px: at 20/80 (160x120 in a 160x128 input) a 300 px face is 75 px,
+  // within the detector's range: one pass. A 2000 px maximum adds a coarser level.
+  auto p = facekit::detect::plan_passes(640, 480, 80, 300);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_DOUBLE_EQ(p[0].scale, 0.25);
+  EXPECT_EQ(p[0].width, 160);
+  EXPECT_EQ(p[0].height, 128);
+  EXPECT_EQ(p[0].y, 4);  // centred in its padding
+  p = facekit::detect::plan_passes(640, 480, 80, 2000);
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_DOUBLE_EQ(p[1].scale, 0.25 / facekit::detect::kLevelRatio);
+  for (const auto& pass : p) EXPECT_TRUE(pass.width % facekit::detect::kStride == 0 && pass.height % facekit::detect::kStride == 0);
 }
 
-TEST(Tiling, EveryFaceSizeFitsSomeWindowWholly) {
-  using facekit::detect::kInputSide;
-  for (auto [W, H, mn, mx] : {std::tuple{1920, 1280, 40, 300}, std::tuple{4000, 3000, 80, 300},
-                              std::tuple{1920, 1080, 80, 1000}, std::tuple{800, 600, 20, 600}}) {
-    auto windows = facekit::detect::plan_windows(W, H, mn, mx);
+TEST(Pyramid, EveryFaceSizeFitsSomePassWhollyAtADetectableSize) {
+  using facekit::detect::kMaxFaceAtInput;
+  using facekit::detect::kMinFaceAtInput;
+  for (auto [W, H, mn, mx] : {std::tuple{1920, 1280, 40, 300}, std::tuple{6000, 4000, 20, 300}, std::tuple{640, 480, 8, 100},
+                              std::tuple{1920, 1080, 80, 1000}, std::tuple{800, 600, 20, 600},
+                              std::tuple{200, 200, 20, 400}, std::tuple{8000, 1, 20, 16000}}) {
+    auto passes = facekit::detect::plan_passes(W, H, mn, mx);
+    for (const auto& p : passes) {
+      EXPECT_LE(p.width, facekit::detect::kMaxBlockSide);  // memory bounded per forward pass
+      EXPECT_LE(p.height, facekit::detect::kMaxBlockSide);
+    }
     for (int size : {mn, (mn + mx) / 2, mx}) {
-      for (int fx = 0; fx + size <= W; fx += W / 7) {
-        for (int fy = 0; fy + size <= H; fy += H / 5) {
+      // A face bigger than the image (a tight crop, a cut face) is centred on it.
+      const int step_x = size > W ? 1 << 30 : std::max(1, W / 7), step_y = size > H ? 1 << 30 : std::max(1, H / 5);
+      for (int fx = std::min(0, (W - size) / 2); fx + size <= std::max(W, size); fx += step_x) {
+        for (int fy = std::min(0, (H - size) / 2); fy + size <= std::max(H, size); fy += step_y) {
           bool seen = false;
-          for (const auto& w : windows) {
-            const float at_input = size * float(kInputSide) / w.side;
-            const bool inside = fx >= w.x && fy >= w.y && fx + size <= w.x + w.side && fy + size <= w.y + w.side;
-            seen |= inside && at_input >= facekit::detect::kMinFaceAtInput - 0.5f &&
-                    at_input <= facekit::detect::kMaxFaceAtInput + 0.5f;
+          for (const auto& p : passes) {
+            const double at_input = size * p.scale;
+            const double x0 = fx * p.scale + p.x, y0 = fy * p.scale + p.y;
+            const bool inside = x0 >= -1 && y0 >= -1 && x0 + at_input <= p.width + 1 && y0 + at_input <= p.height + 1;
+            // Faces below kMinFaceAtInput px are seen at full resolution (never upscaled).
+            const bool big_enough = at_input >= kMinFaceAtInput - 0.5 || p.scale == 1.0;
+            seen |= inside && big_enough && at_input <= kMaxFaceAtInput + 0.5;
           }
           EXPECT_TRUE(seen) << W << "x" << H << " face " << size << " at " << fx << "," << fy;
         }

@@ -14,6 +14,7 @@ enum class ErrorCode {
   kMultipleFaces,     ///< more than one face where exactly one is required
   kModelUnavailable,  ///< a model file is missing, unreadable or fails its checksum
   kNotFound,          ///< a named thing (model, group, face) does not exist
+  kDeadlineExceeded,  ///< the work ran past the caller's deadline (facekit/deadline.h)
   kInternal,          ///< a bug: an invariant broke
 };
 

@@ -26,7 +26,7 @@ struct LiveSignals {
 };
 
 struct LivenessRules {
-  float eye_closed_max = 0.10f;     ///< both eyes at most this: closed
+  float eye_closed_max = 0.11f;     ///< both eyes at most this: closed (docs/ACCURACY.md, Liveness)
   float eye_open_min = 0.12f;       ///< both eyes at least this: open
   float mouth_closed_max = 0.10f;
   float mouth_open_min = 0.25f;

@@ -19,6 +19,7 @@ struct RuntimeOptions {
 struct ModelInfo {
   std::string name, file, sha256, task, package, origin, weights_licence, package_licence;
   std::vector<int64_t> input_shape;  ///< batch first; the batch dimension is dynamic
+  int spatial_multiple = 0;          ///< > 0: any height and width that are multiples of it (fully convolutional)
   std::string layout;                ///< "NHWC" or "NCHW"
   std::string colour;                ///< "RGB" or "BGR"
   float scale = 1.f;                 ///< input = (pixel - mean) * scale

@@ -57,8 +57,9 @@ struct Face {
 };
 
 struct DetectOptions {
-  int min_face = 80;      ///< pixels of the original image
-  int max_face = 300;
+  // Every face a person would see by default; the wire protocol keeps its own 80-300 default.
+  int min_face = 20;      ///< pixels of the original image (the face box's longer side)
+  int max_face = 0;       ///< 0: no maximum
   bool portrait = false;  ///< ID-photo mode: any face down to 5% of the short side, min/max ignored
   bool attributes = false;
 };

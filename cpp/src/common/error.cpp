@@ -12,6 +12,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kMultipleFaces: return "multiple_faces";
     case ErrorCode::kModelUnavailable: return "model_unavailable";
     case ErrorCode::kNotFound: return "not_found";
+    case ErrorCode::kDeadlineExceeded: return "deadline_exceeded";
     case ErrorCode::kInternal: return "internal";
   }
   return "unknown";
@@ -26,6 +27,7 @@ int protocol_error_code(ErrorCode code) {
     case ErrorCode::kMultipleFaces: return 10003;
     case ErrorCode::kModelUnavailable:
     case ErrorCode::kNotFound:
+    case ErrorCode::kDeadlineExceeded:
     case ErrorCode::kInternal: return 10004;
   }
   return 10004;

@@ -5,37 +5,37 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "detect/tiling.h"
+#include "detect/pyramid.h"
+#include "facekit/error.h"
 
 namespace facekit::detect {
 
-const std::vector<cv::Point2f>& anchors() {
-  static const std::vector<cv::Point2f> a = [] {
-    std::vector<cv::Point2f> v;
-    // 16x16 grid with 2 anchors per cell (stride 16), then 8x8 with 6 (stride 32).
-    for (auto [grid, per_cell] : {std::pair{16, 2}, std::pair{8, 6}})
-      for (int y = 0; y < grid; ++y)
-        for (int x = 0; x < grid; ++x)
-          for (int k = 0; k < per_cell; ++k) v.emplace_back((x + 0.5f) / grid, (y + 0.5f) / grid);
-    return v;
-  }();
-  return a;
-}
+namespace {
 
-std::vector<Detection> decode(const std::vector<at::Tensor>& out, int64_t b, float threshold) {
+// BlazeFace's anchor layout at any input size (multiples of kStride): a grid at stride 16 with
+// 2 anchors per cell, then one at stride 32 with 6; each anchor's box and keypoints are
+// offsets in input pixels from its cell's centre.
+constexpr int kAnchorLevels[2][2] = {{16, 2}, {32, 6}};
+
+}  // namespace
+
+std::vector<Detection> decode(const std::vector<at::Tensor>& out, int64_t b, int width, int height, float threshold) {
   std::vector<Detection> dets;
-  const auto& anc = anchors();
   const float logit_min = std::log(threshold / (1.f - threshold));
-  int64_t base = 0;
   for (int level = 0; level < 2; ++level) {
+    const int stride = kAnchorLevels[level][0], per_cell = kAnchorLevels[level][1];
+    const int gw = width / stride, gh = height / stride;
     auto scores = out[level][b].contiguous();     // [n, 1]
     auto reg = out[level + 2][b].contiguous();    // [n, 16]
     const float* s = scores.data_ptr<float>();
     const float* r = reg.data_ptr<float>();
     const int64_t n = scores.size(0);
+    if (n != static_cast<int64_t>(gw) * gh * per_cell)
+      throw Error(ErrorCode::kInternal, "detector output does not match its input size");
     for (int64_t i = 0; i < n; ++i) {
       if (s[i] < logit_min) continue;
-      const cv::Point2f a = anc[base + i] * static_cast<float>(kInputSide);
+      const int64_t cell = i / per_cell;
+      const cv::Point2f a((cell % gw + 0.5f) * stride, (cell / gw + 0.5f) * stride);
       const float* ri = r + i * 16;
       Detection d;
       d.score = 1.f / (1.f + std::exp(-s[i]));
@@ -44,7 +44,6 @@ std::vector<Detection> decode(const std::vector<at::Tensor>& out, int64_t b, flo
       for (int k = 0; k < 6; ++k) d.keypoints[k] = cv::Point2f(a.x + ri[4 + 2 * k], a.y + ri[5 + 2 * k]);
       dets.push_back(d);
     }
-    base += n;
   }
   return dets;
 }
@@ -69,34 +68,35 @@ std::vector<Detection> nms(std::vector<Detection> dets, float iou) {
 
 std::vector<Detection> FaceDetector::detect(const cv::Mat& bgr, int min_face, int max_face, float threshold,
                                             float iou) const {
-  const auto windows = plan_windows(bgr.cols, bgr.rows, min_face, max_face);
   const ModelInfo& m = models_.info("blazeface-back");
-  constexpr int S = kInputSide;
-  auto input = at::empty({static_cast<int64_t>(windows.size()), S, S, 3}, at::kFloat);
-  for (size_t i = 0; i < windows.size(); ++i) {
-    const Window& w = windows[i];
-    // The window maps onto the 256 input by one scale; parts outside the image stay black.
-    const double scale = static_cast<double>(S) / w.side;
-    const cv::Rect roi = cv::Rect(w.x, w.y, w.side, w.side) & cv::Rect(0, 0, bgr.cols, bgr.rows);
-    cv::Mat tile = cv::Mat::zeros(S, S, CV_8UC3);
-    const int ox = static_cast<int>(std::lround((roi.x - w.x) * scale));
-    const int oy = static_cast<int>(std::lround((roi.y - w.y) * scale));
-    const int rw = std::clamp(static_cast<int>(std::lround(roi.width * scale)), 1, S - ox);
-    const int rh = std::clamp(static_cast<int>(std::lround(roi.height * scale)), 1, S - oy);
-    cv::resize(bgr(roi), tile(cv::Rect(ox, oy, rw, rh)), cv::Size(rw, rh), 0, 0,
-               scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
-    cv::cvtColor(tile, tile, cv::COLOR_BGR2RGB);  // per 256 px tile, not the whole image
-    cv::Mat f(S, S, CV_32FC3, input[i].data_ptr<float>());
-    tile.convertTo(f, CV_32FC3, m.scale, -m.mean[0] * m.scale);
-  }
-  const auto out = models_.forward("blazeface-back", input);
   std::vector<Detection> all;
-  for (size_t i = 0; i < windows.size(); ++i) {
-    const Window& w = windows[i];
-    const float inv = static_cast<float>(w.side) / S;
-    for (auto d : decode(out, static_cast<int64_t>(i), threshold)) {
-      d.box = cv::Rect2f(d.box.x * inv + w.x, d.box.y * inv + w.y, d.box.width * inv, d.box.height * inv);
-      for (auto& k : d.keypoints) k = cv::Point2f(k.x * inv + w.x, k.y * inv + w.y);
+  cv::Mat scaled;
+  double scaled_by = 0;
+  for (const Pass& p : plan_passes(bgr.cols, bgr.rows, min_face, max_face)) {
+    if (p.scale != scaled_by) {  // one resize per level, shared by its blocks
+      const cv::Size size(std::max(1, static_cast<int>(std::lround(bgr.cols * p.scale))),
+                          std::max(1, static_cast<int>(std::lround(bgr.rows * p.scale))));
+      cv::resize(bgr, scaled, size, 0, 0, p.scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+      cv::cvtColor(scaled, scaled, cv::COLOR_BGR2RGB);
+      scaled_by = p.scale;
+    }
+    // The input: padding is black, as in the 256 px windows the model was converted with.
+    auto input = at::empty({1, p.height, p.width, 3}, at::kFloat);
+    cv::Mat f(p.height, p.width, CV_32FC3, input.data_ptr<float>());
+    f.setTo(cv::Scalar::all(-m.mean[0] * m.scale));
+    const cv::Rect in_input = cv::Rect(p.x, p.y, scaled.cols, scaled.rows) & cv::Rect(0, 0, p.width, p.height);
+    scaled(in_input - cv::Point(p.x, p.y)).convertTo(f(in_input), CV_32FC3, m.scale, -m.mean[0] * m.scale);
+    const auto out = models_.forward("blazeface-back", input);
+    const float inv = static_cast<float>(1.0 / p.scale);
+    for (auto d : decode(out, 0, p.width, p.height, threshold)) {
+      // A block's inner edge cuts faces that the next block holds whole (the seams overlap
+      // by the level's biggest face): drop what touches an inner edge.
+      const bool cut = (p.x < 0 && d.box.x < 1) || (p.y < 0 && d.box.y < 1) ||
+                       (p.x + scaled.cols > p.width && d.box.br().x > p.width - 1) ||
+                       (p.y + scaled.rows > p.height && d.box.br().y > p.height - 1);
+      if (cut) continue;
+      d.box = cv::Rect2f((d.box.x - p.x) * inv, (d.box.y - p.y) * inv, d.box.width * inv, d.box.height * inv);
+      for (auto& k : d.keypoints) k = cv::Point2f((k.x - p.x) * inv, (k.y - p.y) * inv);
       all.push_back(d);
     }
   }

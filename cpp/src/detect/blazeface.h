@@ -1,5 +1,5 @@
 #pragma once
-// BlazeFace (back / full-range) detector over planned windows: anchors, decoding, NMS.
+// BlazeFace (back / full-range) run fully convolutionally over an image pyramid: decoding, NMS.
 #include <opencv2/core.hpp>
 
 #include <array>
@@ -15,11 +15,9 @@ struct Detection {
   std::array<cv::Point2f, 6> keypoints;  ///< right eye (image left), left eye, nose, mouth, ear, ear
 };
 
-/// The 896 anchor centres (normalised 0..1) in the model's output order.
-const std::vector<cv::Point2f>& anchors();
-
-/// Decodes one window's raw outputs (scores16, scores32, regress16, regress32 for batch item b).
-std::vector<Detection> decode(const std::vector<at::Tensor>& outputs, int64_t b, float threshold);
+/// Decodes the raw outputs (scores16, scores32, regress16, regress32) of batch item b of a
+/// width x height input; boxes and keypoints in input pixels.
+std::vector<Detection> decode(const std::vector<at::Tensor>& outputs, int64_t b, int width, int height, float threshold);
 
 /// Greedy NMS, best first; keeps a detection unless IoU with a kept one exceeds `iou`.
 std::vector<Detection> nms(std::vector<Detection> dets, float iou);

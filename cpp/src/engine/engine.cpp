@@ -8,6 +8,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "align/align.h"
+#include "analyze/age_gender.h"
 #include "analyze/eyes.h"
 #include "analyze/faceres.h"
 #include "analyze/glasses.h"
@@ -31,6 +32,12 @@ constexpr float kScoreAtThreshold = 70.f;
 // Mesh face flag below this: not a face (measured on the sample group photos: false
 // detections 0.002-0.56, real faces, partial ones included, >= 0.98).
 constexpr float kMinFaceProbability = 0.9f;
+// The detector's box of a face whose mesh box is min_face: the mesh box side is 1.10x the
+// detector's (median; 95th percentile 1.27x) on 50 faces of shared/data (faces-dev, UTK).
+constexpr float kDetectorBoxOfMinFace = 0.8f;
+constexpr float kMeshBoxOfDetectorBox = 1.25f;
+// "kid": an estimated age under 14 (shared/spec/interfaces.md, interface 8).
+constexpr float kKidBelowYears = 14.f;
 
 std::array<cv::Point2f, 5> to_cv(const Landmarks5& l) {
   std::array<cv::Point2f, 5> p;
@@ -78,18 +85,21 @@ class Engine::Impl {
     dimension = static_cast<int>(runtime.impl().forward("faceres", at::zeros(shape))[0].size(1));
   }
 
-  std::vector<Face> detect(const Image& image, const DetectOptions& opt) const {
+  // `assess`: quality and glasses of each face (skipped when only the landmarks are wanted).
+  std::vector<Face> detect(const Image& image, const DetectOptions& opt, bool assess = true) const {
     check_image(image);
     const cv::Mat bgr = as_mat(image);
     int min_face = opt.min_face, max_face = opt.max_face;
     if (opt.portrait) {
       min_face = std::max(8, static_cast<int>(0.05 * std::min(image.width, image.height)));
       max_face = 2 * std::max(image.width, image.height);
-    } else if (min_face <= 0 || max_face <= min_face) {
-      throw Error(ErrorCode::kInvalidArgument, "need 0 < min_face < max_face");
+    } else if (min_face <= 0 || max_face < 0 || (max_face > 0 && max_face <= min_face)) {
+      throw Error(ErrorCode::kInvalidArgument, "need 0 < min_face < max_face (max_face 0: no maximum)");
+    } else if (max_face == 0) {
+      max_face = std::max(min_face + 1, 2 * std::max(image.width, image.height));
     }
     // The detector looks a little below min_face: the final size comes from the mesh box.
-    auto dets = detector.detect(bgr, std::max(8, static_cast<int>(min_face * 0.7f)), max_face,
+    auto dets = detector.detect(bgr, std::max(8, static_cast<int>(min_face * kDetectorBoxOfMinFace)), max_face,
                                 options.detector_threshold, options.nms_iou);
     auto meshes = analyze::run_mesh(runtime.impl(), bgr, dets);
     std::vector<Face> faces;
@@ -112,36 +122,86 @@ class Engine::Impl {
       f.landmarks = from_cv(five);
       f.mesh.reserve(mesh.points.size());
       for (const auto& p : mesh.points) f.mesh.push_back({p.x, p.y});
-      const cv::Mat aligned = align::aligned_crop(bgr, five, 112);
-      f.quality = analyze::assess(mesh, aligned, side);
-      f.glasses = analyze::wears_glasses(aligned);
+      if (assess) {
+        const cv::Mat aligned = align::aligned_crop(bgr, five, 112);
+        f.quality = analyze::assess(mesh, aligned, side);
+        f.glasses = analyze::wears_glasses(aligned);
+      }
       faces.push_back(std::move(f));
     }
     if (opt.attributes && !faces.empty()) {
-      std::vector<std::array<cv::Point2f, 5>> pts;
-      for (const auto& f : faces) pts.push_back(to_cv(f.landmarks));
-      auto res = analyze::run_faceres(runtime.impl(), bgr, pts);
-      for (size_t i = 0; i < faces.size(); ++i) faces[i].attributes = res[i].attributes;
+      const auto attributes = attributes_of(bgr, faces);
+      for (size_t i = 0; i < faces.size(); ++i) faces[i].attributes = attributes[i];
     }
     std::stable_sort(faces.begin(), faces.end(), [](const Face& a, const Face& b) { return a.score > b.score; });
     return faces;
   }
 
-  Face largest(const Image& image, bool attributes) const {
+  Face largest(const Image& image, bool attributes, bool assess = true) const {
     check_image(image);
     // Coarse pass first (the whole image as one window: faces from ~12% of the long side);
     // only if it finds nothing, the full scan down to whole_image_options' minimum.
     DetectOptions coarse = Engine::whole_image_options(image);
     coarse.min_face = std::max(coarse.min_face, static_cast<int>(0.12f * std::max(image.width, image.height)));
     coarse.max_face = std::max(coarse.max_face, coarse.min_face + 1);
-    auto faces = detect(image, coarse);
-    if (faces.empty()) faces = detect(image, Engine::whole_image_options(image));
+    auto faces = detect(image, coarse, assess);
+    if (faces.empty()) faces = detect(image, Engine::whole_image_options(image), assess);
     if (faces.empty()) throw Error(ErrorCode::kNoFace, "no face found");
     auto it = std::max_element(faces.begin(), faces.end(), [](const Face& a, const Face& b) {
       return a.box.width * a.box.height < b.box.width * b.box.height;
     });
     Face f = *it;
-    if (attributes) f.attributes = run(image, {f.landmarks})[0].attributes;
+    if (attributes) f.attributes = attributes_of(as_mat(image), {f})[0];
+    return f;
+  }
+
+  // Gender and age of faces with their mesh: faceres's heads, and face-api's age / gender net
+  // where the model set has it: age from face-api alone, P(male) the mean of both (measured
+  // on the UTK chips: docs/ACCURACY.md, Age and gender).
+  std::vector<FaceAttributes> attributes_of(const cv::Mat& bgr, const std::vector<Face>& faces) const {
+    std::vector<std::array<cv::Point2f, 5>> pts;
+    for (const auto& f : faces) pts.push_back(to_cv(f.landmarks));
+    const auto res = analyze::run_faceres(runtime.impl(), bgr, pts);
+    std::vector<FaceAttributes> out;
+    for (const auto& r : res) out.push_back(r.attributes);
+    if (!analyze::has_age_gender(runtime.impl())) return out;
+    std::vector<std::vector<cv::Point2f>> meshes;
+    for (const auto& f : faces) {
+      meshes.emplace_back();
+      for (const auto& p : f.mesh) meshes.back().emplace_back(p.x, p.y);
+    }
+    const auto fa = analyze::run_age_gender(runtime.impl(), bgr, meshes);
+    for (size_t i = 0; i < out.size(); ++i) {
+      out[i].age_years = fa[i].age_years;
+      out[i].male = 0.5f * (out[i].male + fa[i].male);
+      out[i].female = 1.f - out[i].male;
+      out[i].kid = out[i].age_years < kKidBelowYears;
+    }
+    return out;
+  }
+
+  // A face's mesh from its 5 points alone (callers that skip detection): a first mesh on a
+  // box around the points, then again on a crop centred on that mesh.
+  Face face_from_landmarks(const cv::Mat& bgr, const Landmarks5& l) const {
+    Face f;
+    f.landmarks = l;
+    const cv::Point2f eyes = (cv::Point2f(l[0].x, l[0].y) + cv::Point2f(l[1].x, l[1].y)) * 0.5f;
+    const cv::Point2f mouth = (cv::Point2f(l[3].x, l[3].y) + cv::Point2f(l[4].x, l[4].y)) * 0.5f;
+    const float eye_to_mouth = static_cast<float>(cv::norm(mouth - eyes));
+    const cv::Point2f centre = (eyes + mouth) * 0.5f;
+    detect::Detection d;
+    const float side = 2.f * eye_to_mouth;  // the detector's box is about twice eye-to-mouth
+    d.box = cv::Rect2f(centre.x - side / 2, centre.y - side / 2, side, side);
+    d.keypoints[0] = {l[0].x, l[0].y};
+    d.keypoints[1] = {l[1].x, l[1].y};
+    for (int pass = 0; pass < 2; ++pass) {
+      const auto mesh = analyze::run_mesh(runtime.impl(), bgr, {d})[0];
+      const cv::Rect2f box = analyze::mesh_box(mesh);
+      const float s = std::max(box.width, box.height) / kMeshBoxOfDetectorBox;
+      d.box = cv::Rect2f(box.x + box.width / 2 - s / 2, box.y + box.height / 2 - s / 2, s, s);
+      f.mesh.clear();
+      for (const auto& p : mesh.points) f.mesh.push_back({p.x, p.y});
+    }
     return f;
   }
 
@@ -207,12 +267,30 @@ std::vector<Feature> Engine::extract_batch(const std::vector<Image>& images,
   return out;
 }
 
-Feature Engine::extract(const Image& image) const { return extract(image, largest_face(image).landmarks); }
+Feature Engine::extract(const Image& image) const {
+  return extract(image, impl_->largest(image, false, /*assess=*/false).landmarks);
+}
 
 LiveSignals Engine::live_signals(const Image& image) const {
   LiveSignals s;
   s.face = only_face(image);
   const cv::Mat bgr = as_mat(image);
+  // The mesh again, from a crop centred on the first mesh (as MediaPipe tracks a face): the
+  // eye and lip readings then no longer move with the detector's box (the closed-eye reading
+  // moved by 0.02 between two detector plans, against a 0.10 threshold).
+  detect::Detection from_mesh;
+  float x0 = 1e30f, y0 = 1e30f, x1 = -1e30f, y1 = -1e30f;
+  for (const auto& p : s.face.mesh) {
+    x0 = std::min(x0, p.x), y0 = std::min(y0, p.y), x1 = std::max(x1, p.x), y1 = std::max(y1, p.y);
+  }
+  const float side = std::max(x1 - x0, y1 - y0) / kMeshBoxOfDetectorBox;
+  from_mesh.box = cv::Rect2f((x0 + x1 - side) / 2, (y0 + y1 - side) / 2, side, side);
+  from_mesh.keypoints[0] = {s.face.landmarks[0].x, s.face.landmarks[0].y};
+  from_mesh.keypoints[1] = {s.face.landmarks[1].x, s.face.landmarks[1].y};
+  const auto refined = analyze::run_mesh(impl_->runtime.impl(), bgr, {from_mesh});
+  if (refined[0].face_probability >= kMinFaceProbability) {
+    for (size_t k = 0; k < s.face.mesh.size(); ++k) s.face.mesh[k] = {refined[0].points[k].x, refined[0].points[k].y};
+  }
   const auto eyes = analyze::eye_openness(impl_->runtime.impl(), bgr, s.face.mesh);
   s.eye_open[0] = eyes[0];
   s.eye_open[1] = eyes[1];
@@ -237,7 +315,10 @@ const char* hair_style_name(HairStyle style) {
 }
 
 FaceAttributes Engine::attributes(const Image& image, const Landmarks5& landmarks) const {
-  return impl_->run(image, {landmarks})[0].attributes;
+  check_image(image);
+  check_landmarks(landmarks, image);
+  const cv::Mat bgr = as_mat(image);
+  return impl_->attributes_of(bgr, {impl_->face_from_landmarks(bgr, landmarks)})[0];
 }
 
 float Engine::cosine(const Feature& a, const Feature& b) {

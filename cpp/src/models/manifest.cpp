@@ -28,6 +28,7 @@ ModelInfo parse_entry(const std::string& name, const nlohmann::json& j) {
   m.layout = in.at("layout").get<std::string>();
   m.colour = in.at("colour").get<std::string>();
   m.scale = in.at("scale").get<float>();
+  m.spatial_multiple = in.value("spatial_multiple", 0);
   auto mean = in.at("mean").get<std::vector<float>>();
   if (mean.size() != 3 || m.input_shape.size() != 4)
     throw Error(ErrorCode::kModelUnavailable, "manifest entry " + name + ": input shape/mean malformed");

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "facekit/deadline.h"
 #include "facekit/error.h"
 #include "models/runtime_impl.h"
 #include "models/sha256.h"
@@ -76,11 +77,22 @@ std::vector<at::Tensor> ModelRuntime::Impl::forward(const std::string& name, con
   const ModelInfo& m = info(name);
   if (input.dim() != 4)
     throw Error(ErrorCode::kInvalidArgument, name + ": input must be 4-D, got " + std::to_string(input.dim()));
-  for (int d = 1; d < 4; ++d)
+  check_deadline();
+  const bool nhwc = m.layout == "NHWC";
+  for (int d = 1; d < 4; ++d) {
+    const bool spatial = nhwc ? d < 3 : d > 1;
+    if (spatial && m.spatial_multiple > 0) {
+      if (input.size(d) < m.spatial_multiple || input.size(d) % m.spatial_multiple != 0)
+        throw Error(ErrorCode::kInvalidArgument, name + ": input dimension " + std::to_string(d) + " is " +
+                                                     std::to_string(input.size(d)) + ", model wants a multiple of " +
+                                                     std::to_string(m.spatial_multiple));
+      continue;
+    }
     if (input.size(d) != m.input_shape[d])
       throw Error(ErrorCode::kInvalidArgument, name + ": input dimension " + std::to_string(d) + " is " +
                                                    std::to_string(input.size(d)) + ", model wants " +
                                                    std::to_string(m.input_shape[d]));
+  }
   c10::InferenceMode guard;
   auto out = modules_.at(name).forward({input.to(at::kFloat).contiguous()});
   std::vector<at::Tensor> tensors;

@@ -195,6 +195,22 @@ std::unique_ptr<hnswlib::HierarchicalNSW<float>> read_hnsw(const std::string& pa
   return idx;
 }
 
+// Zeroes the index's level multiplier for its lifetime, so that the level addPoint draws
+// itself is always 0 (it keeps any level above 0 it is given), and restores it after.
+class LevelDrawsOff {
+ public:
+  explicit LevelDrawsOff(hnswlib::HierarchicalNSW<float>& index) : index_(index), multiplier_(index.mult_) {
+    index_.mult_ = 0;
+  }
+  ~LevelDrawsOff() { index_.mult_ = multiplier_; }
+  LevelDrawsOff(const LevelDrawsOff&) = delete;
+  LevelDrawsOff& operator=(const LevelDrawsOff&) = delete;
+
+ private:
+  hnswlib::HierarchicalNSW<float>& index_;
+  const double multiplier_;
+};
+
 std::vector<char> stored(const std::vector<float>& feature) {
   const StoredVector layout(feature.size());
   std::vector<char> out(layout.bytes());
@@ -262,34 +278,58 @@ void GroupIndex::add_rows(const std::vector<Row>& rows) {
   // Slots are taken (and the index grown) here, before any insert: hnswlib may insert
   // concurrently but must not resize meanwhile. A revived slot is updated in place, which
   // hnswlib 0.6.2 only does safely alone, so those go first, on this thread.
-  std::vector<std::pair<size_t, const std::vector<float>*>> revived, fresh;
+  //
+  // hnswlib 0.6.2's concurrent addPoint is safe only while no insert raises the graph's top
+  // level: one that does rewrites enterpoint_node_ and maxlevel_ while the others read
+  // enterpoint_node_ unlocked (hnswalg.h:1115 against :1040). So every new element's level is
+  // drawn here, from hnswlib's own generator and distribution; the elements that raise the top
+  // level (an empty index's first element among them, a handful in all) are inserted next, on
+  // this thread, and only then the rest, which cannot raise it, on several threads.
+  struct Insert {
+    size_t slot;
+    const std::vector<float>* feature;
+    int level;
+  };
+  auto& index = *hnsw_->index;
+  std::vector<std::pair<size_t, const std::vector<float>*>> revived;
+  std::vector<Insert> raising, ordinary;
+  int top_level = index.maxlevel_;  // -1 when empty
   for (const auto& r : rows) {
     const size_t slot = take_slot(*r.face_id, r.row_id);
-    (slot < hnsw_->index->cur_element_count ? revived : fresh).emplace_back(slot, r.feature);
+    if (slot < index.cur_element_count) {
+      revived.emplace_back(slot, r.feature);
+    } else {
+      const int level = index.getRandomLevel(index.mult_);
+      (level > top_level ? raising : ordinary).push_back({slot, r.feature, level});
+      top_level = std::max(top_level, level);
+    }
     people_[*r.face_id].push_back(slot);
     ++live_slots_;
   }
-  auto& index = *hnsw_->index;
   for (const auto& [slot, feature] : revived) index.addPoint(stored(*feature).data(), slot);
-  const size_t workers = std::min<size_t>(fresh.size() / 64 + 1, options_.insert_threads > 0
-                                                                      ? static_cast<size_t>(options_.insert_threads)
-                                                                      : std::max(1u, std::thread::hardware_concurrency()));
+  // addPoint(data, label, level) still draws a level, and keeps it when `level` is 0: with the
+  // multiplier at 0 that draw is 0, so each element gets the level drawn above.
+  const LevelDrawsOff draws_off(index);
+  for (const auto& insert : raising) index.addPoint(stored(*insert.feature).data(), insert.slot, insert.level);
+  const size_t workers = std::min<size_t>(ordinary.size() / 64 + 1, options_.insert_threads > 0
+                                                                        ? static_cast<size_t>(options_.insert_threads)
+                                                                        : std::max(1u, std::thread::hardware_concurrency()));
   std::atomic<size_t> next{0};
   std::exception_ptr failure;
   std::mutex failure_mutex;
-  auto insert = [&] {
+  auto insert_ordinary = [&] {
     try {
-      for (size_t i; (i = next.fetch_add(1)) < fresh.size();)
-        index.addPoint(stored(*fresh[i].second).data(), fresh[i].first);
+      for (size_t i; (i = next.fetch_add(1)) < ordinary.size();)
+        index.addPoint(stored(*ordinary[i].feature).data(), ordinary[i].slot, ordinary[i].level);
     } catch (...) {
       std::lock_guard<std::mutex> lock(failure_mutex);
       failure = std::current_exception();
-      next = fresh.size();
+      next = ordinary.size();
     }
   };
   std::vector<std::thread> threads;
-  for (size_t t = 1; t < workers; ++t) threads.emplace_back(insert);
-  insert();
+  for (size_t t = 1; t < workers; ++t) threads.emplace_back(insert_ordinary);
+  insert_ordinary();
   for (auto& t : threads) t.join();
   if (failure) std::rethrow_exception(failure);
 }

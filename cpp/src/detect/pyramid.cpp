@@ -1,0 +1,63 @@
+#include "detect/pyramid.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace facekit::detect {
+
+namespace {
+
+int round_up(int v, int m) { return (v + m - 1) / m * m; }
+
+// Starts of blocks of `side` covering [0, length) with `overlap` shared pixels; one centred
+// block (a negative start) when `length` fits.
+std::vector<int> block_starts(int length, int side, int overlap) {
+  if (length <= side) return {-(side - length) / 2};
+  const int stride = std::max(kStride, side - overlap);
+  const int n = static_cast<int>(std::ceil(static_cast<double>(length - side) / stride)) + 1;
+  std::vector<int> s;
+  for (int i = 0; i < n; ++i) s.push_back(static_cast<int>(std::lround(static_cast<double>(i) * (length - side) / (n - 1))));
+  return s;
+}
+
+}  // namespace
+
+std::vector<Pass> plan_passes(int width, int height, int min_face, int max_face) {
+  std::vector<Pass> out;
+  if (width <= 0 || height <= 0) return out;
+  min_face = std::max(min_face, 4);
+  max_face = std::max(max_face, min_face + 1);
+  // Never upscaled: a face below ~kMinFaceAtInput px has too few pixels to gain from it, and
+  // the cost stays bounded by the image's own pixels.
+  double scale = std::min(1.0, static_cast<double>(kMinFaceAtInput) / min_face);
+  while (true) {
+    const bool last = max_face * scale <= kMaxFaceAtInput;
+    // The biggest face this level must catch whole: it sets the seam between blocks and,
+    // on the last level, the padding around a face that fills the image (a tight crop).
+    const double biggest = last ? max_face * scale : kMinFaceAtInput * kLevelRatio * 1.15;
+    const int sw = std::max(1, static_cast<int>(std::lround(width * scale)));
+    const int sh = std::max(1, static_cast<int>(std::lround(height * scale)));
+    // A face is found with some context around it: the input holds it at <= 70 % of its side.
+    const int context = static_cast<int>(std::ceil(biggest / 0.7));
+    const int cw = round_up(std::max(sw, context), kStride), ch = round_up(std::max(sh, context), kStride);
+    if (cw <= kMaxBlockSide && ch <= kMaxBlockSide) {
+      out.push_back({scale, (cw - sw) / 2, (ch - sh) / 2, cw, ch});  // centred in its padding
+    } else {
+      const int overlap = round_up(static_cast<int>(std::ceil(biggest * 1.1)), kStride);
+      // As few blocks as fit, each no bigger than it must be: 1280 px is two of 704, not 1024.
+      auto block_side = [&](int canvas, int length) {
+        if (canvas <= kMaxBlockSide) return canvas;
+        const int n = (length - overlap + (kMaxBlockSide - overlap) - 1) / (kMaxBlockSide - overlap);
+        return std::min(kMaxBlockSide, round_up((length + (n - 1) * overlap + n - 1) / n, kStride));
+      };
+      const int bw = block_side(cw, sw), bh = block_side(ch, sh);
+      for (int y : block_starts(sh, bh, overlap))
+        for (int x : block_starts(sw, bw, overlap)) out.push_back({scale, -x, -y, bw, bh});
+    }
+    if (last) break;
+    scale /= kLevelRatio;
+  }
+  return out;
+}
+
+}  // namespace facekit::detect

@@ -1,0 +1,38 @@
+#pragma once
+// Which scaled copies of an image the fully convolutional face detector runs on, so that every
+// face between min_face and max_face pixels appears at a size the detector finds, at the least
+// cost: the finest level is the only expensive one (each next level has 1/9 of its pixels), and
+// no pixel is looked at twice within a level, except in the seams of a level too big for one
+// forward pass.
+#include <vector>
+
+namespace facekit::detect {
+
+/// Face sizes (box side, px at the detector's input) BlazeFace (back) finds reliably: from
+/// kMinFaceAtInput (measured: docs/ACCURACY.md, detection by size) to kMaxFaceAtInput (a
+/// face must leave some context in the 256 px the model was trained on).
+constexpr float kMinFaceAtInput = 20.f;
+constexpr float kMaxFaceAtInput = 180.f;
+/// Each level covers faces from kMinFaceAtInput to kLevelRatio times that; the last level
+/// covers up to kMaxFaceAtInput.
+constexpr float kLevelRatio = 3.f;
+/// The model's total stride: its input sides must be multiples of it.
+constexpr int kStride = 32;
+/// The largest side of one forward pass: a bigger level is cut into overlapping blocks, which
+/// bounds the model's activation memory (~100 MiB at 1024x1024).
+constexpr int kMaxBlockSide = 1024;
+
+/// One forward pass: the image scaled by `scale`, whose pixel (0, 0) lands at (`x`, `y`) of a
+/// `width` x `height` input (multiples of kStride); input pixels outside the image are padding.
+/// `x`, `y` may be negative (a block starting inside the scaled image).
+struct Pass {
+  double scale = 1.0;
+  int x = 0, y = 0, width = 0, height = 0;
+};
+
+/// The passes that find every face whose detector box is min_face..max_face px in an
+/// image of width x height, finest level first. The finest level is the image itself at
+/// most (never upscaled): faces under kMinFaceAtInput px are found only as the model sees them.
+std::vector<Pass> plan_passes(int width, int height, int min_face, int max_face);
+
+}  // namespace facekit::detect
