@@ -61,14 +61,15 @@ TEST(Nms, KeepsBestOfOverlapsAndDistinctFaces) {
 }
 
 TEST(Pyramid, SmallImageIsOnePassPerLevel) {
-  // 640x480, faces 80-300 px: at 20/80 (160x120 in a 160x128 input) a 300 px face is 75 px,
-  // within the detector's range: one pass. A 2000 px maximum adds a coarser level.
+  // 640x480, faces 80-300 px: at 20/80 (160x120, centred in the model's 256x256) a 300 px
+  // face is 75 px, within the detector's range: one pass. A 2000 px maximum adds a level.
   auto p = facekit::detect::plan_passes(640, 480, 80, 300);
   ASSERT_EQ(p.size(), 1u);
   EXPECT_DOUBLE_EQ(p[0].scale, 0.25);
-  EXPECT_EQ(p[0].width, 160);
-  EXPECT_EQ(p[0].height, 128);
-  EXPECT_EQ(p[0].y, 4);  // centred in its padding
+  EXPECT_EQ(p[0].width, 256);
+  EXPECT_EQ(p[0].height, 256);
+  EXPECT_EQ(p[0].x, 48);  // centred in its padding
+  EXPECT_EQ(p[0].y, 68);
   p = facekit::detect::plan_passes(640, 480, 80, 2000);
   ASSERT_EQ(p.size(), 2u);
   EXPECT_DOUBLE_EQ(p[1].scale, 0.25 / facekit::detect::kLevelRatio);

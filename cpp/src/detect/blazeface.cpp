@@ -66,37 +66,81 @@ std::vector<Detection> nms(std::vector<Detection> dets, float iou) {
   return kept;
 }
 
+namespace {
+
+// Small passes (the coarse levels) share one forward pass, side by side: a model call has a
+// fixed cost (~4 ms here) that a 256x256 input does not amortise.
+constexpr int kPackMaxSide = 512, kPackMaxWidth = 1024;
+
+struct Packed {
+  std::vector<Pass> passes;  ///< each at its x offset `left` in the input
+  std::vector<int> left;
+  int width = 0, height = 0;
+};
+
+std::vector<Packed> pack(const std::vector<Pass>& passes) {
+  std::vector<Packed> out;
+  for (const Pass& p : passes) {
+    const bool small = p.width <= kPackMaxSide && p.height <= kPackMaxSide;
+    if (out.empty() || (!out.back().passes.empty() && (!small || out.back().width + p.width > kPackMaxWidth)))
+      out.emplace_back();
+    Packed& k = out.back();
+    k.left.push_back(k.width);
+    k.passes.push_back(p);
+    k.width += p.width;
+    k.height = std::max(k.height, p.height);
+    if (!small) out.emplace_back();  // nothing joins a big pass
+  }
+  while (!out.empty() && out.back().passes.empty()) out.pop_back();
+  return out;
+}
+
+}  // namespace
+
 std::vector<Detection> FaceDetector::detect(const cv::Mat& bgr, int min_face, int max_face, float threshold,
                                             float iou) const {
   const ModelInfo& m = models_.info("blazeface-back");
+  const float pad_value = -m.mean[0] * m.scale;
   std::vector<Detection> all;
   cv::Mat scaled;
   double scaled_by = 0;
-  for (const Pass& p : plan_passes(bgr.cols, bgr.rows, min_face, max_face)) {
-    if (p.scale != scaled_by) {  // one resize per level, shared by its blocks
-      const cv::Size size(std::max(1, static_cast<int>(std::lround(bgr.cols * p.scale))),
-                          std::max(1, static_cast<int>(std::lround(bgr.rows * p.scale))));
-      cv::resize(bgr, scaled, size, 0, 0, p.scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
-      cv::cvtColor(scaled, scaled, cv::COLOR_BGR2RGB);
-      scaled_by = p.scale;
-    }
+  for (const Packed& k : pack(plan_passes(bgr.cols, bgr.rows, min_face, max_face))) {
     // The input: padding is black, as in the 256 px windows the model was converted with.
-    auto input = at::empty({1, p.height, p.width, 3}, at::kFloat);
-    cv::Mat f(p.height, p.width, CV_32FC3, input.data_ptr<float>());
-    f.setTo(cv::Scalar::all(-m.mean[0] * m.scale));
-    const cv::Rect in_input = cv::Rect(p.x, p.y, scaled.cols, scaled.rows) & cv::Rect(0, 0, p.width, p.height);
-    scaled(in_input - cv::Point(p.x, p.y)).convertTo(f(in_input), CV_32FC3, m.scale, -m.mean[0] * m.scale);
+    auto input = at::empty({1, k.height, k.width, 3}, at::kFloat);
+    cv::Mat f(k.height, k.width, CV_32FC3, input.data_ptr<float>());
+    f.setTo(cv::Scalar::all(pad_value));
+    for (size_t i = 0; i < k.passes.size(); ++i) {
+      const Pass& p = k.passes[i];
+      if (p.scale != scaled_by) {  // one resize per level, shared by its blocks
+        const cv::Size size(std::max(1, static_cast<int>(std::lround(bgr.cols * p.scale))),
+                            std::max(1, static_cast<int>(std::lround(bgr.rows * p.scale))));
+        cv::resize(bgr, scaled, size, 0, 0, p.scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+        cv::cvtColor(scaled, scaled, cv::COLOR_BGR2RGB);
+        scaled_by = p.scale;
+      }
+      const cv::Rect part = cv::Rect(p.x, p.y, scaled.cols, scaled.rows) & cv::Rect(0, 0, p.width, p.height);
+      scaled(part - cv::Point(p.x, p.y)).convertTo(f(part + cv::Point(k.left[i], 0)), CV_32FC3, m.scale, pad_value);
+    }
     const auto out = models_.forward("blazeface-back", input);
-    const float inv = static_cast<float>(1.0 / p.scale);
-    for (auto d : decode(out, 0, p.width, p.height, threshold)) {
+    for (auto d : decode(out, 0, k.width, k.height, threshold)) {
+      // The pass a detection belongs to: the one its centre lies in.
+      const float cx = d.box.x + d.box.width / 2;
+      size_t i = 0;
+      while (i + 1 < k.passes.size() && cx >= k.left[i + 1]) ++i;
+      const Pass& p = k.passes[i];
+      const cv::Point2f origin(static_cast<float>(k.left[i] + p.x), static_cast<float>(p.y));
+      const cv::Rect2f box(d.box.x - k.left[i], d.box.y, d.box.width, d.box.height);  // in the pass
       // A block's inner edge cuts faces that the next block holds whole (the seams overlap
       // by the level's biggest face): drop what touches an inner edge.
-      const bool cut = (p.x < 0 && d.box.x < 1) || (p.y < 0 && d.box.y < 1) ||
-                       (p.x + scaled.cols > p.width && d.box.br().x > p.width - 1) ||
-                       (p.y + scaled.rows > p.height && d.box.br().y > p.height - 1);
+      const int sw = std::max(1, static_cast<int>(std::lround(bgr.cols * p.scale)));
+      const int sh = std::max(1, static_cast<int>(std::lround(bgr.rows * p.scale)));
+      const bool cut = (p.x < 0 && box.x < 1) || (p.y < 0 && box.y < 1) ||
+                       (p.x + sw > p.width && box.br().x > p.width - 1) ||
+                       (p.y + sh > p.height && box.br().y > p.height - 1);
       if (cut) continue;
-      d.box = cv::Rect2f((d.box.x - p.x) * inv, (d.box.y - p.y) * inv, d.box.width * inv, d.box.height * inv);
-      for (auto& k : d.keypoints) k = cv::Point2f((k.x - p.x) * inv, (k.y - p.y) * inv);
+      const float inv = static_cast<float>(1.0 / p.scale);
+      d.box = cv::Rect2f((d.box.x - origin.x) * inv, (d.box.y - origin.y) * inv, d.box.width * inv, d.box.height * inv);
+      for (auto& kp : d.keypoints) kp = cv::Point2f((kp.x - origin.x) * inv, (kp.y - origin.y) * inv);
       all.push_back(d);
     }
   }

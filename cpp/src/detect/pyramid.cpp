@@ -37,8 +37,10 @@ std::vector<Pass> plan_passes(int width, int height, int min_face, int max_face)
     const double biggest = last ? max_face * scale : kMinFaceAtInput * kLevelRatio * 1.15;
     const int sw = std::max(1, static_cast<int>(std::lround(width * scale)));
     const int sh = std::max(1, static_cast<int>(std::lround(height * scale)));
-    // A face is found with some context around it: the input holds it at <= 70 % of its side.
-    const int context = static_cast<int>(std::ceil(biggest / 0.7));
+    // A face is found with some context around it: the input holds it at <= 70 % of its side,
+    // and is never smaller than the 256 px the model was trained on (in a 224x160 input a
+    // 62 px face was missed that a 256x192 one finds).
+    const int context = std::max(kTrainedSide, static_cast<int>(std::ceil(biggest / 0.7)));
     const int cw = round_up(std::max(sw, context), kStride), ch = round_up(std::max(sh, context), kStride);
     if (cw <= kMaxBlockSide && ch <= kMaxBlockSide) {
       out.push_back({scale, (cw - sw) / 2, (ch - sh) / 2, cw, ch});  // centred in its padding

@@ -16,6 +16,8 @@ constexpr float kMaxFaceAtInput = 180.f;
 /// Each level covers faces from kMinFaceAtInput to kLevelRatio times that; the last level
 /// covers up to kMaxFaceAtInput.
 constexpr float kLevelRatio = 3.f;
+/// The input side the model was trained on: no input is smaller.
+constexpr int kTrainedSide = 256;
 /// The model's total stride: its input sides must be multiples of it.
 constexpr int kStride = 32;
 /// The largest side of one forward pass: a bigger level is cut into overlapping blocks, which
