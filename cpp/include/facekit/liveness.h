@@ -26,8 +26,8 @@ struct LiveSignals {
 };
 
 struct LivenessRules {
-  float eye_closed_max = 0.11f;     ///< both eyes at most this: closed (docs/ACCURACY.md, Liveness)
-  float eye_open_min = 0.12f;       ///< both eyes at least this: open
+  float eye_closed_max = 0.118f;    ///< both eyes at most this: closed (docs/ACCURACY.md, Liveness)
+  float eye_open_min = 0.125f;      ///< both eyes at least this: open
   float mouth_closed_max = 0.10f;
   float mouth_open_min = 0.25f;
   float nod_min_degrees = 10.f;     ///< pitch change
