@@ -10,6 +10,7 @@
 const fs = require('fs');
 const path = require('path');
 const Module = require('module');
+const { readWeights, readFloat32, writeOutputs } = require('./io');
 
 // face-api's node bundle requires @tensorflow/tfjs(-backend-wasm): resolve them from here.
 process.env.NODE_PATH = [path.join(__dirname, 'node_modules'), process.env.NODE_PATH].filter(Boolean).join(path.delimiter);
@@ -22,16 +23,9 @@ function loadFaceApi(packageDir) {
 async function loadNet(faceapi, name, manifestPath) {
   const { tf } = faceapi;
   const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
-  const dir = path.dirname(manifestPath);
-  const specs = [];
-  const buffers = [];
-  for (const group of manifest) {
-    specs.push(...group.weights);
-    for (const p of group.paths) buffers.push(fs.readFileSync(path.join(dir, p)));
-  }
-  const all = Buffer.concat(buffers);
+  const weights = readWeights(manifest, path.dirname(manifestPath));
   // tf.io.decodeWeights is what face-api's loadWeightMap ends in (tf.io.loadWeights).
-  const weightMap = tf.io.decodeWeights(all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength), specs);
+  const weightMap = tf.io.decodeWeights(weights.data, weights.specs);
   const net = new faceapi[name]();
   net.loadFromWeightMap(weightMap);
   return net;
@@ -48,21 +42,12 @@ async function main() {
   const shapes = [];
   for (let i = 0; i < job.inputs.length; i++) {
     const { file, shape } = job.inputs[i];
-    const raw = fs.readFileSync(file);
-    const data = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-    const input = tf.tensor(data, shape, 'float32');
+    const input = tf.tensor(readFloat32(file), shape, 'float32');
     const netInput = await faceapi.toNetInput(input);
     let outs = net.forwardInput(netInput);
     outs = job.net === 'AgeGenderNet' ? [outs.age, outs.gender] : [outs];
-    const these = [];
-    for (let k = 0; k < outs.length; k++) {
-      const values = await outs[k].data();
-      fs.writeFileSync(path.join(job.out_dir, `${i}_${k}.f32`), Buffer.from(new Float32Array(values).buffer));
-      these.push(outs[k].shape);
-      outs[k].dispose();
-    }
+    shapes.push(await writeOutputs(job.out_dir, i, outs));
     input.dispose();
-    shapes.push(these);
   }
   fs.writeFileSync(path.join(job.out_dir, 'shapes.json'), JSON.stringify(shapes));
 }

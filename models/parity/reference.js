@@ -6,21 +6,15 @@
 const fs = require('fs');
 const path = require('path');
 const tf = require('@tensorflow/tfjs');
+const { readWeights, readFloat32, writeOutputs } = require('./io');
 
 function artifactsFrom(modelPath) {
   const model = JSON.parse(fs.readFileSync(modelPath, 'utf8'));
-  const dir = path.dirname(modelPath);
-  const specs = [];
-  const buffers = [];
-  for (const group of model.weightsManifest) {
-    specs.push(...group.weights);
-    for (const p of group.paths) buffers.push(fs.readFileSync(path.join(dir, p)));
-  }
-  const all = Buffer.concat(buffers);
+  const weights = readWeights(model.weightsManifest, path.dirname(modelPath));
   return {
     modelTopology: model.modelTopology,
-    weightSpecs: specs,
-    weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
+    weightSpecs: weights.specs,
+    weightData: weights.data,
     format: model.format,
     generatedBy: model.generatedBy,
     convertedBy: model.convertedBy,
@@ -36,21 +30,12 @@ async function main() {
   const shapes = [];
   for (let i = 0; i < job.inputs.length; i++) {
     const { file, shape } = job.inputs[i];
-    const raw = fs.readFileSync(file);
-    const data = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-    const input = tf.tensor(data, shape, 'float32');
+    const input = tf.tensor(readFloat32(file), shape, 'float32');
     const feeds = { [job.input_node]: input };
     let outs = model.execute(feeds, job.outputs);
     if (!Array.isArray(outs)) outs = [outs];
-    const these = [];
-    for (let k = 0; k < outs.length; k++) {
-      const values = await outs[k].data();
-      fs.writeFileSync(path.join(job.out_dir, `${i}_${k}.f32`), Buffer.from(new Float32Array(values).buffer));
-      these.push(outs[k].shape);
-      outs[k].dispose();
-    }
+    shapes.push(await writeOutputs(job.out_dir, i, outs));
     input.dispose();
-    shapes.push(these);
   }
   fs.writeFileSync(path.join(job.out_dir, 'shapes.json'), JSON.stringify(shapes));
 }

@@ -72,13 +72,7 @@ def run_reference(model_json, entry, inputs, work):
         files.append({"file": path, "shape": list(x.shape)})
     job = {"model": model_json, "input_node": entry["input_node"],
            "outputs": [o["node"] for o in entry["outputs"]], "inputs": files, "out_dir": work}
-    job_path = os.path.join(work, "job.json")
-    with open(job_path, "w") as f:
-        json.dump(job, f)
-    subprocess.run(["node", os.path.join(NODE_DIR, "reference.js"), job_path], check=True)
-    shapes = json.load(open(os.path.join(work, "shapes.json")))
-    return [[np.fromfile(os.path.join(work, f"{i}_{k}.f32"), np.float32).reshape(s)
-             for k, s in enumerate(out_shapes)] for i, out_shapes in enumerate(shapes)]
+    return run_node("reference.js", job, work)
 
 
 def run_faceapi_reference(root, entry, raws, work):
@@ -90,10 +84,15 @@ def run_faceapi_reference(root, entry, raws, work):
         files.append({"file": path, "shape": list(x.shape)})
     job = {"package_dir": root, "net": entry["architecture"].split()[-1],
            "weights_manifest": os.path.join(root, entry["path"]), "inputs": files, "out_dir": work}
+    return run_node("faceapi.js", job, work)
+
+
+def run_node(script, job, work):
+    """Runs models/parity/<script> on `job` (written to work/job.json); its outputs per input."""
     job_path = os.path.join(work, "job.json")
     with open(job_path, "w") as f:
         json.dump(job, f)
-    subprocess.run(["node", os.path.join(NODE_DIR, "faceapi.js"), job_path], check=True)
+    subprocess.run(["node", os.path.join(NODE_DIR, script), job_path], check=True)
     shapes = json.load(open(os.path.join(work, "shapes.json")))
     return [[np.fromfile(os.path.join(work, f"{i}_{k}.f32"), np.float32).reshape(s)
              for k, s in enumerate(out_shapes)] for i, out_shapes in enumerate(shapes)]

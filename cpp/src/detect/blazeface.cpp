@@ -112,9 +112,7 @@ std::vector<Detection> FaceDetector::detect(const cv::Mat& bgr, int min_face, in
     for (size_t i = 0; i < k.passes.size(); ++i) {
       const Pass& p = k.passes[i];
       if (p.scale != scaled_by) {  // one resize per level, shared by its blocks
-        const cv::Size size(std::max(1, static_cast<int>(std::lround(bgr.cols * p.scale))),
-                            std::max(1, static_cast<int>(std::lround(bgr.rows * p.scale))));
-        cv::resize(bgr, scaled, size, 0, 0, p.scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+        cv::resize(bgr, scaled, scaled_size(bgr.size(), p.scale), 0, 0, p.scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
         cv::cvtColor(scaled, scaled, cv::COLOR_BGR2RGB);
         scaled_by = p.scale;
       }
@@ -132,11 +130,10 @@ std::vector<Detection> FaceDetector::detect(const cv::Mat& bgr, int min_face, in
       const cv::Rect2f box(d.box.x - k.left[i], d.box.y, d.box.width, d.box.height);  // in the pass
       // A block's inner edge cuts faces that the next block holds whole (the seams overlap
       // by the level's biggest face): drop what touches an inner edge.
-      const int sw = std::max(1, static_cast<int>(std::lround(bgr.cols * p.scale)));
-      const int sh = std::max(1, static_cast<int>(std::lround(bgr.rows * p.scale)));
+      const cv::Size image = scaled_size(bgr.size(), p.scale);
       const bool cut = (p.x < 0 && box.x < 1) || (p.y < 0 && box.y < 1) ||
-                       (p.x + sw > p.width && box.br().x > p.width - 1) ||
-                       (p.y + sh > p.height && box.br().y > p.height - 1);
+                       (p.x + image.width > p.width && box.br().x > p.width - 1) ||
+                       (p.y + image.height > p.height && box.br().y > p.height - 1);
       if (cut) continue;
       const float inv = static_cast<float>(1.0 / p.scale);
       d.box = cv::Rect2f((d.box.x - origin.x) * inv, (d.box.y - origin.y) * inv, d.box.width * inv, d.box.height * inv);

@@ -22,6 +22,11 @@ std::vector<int> block_starts(int length, int side, int overlap) {
 
 }  // namespace
 
+cv::Size scaled_size(cv::Size size, double scale) {
+  return {std::max(1, static_cast<int>(std::lround(size.width * scale))),
+          std::max(1, static_cast<int>(std::lround(size.height * scale)))};
+}
+
 std::vector<Pass> plan_passes(int width, int height, int min_face, int max_face) {
   std::vector<Pass> out;
   if (width <= 0 || height <= 0) return out;
@@ -35,8 +40,8 @@ std::vector<Pass> plan_passes(int width, int height, int min_face, int max_face)
     // The biggest face this level must catch whole: it sets the seam between blocks and,
     // on the last level, the padding around a face that fills the image (a tight crop).
     const double biggest = last ? max_face * scale : kMinFaceAtInput * kLevelRatio * 1.15;
-    const int sw = std::max(1, static_cast<int>(std::lround(width * scale)));
-    const int sh = std::max(1, static_cast<int>(std::lround(height * scale)));
+    const cv::Size image = scaled_size({width, height}, scale);
+    const int sw = image.width, sh = image.height;
     // A face is found with some context around it: the input holds it at <= 70 % of its side,
     // and is never smaller than the 256 px the model was trained on (in a 224x160 input a
     // 62 px face was missed that a 256x192 one finds).

@@ -6,6 +6,8 @@
 // forward pass.
 #include <vector>
 
+#include <opencv2/core.hpp>
+
 namespace facekit::detect {
 
 /// Face sizes (box side, px at the detector's input) BlazeFace (back) finds reliably: from
@@ -31,6 +33,9 @@ struct Pass {
   double scale = 1.0;
   int x = 0, y = 0, width = 0, height = 0;
 };
+
+/// The size of an image of `size` scaled by `scale` (at least 1x1), as the passes assume it.
+cv::Size scaled_size(cv::Size size, double scale);
 
 /// The passes that find every face whose detector box is min_face..max_face px in an
 /// image of width x height, finest level first. The finest level is the image itself at

@@ -36,7 +36,6 @@ constexpr float kMinFaceProbability = 0.9f;
 // detector's (median; 95th percentile 1.27x) on 50 faces of shared/data (faces-dev, UTK).
 constexpr float kDetectorBoxOfMinFace = 0.8f;
 constexpr float kMeshBoxOfDetectorBox = 1.25f;
-constexpr int kLivenessMeshPasses = 1;
 // "kid": an estimated age under 14 (shared/spec/interfaces.md, interface 8).
 constexpr float kKidBelowYears = 14.f;
 
@@ -44,6 +43,13 @@ std::array<cv::Point2f, 5> to_cv(const Landmarks5& l) {
   std::array<cv::Point2f, 5> p;
   for (int i = 0; i < 5; ++i) p[i] = cv::Point2f(l[i].x, l[i].y);
   return p;
+}
+
+std::vector<Point> points_2d(const analyze::Mesh& mesh) {
+  std::vector<Point> out;
+  out.reserve(mesh.points.size());
+  for (const auto& p : mesh.points) out.push_back({p.x, p.y});
+  return out;
 }
 
 Landmarks5 from_cv(const std::array<cv::Point2f, 5>& p) {
@@ -121,8 +127,7 @@ class Engine::Impl {
       f.score = dets[i].score;
       const auto five = analyze::five_points(mesh);
       f.landmarks = from_cv(five);
-      f.mesh.reserve(mesh.points.size());
-      for (const auto& p : mesh.points) f.mesh.push_back({p.x, p.y});
+      f.mesh = points_2d(mesh);
       if (assess) {
         const cv::Mat aligned = align::aligned_crop(bgr, five, 112);
         f.quality = analyze::assess(mesh, aligned, side);
@@ -195,15 +200,25 @@ class Engine::Impl {
     d.box = cv::Rect2f(centre.x - side / 2, centre.y - side / 2, side, side);
     d.keypoints[0] = {l[0].x, l[0].y};
     d.keypoints[1] = {l[1].x, l[1].y};
-    for (int pass = 0; pass < 2; ++pass) {
-      const auto mesh = analyze::run_mesh(runtime.impl(), bgr, {d})[0];
-      const cv::Rect2f box = analyze::mesh_box(mesh);
-      const float s = std::max(box.width, box.height) / kMeshBoxOfDetectorBox;
-      d.box = cv::Rect2f(box.x + box.width / 2 - s / 2, box.y + box.height / 2 - s / 2, s, s);
-      f.mesh.clear();
-      for (const auto& p : mesh.points) f.mesh.push_back({p.x, p.y});
-    }
+    f.mesh = points_2d(analyze::run_mesh(runtime.impl(), bgr, {d})[0]);
+    f.mesh = points_2d(remesh(bgr, f.mesh, l));
     return f;
+  }
+
+  // FaceMesh again on a square crop centred on `mesh` (its box / kMeshBoxOfDetectorBox),
+  // levelled on the eyes of `l`, as MediaPipe tracks a face: the points then no longer
+  // follow the detector's box.
+  analyze::Mesh remesh(const cv::Mat& bgr, const std::vector<Point>& mesh, const Landmarks5& l) const {
+    float x0 = 1e30f, y0 = 1e30f, x1 = -1e30f, y1 = -1e30f;
+    for (const auto& p : mesh) {
+      x0 = std::min(x0, p.x), y0 = std::min(y0, p.y), x1 = std::max(x1, p.x), y1 = std::max(y1, p.y);
+    }
+    const float side = std::max(x1 - x0, y1 - y0) / kMeshBoxOfDetectorBox;
+    detect::Detection d;
+    d.box = cv::Rect2f((x0 + x1 - side) / 2, (y0 + y1 - side) / 2, side, side);
+    d.keypoints[0] = {l[0].x, l[0].y};
+    d.keypoints[1] = {l[1].x, l[1].y};
+    return analyze::run_mesh(runtime.impl(), bgr, {d})[0];
   }
 
   std::vector<analyze::FaceresResult> run(const Image& image, const std::vector<Landmarks5>& faces) const {
@@ -276,28 +291,10 @@ LiveSignals Engine::live_signals(const Image& image) const {
   LiveSignals s;
   s.face = only_face(image);
   const cv::Mat bgr = as_mat(image);
-  // The mesh again, from crops centred on the previous mesh (as MediaPipe tracks a face),
-  // until it settles: the eye and lip readings then no longer move with the detector's box
-  // (the closed-eye reading of one photo moved 0.089-0.117 between detector plans, against a
-  // 0.11 threshold).
-  cv::Point2f eye_a(s.face.landmarks[0].x, s.face.landmarks[0].y), eye_b(s.face.landmarks[1].x, s.face.landmarks[1].y);
-  for (int pass = 0; pass < kLivenessMeshPasses; ++pass) {
-    detect::Detection from_mesh;
-    from_mesh.keypoints[0] = eye_a;  // the crop is levelled on the eyes
-    from_mesh.keypoints[1] = eye_b;
-    float x0 = 1e30f, y0 = 1e30f, x1 = -1e30f, y1 = -1e30f;
-    for (const auto& p : s.face.mesh) {
-      x0 = std::min(x0, p.x), y0 = std::min(y0, p.y), x1 = std::max(x1, p.x), y1 = std::max(y1, p.y);
-    }
-    const float side = std::max(x1 - x0, y1 - y0) / kMeshBoxOfDetectorBox;
-    from_mesh.box = cv::Rect2f((x0 + x1 - side) / 2, (y0 + y1 - side) / 2, side, side);
-    const auto refined = analyze::run_mesh(impl_->runtime.impl(), bgr, {from_mesh})[0];
-    if (refined.face_probability < kMinFaceProbability) break;
-    const auto five = analyze::five_points(refined);
-    eye_a = five[0];
-    eye_b = five[1];
-    for (size_t k = 0; k < s.face.mesh.size(); ++k) s.face.mesh[k] = {refined.points[k].x, refined.points[k].y};
-  }
+  // The eye and lip readings from a mesh that no longer follows the detector's box (the
+  // closed-eye reading of one photo moved 0.089-0.117 between detector plans).
+  const auto again = impl_->remesh(bgr, s.face.mesh, s.face.landmarks);
+  if (again.face_probability >= kMinFaceProbability) s.face.mesh = points_2d(again);
   const auto eyes = analyze::eye_openness(impl_->runtime.impl(), bgr, s.face.mesh);
   s.eye_open[0] = eyes[0];
   s.eye_open[1] = eyes[1];
