@@ -17,7 +17,8 @@ Crops for the dlib net (150 px, RGB, (x - mean) / 255):
 - box: the same box as one cv2.warpAffine (bilinear, black outside the image), unfloored;
 - rot: the same box rotated about the centroid so that the eye line is level;
 - rot-area: rot, warped at the face's own scale, then INTER_AREA down to 150;
-- box5: box from the engine's 5 points (eye centres, mouth centre = mean of the corners).
+- box5: box from the engine's 5 points (eye centres, mouth centre = mean of the corners);
+- rot5: box5 rotated about its centroid so that the eye line is level (the engine's crop).
 Fusion: the concatenation of the unit faceres and unit dlib vectors weighted by sqrt(w_f) and
 sqrt(w_d), renormalised: its cosine is (w_f cos_f + w_d cos_d) / (w_f + w_d). The weights
 are 1 / (impostor cosine standard deviation) of each descriptor, i.e. the sum of
@@ -73,7 +74,7 @@ DLIB_MEAN_Y = [0.106454, 0.038915, 0.0187482, 0.0344891, 0.0773906, 0.0773906, 0
                0.784792, 0.824182, 0.831803, 0.824182]
 DLIB_CHIP_POINTS = [i for i in range(27, 68) if not (55 <= i <= 59 or 65 <= i <= 67)]
 
-DLIB_VARIANTS = ["faceapi", "box", "rot", "rot-area", "box5", "chip", "chip-area"]
+DLIB_VARIANTS = ["faceapi", "box", "rot", "rot-area", "box5", "rot5", "chip", "chip-area"]
 
 
 def ref_points_mesh(mesh):
@@ -174,6 +175,8 @@ def dlib_crops(rgb, mesh, landmarks):
     }
     c5, s5 = align_dlib(*ref_points_5(landmarks))
     crops["box5"] = warp_crop(rgb, c5, s5, 0.0, 150)
+    l5 = np.asarray(landmarks, np.float64)
+    crops["rot5"] = warp_crop(rgb, c5, s5, np.arctan2(l5[1][1] - l5[0][1], l5[1][0] - l5[0][0]), 150)
     crops["chip"] = dlib_chip(rgb, mesh)
     crops["chip-area"] = dlib_chip(rgb, mesh, area=True)
     return crops
@@ -322,7 +325,7 @@ def verification(eng, nets, use_orl, cache=None):
                 res[f"fusion faceres+{k} (weights from {o.split()[0]})"] = r
         # sensitivity to the weight
         for wdl in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
-            for crop in ("faceapi", "rot", "chip"):
+            for crop in ("faceapi", "rot", "box5", "rot5", "chip"):
                 r = roc_figures(*pair_scores(fuse(feats["faceres"], feats[f"dlib/{crop}"], 1 - wdl, wdl), labels))
                 res[f"sweep {crop} w_dlib={wdl}"] = r
         results["sets"][label] = res

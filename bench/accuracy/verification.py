@@ -1,13 +1,14 @@
-"""Verification accuracy of facekit's descriptor candidates on real labelled photos.
+"""Verification accuracy of facekit's descriptors on real labelled photos.
 
 usage: python bench/accuracy/verification.py [--orl] [--json OUT]
 
-Faces come from facekit's own detector and 5 points. Candidates: faceres (the engine's
-descriptor, ArcFace-template x2 crop, BGR - caffe means), mobileface (ArcFace 112 crop,
-BGR 0..255) and their fusion (sum of z-normalised cosines). Pairs: every genuine and
-impostor pair within each set, plus the face-api sample group photos' faces as extra
-identities (impostor pairs only). Reports AUC, EER, TAR at FAR 1e-2 / 1e-3 and the cosine
-threshold at FAR 1e-3.
+Faces come from facekit's own detector and 5 points. Descriptors: the engine's "accurate"
+descriptor (faceres fused with dlib's ResNet, 1152-d: the default), and its two parts on
+their own: faceres (the "fast" descriptor, 1024-d) and dlib (128-d), read back from the
+fused vector (its first 1024 and last 128 components, renormalised). Pairs: every genuine
+and impostor pair within each set, plus the face-api sample group photos' faces as extra
+identities (impostor pairs only). Reports AUC, EER, TAR at FAR 1e-2 / 1e-3 / 1e-4, the
+cosine at FAR 1e-3, and the score thresholds of both shipped descriptors.
 """
 import argparse
 import itertools
@@ -16,7 +17,6 @@ import os
 import sys
 import time
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -29,24 +29,29 @@ ARCFACE = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366],
 
 
 def similarity(src, dst):
-    """Least-squares similarity (Umeyama), as the engine's align.cpp."""
+    """Least-squares similarity (Umeyama), as the engine's align.cpp (double precision)."""
+    src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
     ms, md = src.mean(0), dst.mean(0)
     s, d = src - ms, dst - md
     var = (s ** 2).sum()
     a = (s * d).sum()
     b = (s[:, 0] * d[:, 1] - s[:, 1] * d[:, 0]).sum()
     c, sn = a / var, b / var
-    return np.array([[c, -sn, md[0] - (c * ms[0] - sn * ms[1])], [sn, c, md[1] - (sn * ms[0] + c * ms[1])]], np.float32)
+    return np.array([[c, -sn, md[0] - (c * ms[0] - sn * ms[1])], [sn, c, md[1] - (sn * ms[0] + c * ms[1])]])
 
 
-def mobileface(rt, img, lm):
-    crop = cv2.warpAffine(img, similarity(lm, ARCFACE), (112, 112))
-    v = rt.run("mobileface", crop[None].astype(np.float32))[0][0]
-    return v / np.linalg.norm(v)
+FACERES_DIM = 1024
 
 
-def collect(eng, rt, items, min_side, pad):
-    feats, labels, missed = {"faceres": [], "mobileface": []}, [], 0
+def split(fused):
+    """{accurate, faceres, dlib} unit vectors of fused rows."""
+    f = np.asarray(fused, np.float32)
+    unit = lambda v: v / np.linalg.norm(v, axis=1, keepdims=True)  # noqa: E731
+    return {"accurate": unit(f), "faceres": unit(f[:, :FACERES_DIM]), "dlib": unit(f[:, FACERES_DIM:])}
+
+
+def collect(eng, items, min_side, pad):
+    feats, labels, missed = [], [], 0
     for ident, path in items:
         img = datasets.load(path, min_side, pad)
         try:
@@ -54,22 +59,19 @@ def collect(eng, rt, items, min_side, pad):
         except facekit.FacekitError:
             missed += 1
             continue
-        lm = face.landmarks
-        feats["faceres"].append(eng.extract_one(img, lm))
-        feats["mobileface"].append(mobileface(rt, img, lm))
+        feats.append(eng.extract_one(img, face.landmarks))
         labels.append(ident)
-    return {k: np.array(v) for k, v in feats.items()}, labels, missed
+    return split(feats), labels, missed
 
 
-def group_faces(eng, rt):
-    feats, labels = {"faceres": [], "mobileface": []}, []
+def group_faces(eng):
+    feats, labels = [], []
     for path in datasets.sample_group_photos():
         img = datasets.load(path)
         for i, face in enumerate(eng.detect(img, min_face=40, max_face=600)):
-            feats["faceres"].append(eng.extract_one(img, face.landmarks))
-            feats["mobileface"].append(mobileface(rt, img, face.landmarks))
+            feats.append(eng.extract_one(img, face.landmarks))
             labels.append(f"{os.path.basename(path)}#{i}")
-    return {k: np.array(v) for k, v in feats.items()}, labels
+    return split(feats), labels
 
 
 def pair_scores(f, labels):
@@ -83,7 +85,7 @@ def pair_scores(f, labels):
 def roc_figures(gen, imp):
     imp_sorted = np.sort(imp)[::-1]
     out = {"genuine": int(len(gen)), "impostor": int(len(imp))}
-    for far in (1e-2, 1e-3):
+    for far in (1e-2, 1e-3, 1e-4):
         k = int(np.floor(far * len(imp)))
         thr = imp_sorted[k] if k < len(imp) else imp_sorted[-1]  # at most k impostors strictly above
         out[f"tar@{far:g}"] = float((gen > thr).mean())
@@ -97,14 +99,6 @@ def roc_figures(gen, imp):
     eer_idx = np.argmin(np.abs((1 - tp) - fp))
     out["eer"] = float((1 - tp[eer_idx] + fp[eer_idx]) / 2)
     return out
-
-
-def fused(gen_imp_a, gen_imp_b):
-    """Sum of z-normalised cosines (normalised by each model's impostor distribution)."""
-    (ga, ia), (gb, ib) = gen_imp_a, gen_imp_b
-    za = lambda x: (x - ia.mean()) / ia.std()  # noqa: E731
-    zb = lambda x: (x - ib.mean()) / ib.std()  # noqa: E731
-    return za(ga) + zb(gb), za(ia) + zb(ib)
 
 
 def cosine_of_score(eng, score):
@@ -123,21 +117,38 @@ def threshold_table(eng, gen, imp):
     return rows
 
 
-def evaluate(name, sets, eng, rt, extra):
+ANCHOR_FARS = {50: 1e-1, 60: 1e-2, 70: 1e-3, 80: 1e-4}
+
+
+def score_anchors(imp):
+    """The cosines where the pooled impostor pairs' false-accept rate is 1e-1 .. 1e-4: the
+    engine's score curve maps them onto 50, 60, 70, 80 (cpp/src/engine/engine.cpp)."""
+    s = np.sort(imp)[::-1]
+    return {score: float(s[min(int(np.floor(far * len(s))), len(s) - 1)]) for score, far in ANCHOR_FARS.items()}
+
+
+def evaluate(sets, engines, extra):
     results = {}
+    pooled = {}
     for label, (items, min_side, pad) in sets.items():
         t0 = time.time()
-        feats, labels, missed = collect(eng, rt, items, min_side, pad)
-        if extra is not None:
-            feats = {k: np.concatenate([v, extra[0][k]]) for k, v in feats.items()}
-            labels = labels + extra[1]
+        feats, labels, missed = collect(engines["accurate"], items, min_side, pad)
+        feats = {k: np.concatenate([v, extra[0][k]]) for k, v in feats.items()}
+        labels = labels + extra[1]
         per = {k: pair_scores(v, labels) for k, v in feats.items()}
-        per["fusion"] = fused(per["faceres"], per["mobileface"])
+        for k, (_, imp) in per.items():
+            pooled.setdefault(k, []).append(imp)
         results[label] = {k: roc_figures(*v) for k, v in per.items()}
-        results[label]["score_thresholds"] = threshold_table(eng, *per["faceres"])
+        results[label]["impostor_sd"] = {k: float(v[1].std()) for k, v in per.items()}
+        results[label]["score_thresholds"] = {
+            "accurate": threshold_table(engines["accurate"], *per["accurate"]),
+            "fast": threshold_table(engines["fast"], *per["faceres"])}
         results[label]["faces"] = len(labels)
         results[label]["missed"] = missed
         print(f"{label}: {len(labels)} faces ({missed} not detected), {time.time() - t0:.0f} s", file=sys.stderr)
+    results["score anchors (pooled impostor pairs)"] = {
+        k: {"impostor_pairs": int(sum(len(i) for i in v)), "anchors": score_anchors(np.concatenate(v))}
+        for k, v in pooled.items()}
     return results
 
 
@@ -146,25 +157,36 @@ def main():
     ap.add_argument("--orl", action="store_true", help="also ORL (400+ grey faces, slower)")
     ap.add_argument("--json")
     args = ap.parse_args()
-    eng, rt = facekit.Engine(), facekit.ModelRuntime(warm_up=False)
-    extra = group_faces(eng, rt)
+    engines = {"accurate": facekit.Engine(), "fast": facekit.Engine(descriptor="fast")}
+    extra = group_faces(engines["accurate"])
     sets = {"faces-dev + group photos": (datasets.faces_dev(), 200, 0.3)}
     if args.orl:
         sets["ORL + group photos"] = (datasets.orl(), 224, 0.3)
-    res = evaluate("all", sets, eng, rt, extra)
-    print("| set | descriptor | faces | genuine / impostor pairs | AUC | EER | TAR@FAR1e-2 | TAR@FAR1e-3 | cosine @ FAR 1e-3 |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    res = evaluate(sets, engines, extra)
+    print("| set | descriptor | faces | genuine / impostor pairs | AUC | EER | TAR@FAR1e-2 | TAR@FAR1e-3 | "
+          "TAR@FAR1e-4 | cosine @ FAR 1e-3 |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    names = {"accurate": "**accurate** (faceres + dlib)", "faceres": "fast (faceres)", "dlib": "dlib alone"}
+    anchors = res.pop("score anchors (pooled impostor pairs)")
     for label, r in res.items():
-        for k in ("faceres", "mobileface", "fusion"):
+        for k, name in names.items():
             f = r[k]
-            print(f"| {label} | {k} | {r['faces']} | {f['genuine']} / {f['impostor']} | {f['auc']:.4f} | "
-                  f"{f['eer']:.3f} | {f['tar@0.01']:.3f} | {f['tar@0.001']:.3f} | {f['thr@0.001']:.3f} |")
+            print(f"| {label} | {name} | {r['faces']} | {f['genuine']} / {f['impostor']} | {f['auc']:.5f} | "
+                  f"{f['eer']:.4f} | {f['tar@0.01']:.3f} | {f['tar@0.001']:.3f} | {f['tar@0.0001']:.3f} | "
+                  f"{f['thr@0.001']:.3f} |")
+        print(f"impostor cosine sd, {label}: " + ", ".join(f"{k} {v:.4f}" for k, v in r["impostor_sd"].items()))
     for label, r in res.items():
-        print(f"\nScore thresholds (faceres), {label}:")
-        print("| score >= | cosine >= | FAR | TAR |\n|---|---|---|---|")
-        for s, c, far, tar in r["score_thresholds"]:
-            print(f"| {s} | {c:.3f} | {far:.2e} | {tar:.3f} |")
+        for d, rows in r["score_thresholds"].items():
+            print(f"\nScore thresholds ({d} descriptor), {label}:")
+            print("| score >= | cosine >= | FAR | TAR |\n|---|---|---|---|")
+            for s, c, far, tar in rows:
+                print(f"| {s} | {c:.3f} | {far:.2e} | {tar:.3f} |")
+    print("\nScore anchors (cosine at pooled FAR 1e-1 / 1e-2 / 1e-3 / 1e-4 -> score 50 / 60 / 70 / 80):")
+    for k, a in anchors.items():
+        print(f"  {k} ({a['impostor_pairs']} impostor pairs): " +
+              ", ".join(f"{s}: {c:.4f}" for s, c in a["anchors"].items()))
     if args.json:
+        res["score anchors (pooled impostor pairs)"] = anchors
         with open(args.json, "w") as fh:
             json.dump(res, fh, indent=1)
 

@@ -17,13 +17,22 @@ from . import _facekit  # noqa: E402
 from ._facekit import FacekitError, __version__  # noqa: E402
 from .client import Client, ProtocolError, ProtocolTimeout
 
-__all__ = ["Client", "Engine", "Face", "FaceTracker", "FacekitError", "ModelRuntime", "ProtocolError", "Registry",
-           "model_dir", "models", "__version__"]
+__all__ = ["Client", "Engine", "Face", "FaceCrop", "FaceTracker", "FacekitError", "ModelRuntime", "ProtocolError", "Registry",
+           "migrate_registry", "model_dir", "models", "__version__"]
 
 Face = _facekit.Face
+FaceCrop = _facekit.FaceCrop
 FaceTracker = _facekit.FaceTracker
 
 _BUNDLED_MODELS = _os.path.join(_os.path.dirname(__file__), "_models")
+
+
+def migrate_registry(path, engine, progress=None, drop_without_crop=False):
+    """Re-describe every face of the registry file `path` with `engine` from the crops kept at
+    registration (resumable: run it again after an interruption). progress(done, total) is
+    called after each batch. Returns a dict: from_model, to_model, features, described,
+    resumed, dropped, done. Stop servers using the registry first."""
+    return _facekit.migrate_registry(str(path), engine, progress, drop_without_crop)
 
 
 def model_dir():
@@ -60,8 +69,10 @@ class Engine(_facekit.Engine):
         >>> eng.compare("a.jpg", "b.jpg")   # 0-100, >= 70 means the same person
     """
 
-    def __init__(self, model_dir_=None, num_threads=0, cosine_at_threshold=0.0):
-        super().__init__(model_dir_ or model_dir(), num_threads, cosine_at_threshold)
+    def __init__(self, model_dir_=None, num_threads=0, cosine_at_threshold=0.0, descriptor="accurate"):
+        """descriptor: "accurate" (faceres fused with dlib's ResNet, 1152-d, the default) or
+        "fast" (faceres alone, 1024-d, about half the descriptor time); docs/ACCURACY.md."""
+        super().__init__(model_dir_ or model_dir(), num_threads, cosine_at_threshold, descriptor)
 
     def extract(self, image, landmarks=None, rgb=False):
         """L2-normalised descriptor(s) of the largest face (or of the face at `landmarks`).
@@ -92,6 +103,7 @@ class Registry(_facekit.NativeRegistry):
 
         >>> reg = facekit.Registry("faces.db", eng)
         >>> reg.put("staff", "1", eng.extract("alice.jpg"))
+        >>> reg.enroll("staff", "2", ["bob.jpg"])   # detection, descriptors and kept crops
         >>> reg.search_score("staff", eng.extract("probe.jpg"))   # [(face_id, score)]
 
     Keyword settings: `hnsw_m` (16), `hnsw_ef_construction` (200), `hnsw_ef_search` (64) and
@@ -101,6 +113,17 @@ class Registry(_facekit.NativeRegistry):
     def __init__(self, path, engine, **hnsw):
         super().__init__(str(path), engine.dimension, engine.feature_model_id, **hnsw)
         self.engine = engine
+
+    def enroll(self, group, face_id, images, keep_face_crops=True, rgb=False):
+        """Register (or replace) a person from 1-5 photos of one face each, keeping each face's
+        aligned crop (for `facekit registry migrate`) unless keep_face_crops is False."""
+        feats, crops = [], []
+        for img in images:
+            face = self.engine.only_face(img, rgb)
+            feats.append(self.engine.extract_one(img, face.landmarks, rgb))
+            if keep_face_crops:
+                crops.append(self.engine.face_crop(img, face.landmarks, rgb))
+        self.put(group, face_id, feats, crops)
 
     def search_score(self, group, feature, topk=5, score=70.0):
         """Best `topk` people with the engine's score >= `score`: [(face_id, score)]."""

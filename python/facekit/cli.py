@@ -1,4 +1,4 @@
-"""The `facekit` command line: serve, enroll, search, compare, detect, models, bench."""
+"""The `facekit` command line: serve, enroll, registry, search, compare, detect, models, bench."""
 import argparse
 import os
 import re
@@ -25,9 +25,30 @@ def _progress(items, desc):
         return items
 
 
-def _engine():
+def _progress_callback(desc):
+    """progress(done, total) for native loops: a tqdm bar, or a line every 5 %."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        tqdm = None
+    state = {"bar": None, "last": -1}
+
+    def report(done, total):
+        if tqdm is not None:
+            if state["bar"] is None:
+                state["bar"] = tqdm(total=total, desc=desc, unit="face", file=sys.stderr)
+            state["bar"].update(done - state["bar"].n)
+        elif total and done * 20 // total != state["last"]:
+            state["last"] = done * 20 // total
+            print(f"{desc}: {done}/{total}", file=sys.stderr)
+
+    report.close = lambda: state["bar"] and state["bar"].close()
+    return report
+
+
+def _engine(descriptor="accurate"):
     from . import Engine
-    return Engine()
+    return Engine(descriptor=descriptor)
 
 
 def cmd_serve(args, extra):
@@ -72,7 +93,7 @@ def cmd_enroll(args):
     if not people:
         print(f"facekit enroll: no images in {args.dir}", file=sys.stderr)
         return 2
-    eng = _engine()
+    eng = _engine(args.descriptor)
     reg = Registry(args.registry, eng)
     failures, done = [], 0
     for name, paths in _progress(list(people.items()), "enrolling"):
@@ -80,14 +101,16 @@ def cmd_enroll(args):
             failures.append((name, "face_id must be 1-32 digits (name the folder or file by a number)"))
             continue
         try:
-            feats = []
+            feats, crops = [], []
             for p in paths[:5]:
                 try:
                     face = eng.only_face(p)
                 except FacekitError as e:
                     raise FacekitError(f"{os.path.basename(p)}: {e}") from None
                 feats.append(eng.extract(p, face.landmarks))
-            reg.put(args.group, name, feats)
+                if not args.no_crops:
+                    crops.append(eng.face_crop(p, face.landmarks))
+            reg.put(args.group, name, feats, crops)
             done += 1
         except FacekitError as e:
             failures.append((name, str(e)))
@@ -97,9 +120,28 @@ def cmd_enroll(args):
     return 0 if not failures else 1
 
 
+def cmd_registry(args):
+    from . import migrate_registry
+    if args.action == "migrate":
+        if not os.path.isfile(args.path):
+            print(f"facekit registry migrate: no registry file {args.path}", file=sys.stderr)
+            return 2
+        eng = _engine(args.descriptor)
+        progress = _progress_callback("migrating")
+        r = migrate_registry(args.path, eng, progress, args.drop_without_crop)
+        progress.close()
+        if not r["done"]:
+            print(f"{args.path} already holds {r['to_model']} features: nothing to do")
+            return 0
+        print(f"migrated {args.path}: {r['from_model']} -> {r['to_model']}; {r['described']} features re-described"
+              f" now, {r['resumed']} by an earlier run, {r['dropped']} without a kept crop removed")
+        return 0
+    return 2
+
+
 def cmd_search(args):
     from . import Registry
-    eng = _engine()
+    eng = _engine(args.descriptor)
     reg = Registry(args.registry, eng)
     hits = reg.search_score(args.group, eng.extract(args.image), args.topk, args.score)
     if not hits:
@@ -176,11 +218,21 @@ def main(argv=None):
     p.add_argument("dir")
     p.add_argument("--group", required=True)
     p.add_argument("--registry", default=DEFAULT_REGISTRY)
+    p.add_argument("--descriptor", choices=["accurate", "fast"], default="accurate")
+    p.add_argument("--no-crops", action="store_true", help="do not keep face crops (no later migration)")
+    p = sub.add_parser("registry", help="registry maintenance: `migrate PATH` re-describes every face "
+                                        "with the current models from its kept crop")
+    p.add_argument("action", choices=["migrate"])
+    p.add_argument("path")
+    p.add_argument("--descriptor", choices=["accurate", "fast"], default="accurate")
+    p.add_argument("--drop-without-crop", action="store_true",
+                   help="remove faces registered without a kept crop instead of refusing")
     p = sub.add_parser("search", help="1:N search of the largest face of IMG")
     p.add_argument("image")
     p.add_argument("--group", required=True)
     p.add_argument("--registry", default=DEFAULT_REGISTRY)
     p.add_argument("--topk", type=int, default=5)
+    p.add_argument("--descriptor", choices=["accurate", "fast"], default="accurate")
     p.add_argument("--score", type=float, default=70.0)
     p = sub.add_parser("compare", help="1:1: score of the largest faces of A and B (exit 0 if same person)")
     p.add_argument("a")
@@ -204,7 +256,7 @@ def main(argv=None):
     from . import FacekitError
     try:
         return {"models": cmd_models, "enroll": cmd_enroll, "search": cmd_search, "compare": cmd_compare,
-                "detect": cmd_detect, "bench": cmd_bench}[args.command](args)
+                "detect": cmd_detect, "bench": cmd_bench, "registry": cmd_registry}[args.command](args)
     except FacekitError as e:
         print(f"facekit {args.command}: {e}", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@
 #include "facekit/image.h"
 #include "facekit/liveness.h"
 #include "facekit/person.h"
+#include "facekit/registry.h"
 
 namespace py = pybind11;
 
@@ -110,6 +111,13 @@ void bind_engine(py::module_& m) {
       .def_property_readonly("mesh", [](const Face& f) { return points_array(f.mesh.data(), f.mesh.size()); })
       .def_readonly("quality", &Face::quality)
       .def_readonly("glasses", &Face::glasses)
+      .def_property_readonly("glasses_kind", [](const Face& f) {
+            switch (f.glasses_kind) {
+              case GlassesKind::kEyeglasses: return "eyeglasses";
+              case GlassesKind::kSunglasses: return "sunglasses";
+              default: return "none";
+            }
+          }, "\"none\", \"eyeglasses\" or \"sunglasses\"")
       .def_readonly("attributes", &Face::attributes)
       .def("__repr__", [](const Face& f) {
         char buf[160];
@@ -133,16 +141,30 @@ void bind_engine(py::module_& m) {
                ", reason='" + c.reason + "')";
       });
 
+  py::class_<FaceCrop>(m, "FaceCrop")
+      .def(py::init([](const py::bytes& jpeg, const py::object& landmarks) {
+             FaceCrop c;
+             c.jpeg = jpeg;
+             c.landmarks = to_landmarks(landmarks);
+             return c;
+           }),
+           py::arg("jpeg"), py::arg("landmarks"))
+      .def_property_readonly("jpeg", [](const FaceCrop& c) { return py::bytes(c.jpeg); })
+      .def_property_readonly("landmarks", [](const FaceCrop& c) { return points_array(c.landmarks.data(), 5); });
+
   py::class_<Engine>(m, "Engine")
-      .def(py::init([](const std::string& model_dir, int num_threads, float cosine_at_threshold) {
+      .def(py::init([](const std::string& model_dir, int num_threads, float cosine_at_threshold,
+                       const std::string& descriptor) {
              EngineOptions o;
              o.runtime.model_dir = model_dir;
              o.runtime.num_threads = num_threads;
              o.cosine_at_threshold = cosine_at_threshold;
+             o.descriptor = parse_descriptor(descriptor);
              py::gil_scoped_release release;
              return std::make_unique<Engine>(o);
            }),
-           py::arg("model_dir") = "", py::arg("num_threads") = 0, py::arg("cosine_at_threshold") = 0.f)
+           py::arg("model_dir") = "", py::arg("num_threads") = 0, py::arg("cosine_at_threshold") = 0.f,
+           py::arg("descriptor") = "accurate")
       .def("detect", [](const Engine& e, const py::object& img, int min_face, int max_face, bool portrait,
                         bool attributes, bool rgb) {
              Image image = to_image(img, rgb, e.options().decode);
@@ -235,6 +257,23 @@ void bind_engine(py::module_& m) {
            },
            py::arg("images"), py::arg("landmarks") = py::none(), py::arg("rgb") = false,
            "One descriptor per image (largest face, or the given landmarks), one faceres batch.")
+      .def("face_crop", [](const Engine& e, const py::object& img, const py::object& landmarks, bool rgb) {
+             Image image = to_image(img, rgb, e.options().decode);
+             Landmarks5 lm = to_landmarks(landmarks);
+             py::gil_scoped_release release;
+             return e.face_crop(image, lm);
+           },
+           py::arg("image"), py::arg("landmarks"), py::arg("rgb") = false,
+           "The face kept by a registry for migration: a 256 px aligned JPEG and its 5 points.")
+      .def("extract_crop", [](const Engine& e, const FaceCrop& c) {
+             Feature f;
+             {
+               py::gil_scoped_release release;
+               f = e.extract(c);
+             }
+             return to_numpy(f);
+           },
+           py::arg("crop"), "Descriptor of a kept face crop.")
       .def("live_signals", [](const Engine& e, const py::object& img, bool rgb) {
              Image image = to_image(img, rgb, e.options().decode);
              py::gil_scoped_release release;
@@ -274,8 +313,40 @@ void bind_engine(py::module_& m) {
                                py::array_t<float, py::array::c_style | py::array::forcecast> b) {
              return Engine::cosine(Feature(a.data(), a.data() + a.size()), Feature(b.data(), b.data() + b.size()));
            })
+      .def_property_readonly("descriptor", [](const Engine& e) { return descriptor_name(e.options().descriptor); })
       .def_property_readonly("dimension", &Engine::dimension)
       .def_property_readonly("feature_model_id", &Engine::feature_model_id);
+
+  m.def("migrate_registry",
+        [](const std::string& path, const Engine& e, const py::object& progress, bool drop_without_crop) {
+          RegistryOptions o;
+          o.path = path;
+          o.dimension = e.dimension();
+          o.feature_model_id = e.feature_model_id();
+          std::function<void(size_t, size_t)> report;
+          if (!progress.is_none())
+            report = [&progress](size_t done, size_t total) {
+              py::gil_scoped_acquire acquire;
+              progress(done, total);
+            };
+          Registry::Migration r;
+          {
+            py::gil_scoped_release release;
+            r = Registry::migrate(o, [&e](const FaceCrop& c) { return e.extract(c); }, report, drop_without_crop);
+          }
+          py::dict d;
+          d["from_model"] = r.from_model;
+          d["to_model"] = r.to_model;
+          d["features"] = r.features;
+          d["described"] = r.described;
+          d["resumed"] = r.resumed;
+          d["dropped"] = r.dropped;
+          d["done"] = r.done;
+          return d;
+        },
+        py::arg("path"), py::arg("engine"), py::arg("progress") = py::none(), py::arg("drop_without_crop") = false,
+        "Re-describe every face of the registry file at `path` from its kept crop with `engine`\n"
+        "(resumable; progress(done, total) after each batch). Returns what was done.");
 
   m.def("decode_base64", [](const std::string& s) {
     auto v = decode_base64(s);

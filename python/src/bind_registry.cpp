@@ -39,7 +39,8 @@ void bind_registry(py::module_& m) {
            py::arg("path"), py::arg("dimension"), py::arg("feature_model_id"), py::arg("hnsw_m") = 16,
            py::arg("hnsw_ef_construction") = 200, py::arg("hnsw_ef_search") = 64,
            py::arg("insert_threads") = 0)
-      .def("put", [](Registry& r, const std::string& group, const std::string& face_id, const py::object& feats) {
+      .def("put", [](Registry& r, const std::string& group, const std::string& face_id, const py::object& feats,
+                     const std::vector<FaceCrop>& crops) {
              std::vector<Feature> fs;
              auto arr = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(feats);
              if (arr && arr.ndim() == 1) {
@@ -51,10 +52,11 @@ void bind_registry(py::module_& m) {
                for (const auto& f : feats) fs.push_back(to_feature(py::reinterpret_borrow<py::object>(f)));
              }
              py::gil_scoped_release release;
-             r.put(group, face_id, fs);
+             r.put(group, face_id, fs, crops);
            },
-           py::arg("group"), py::arg("face_id"), py::arg("features"),
-           "Register or replace a person (1-5 features); durable when it returns.")
+           py::arg("group"), py::arg("face_id"), py::arg("features"), py::arg("crops") = std::vector<FaceCrop>(),
+           "Register or replace a person (1-5 features); durable when it returns. crops: none, or\n"
+           "one Engine.face_crop per feature, kept for `facekit registry migrate`.")
       .def("put_many", [](Registry& r, const std::string& group, const std::vector<std::string>& ids,
                           py::array_t<float, py::array::c_style | py::array::forcecast> feats) {
              if (feats.ndim() != 2 || static_cast<size_t>(feats.shape(0)) != ids.size())

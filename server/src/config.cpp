@@ -13,7 +13,8 @@ namespace {
 
 const char* kUsage =
     "usage: facekit_server [--config FILE] [--face-endpoint EP] [--pedestrian-endpoint EP]\n"
-    "                      [--pool-size N] [--model-dir DIR] [--registry FILE] [--log-level LEVEL]";
+    "                      [--pool-size N] [--model-dir DIR] [--registry FILE] [--log-level LEVEL]\n"
+    "                      [--descriptor accurate|fast]";
 
 void apply_json(ServerConfig& c, const nlohmann::json& j);
 
@@ -39,6 +40,8 @@ void apply_json(ServerConfig& c, const nlohmann::json& j) {
   c.log_level = j.value("log_level", c.log_level);
   c.max_request_bytes = j.value("max_request_bytes", c.max_request_bytes);
   c.registry_path = j.value("registry_path", c.registry_path);
+  c.descriptor = j.value("descriptor", c.descriptor);
+  c.keep_face_crops = j.value("keep_face_crops", c.keep_face_crops);
   c.compare_threshold = j.value("compare_threshold", c.compare_threshold);
   c.max_requests = j.value("max_requests", c.max_requests);
   c.register_factor = j.value("register_factor", c.register_factor);
@@ -88,6 +91,7 @@ ServerConfig parse_command_line(int argc, char** argv) {
     else if (a == "--model-dir") c.model_dir = v;
     else if (a == "--log-level") c.log_level = v;
     else if (a == "--registry") c.registry_path = v;
+    else if (a == "--descriptor") c.descriptor = v;
     else throw std::invalid_argument("unknown option " + a + "\n" + kUsage);
   }
   if (c.pool_size <= 0) c.pool_size = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
     facekit::EngineOptions eo;
     eo.runtime.model_dir = config.model_dir;
     eo.decode.max_pixels = config.max_pixels;
+    eo.descriptor = facekit::parse_descriptor(config.descriptor);
     facekit::Engine engine(eo);
     log_line(LogLevel::kInfo, "facekit " + std::string(facekit::version()) + ": " +
                                   std::to_string(engine.models().models().size()) + " models from " +

@@ -1,5 +1,6 @@
 """Interfaces 5 (track mode), 9 (liveness) and 11 (hairstyle) over zmq, with real photos."""
 import base64
+import glob
 import os
 
 import cv2
@@ -79,6 +80,19 @@ def test_hairstyle(server, shared_data, images):
     assert r([images.building]) == "10002"
     assert r(["%%"]) == "10007"
     assert r(images.obama1) == "10005"
+
+
+@pytest.mark.parametrize("folder,answer", [("hat", "hat"), ("braids", "braids")])
+def test_hairstyle_answers_hat_and_braids(server, shared_data, folder, answer):
+    """Interface 11 on every hair-dev photo of the class (the classifier's training photos:
+    docs/ACCURACY.md has the cross-validated figures); a photo without a face counts as wrong."""
+    paths = sorted(glob.glob(os.path.join(shared_data, "hair-dev", folder, "*.jpg")))
+    assert len(paths) >= 20
+    right = 0
+    for p in paths:
+        reply = server.request({"interface": "11", "api_key": "k", "image_base64": [b64(p)]})
+        right += reply["error_message"] == "1201" and reply["hair"] == [answer]
+    assert right >= 0.8 * len(paths), f"{right} of {len(paths)}"
 
 
 def test_detect_classify_hair(server, images):

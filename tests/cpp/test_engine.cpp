@@ -1,6 +1,8 @@
 // The engine on real photos: detection, landmarks, descriptors, scores, errors, threads.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <cstdlib>
 #include <thread>
 
@@ -33,10 +35,35 @@ TEST(Score, MonotonicCalibratedMapping) {
     EXPECT_GE(s, prev);
     prev = s;
   }
+  // The anchors of docs/ACCURACY.md: 70 = FAR 1e-3 of the accurate descriptor, and the
+  // inverse mapping for thresholds.
+  EXPECT_NEAR(e.score(0.8202f), 70.f, 1e-3);
+  for (float s : {10.f, 50.f, 65.f, 70.f, 75.f, 95.f}) EXPECT_NEAR(e.score(e.cosine_for_score(s)), s, 1e-3);
   facekit::EngineOptions o;
   o.cosine_at_threshold = 0.5f;
   facekit::Engine custom(o);
   EXPECT_NEAR(custom.score(0.5f), 70.f, 1e-4);
+  EXPECT_NEAR(custom.cosine_for_score(70.f), 0.5f, 1e-5);
+}
+
+TEST(Descriptor, AccurateIsFaceresPlusDlib) {
+  const auto& accurate = engine();
+  facekit::EngineOptions o;
+  o.descriptor = facekit::Descriptor::kFast;
+  facekit::Engine fast(o);
+  EXPECT_EQ(accurate.dimension(), 1024 + 128);
+  EXPECT_EQ(fast.dimension(), 1024);
+  EXPECT_NE(accurate.feature_model_id(), fast.feature_model_id());
+  auto img = facekit::read_image(shared("faces-dev/obama/obama1.jpg"));
+  const auto l = accurate.largest_face(img).landmarks;
+  const auto a = accurate.extract(img, l), f = fast.extract(img, l);
+  // The accurate descriptor's first 1024 components are the fast one, scaled by sqrt(0.32).
+  double dot = 0, na = 0;
+  for (int i = 0; i < 1024; ++i) dot += double(a[i]) * f[i], na += double(a[i]) * a[i];
+  EXPECT_NEAR(dot / std::sqrt(na), 1.0, 1e-4);
+  EXPECT_NEAR(na, 0.32, 1e-3);
+  EXPECT_THROW(facekit::parse_descriptor("best"), facekit::Error);
+  EXPECT_STREQ(facekit::descriptor_name(facekit::parse_descriptor("fast")), "fast");
 }
 
 TEST(Detect, OneFaceWithOrderedLandmarks) {

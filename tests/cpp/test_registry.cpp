@@ -200,8 +200,68 @@ TEST_F(RegistryTest, FeaturesOfAnotherModelAreRefused) {
     FAIL() << "no error";
   } catch (const facekit::Error& e) {
     EXPECT_EQ(e.code(), facekit::ErrorCode::kModelUnavailable);
-    EXPECT_NE(std::string(e.what()).find("re-extract"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("registry migrate"), std::string::npos);
   }
+}
+
+// A kept crop stands for a face: here its bytes carry a seed, and "describing" it draws a
+// unit vector of the new model's dimension from that seed.
+facekit::FaceCrop crop_of(int seed) {
+  facekit::FaceCrop c;
+  c.jpeg = "crop-" + std::to_string(seed);
+  c.landmarks[0] = {static_cast<float>(seed), 1.f};
+  return c;
+}
+
+TEST_F(RegistryTest, MigrationRedescribesKeptCropsResumesAndSwitchesModel) {
+  constexpr int kNewDim = 24;
+  auto describe = [](const facekit::FaceCrop& c) {
+    std::mt19937 g(static_cast<unsigned>(c.landmarks[0].x));
+    std::vector<float> v(kNewDim);
+    for (auto& x : v) x = std::normal_distribution<float>()(g);
+    return v;
+  };
+  {
+    facekit::Registry r(options("model-a"));
+    for (int i = 0; i < 40; ++i)  // more than one batch
+      r.put("g", std::to_string(i), {random_unit(rng_)}, {crop_of(i)});
+    r.put("g", "100", {random_unit(rng_), random_unit(rng_)}, {crop_of(100), crop_of(101)});
+    r.put("g", "200", {random_unit(rng_)});  // no crop
+    r.put("g", "300", {random_unit(rng_)}, {crop_of(300)});
+    EXPECT_TRUE(r.remove("g", "300"));  // its crop goes with it
+    EXPECT_THROW(r.put("g", "400", {random_unit(rng_)}, {crop_of(1), crop_of(2)}), facekit::Error);
+  }
+  auto target = options("model-b");
+  target.dimension = kNewDim;
+  EXPECT_THROW(facekit::Registry::migrate(target, describe), facekit::Error);  // "200" has no crop
+  size_t calls = 0;
+  EXPECT_THROW(facekit::Registry::migrate(target, describe,
+                                          [&](size_t, size_t) {
+                                            if (++calls == 1) throw std::runtime_error("interrupted");
+                                          },
+                                          true),
+               std::runtime_error);
+  { facekit::Registry still_a(options("model-a")); EXPECT_EQ(still_a.count("g"), 42u); }
+  size_t last_done = 0, last_total = 0;
+  const auto m = facekit::Registry::migrate(target, describe, [&](size_t d, size_t t) { last_done = d, last_total = t; },
+                                            true);
+  EXPECT_TRUE(m.done);
+  EXPECT_EQ(m.features, 43u);
+  EXPECT_EQ(m.resumed, 32u);  // the first batch, committed before the interruption
+  EXPECT_EQ(m.described, 10u);
+  EXPECT_EQ(m.dropped, 1u);
+  EXPECT_EQ(last_done, 42u);
+  EXPECT_EQ(last_total, 42u);
+  facekit::Registry b(target);
+  EXPECT_EQ(b.count("g"), 41u);
+  EXPECT_FALSE(b.contains("g", "200"));
+  auto probe = describe(crop_of(7));
+  const auto hits = b.search("g", probe, 1, 0.99f);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].face_id, "7");
+  probe = describe(crop_of(101));
+  EXPECT_EQ(b.search("g", probe, 1, 0.99f).at(0).face_id, "100");
+  EXPECT_FALSE(facekit::Registry::migrate(target, describe).done);  // nothing left to do
 }
 
 TEST_F(RegistryTest, AcknowledgedRegistrationSurvivesSigkill) {

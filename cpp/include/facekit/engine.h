@@ -12,6 +12,16 @@
 
 namespace facekit {
 
+/// Which descriptor the engine makes (docs/ACCURACY.md, Verification; docs/ENGINE.md).
+enum class Descriptor {
+  kAccurate,  ///< faceres fused with dlib's ResNet (face-api): 1152-d, the default
+  kFast,      ///< faceres alone: 1024-d, about half the descriptor time
+};
+/// "accurate" / "fast".
+const char* descriptor_name(Descriptor d);
+/// Parses "accurate" / "fast"; throws Error(kInvalidArgument) otherwise.
+Descriptor parse_descriptor(const std::string& name);
+
 struct EngineOptions {
   RuntimeOptions runtime;
   DecodeOptions decode;
@@ -19,6 +29,7 @@ struct EngineOptions {
   float nms_iou = 0.3f;
   /// Cosine similarity that maps to score 70 (the FAR = 1e-3 point of docs/ACCURACY.md).
   float cosine_at_threshold = 0.0f;  ///< 0: the calibrated default of the descriptor
+  Descriptor descriptor = Descriptor::kAccurate;
 };
 
 class Engine {
@@ -44,6 +55,12 @@ class Engine {
   Feature extract(const Image& image) const;
   /// Descriptors of one face per image (`landmarks[i]` in `images[i]`), run as one batch.
   std::vector<Feature> extract_batch(const std::vector<Image>& images, const std::vector<Landmarks5>& landmarks) const;
+
+  /// The face at `landmarks` as a crop that extract() can describe again (with the crop's
+  /// landmarks) when the descriptor model changes: 256 px aligned, JPEG quality 90.
+  FaceCrop face_crop(const Image& image, const Landmarks5& landmarks) const;
+  /// Descriptor of a kept crop (registry migration).
+  Feature extract(const FaceCrop& crop) const;
 
   /// Liveness signals of the image's only face (kNoFace / kMultipleFaces otherwise): eye and
   /// mouth openness, pose, anti-spoofing score. facekit/liveness.h judges pairs of them.

@@ -3,6 +3,7 @@
 /// SQLite is the source of truth (durable before a call returns); an in-memory HNSW index
 /// per group answers 1:N search. Thread-safe: many readers and writers.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,8 +42,10 @@ class Registry {
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 
-  /// Registers or replaces (whole) one person; committed to disk before returning.
-  void put(const std::string& group, const std::string& face_id, const std::vector<Feature>& features);
+  /// Registers or replaces (whole) one person; committed to disk before returning. `crops`:
+  /// none, or one per feature, kept so that migrate() can re-describe the face later.
+  void put(const std::string& group, const std::string& face_id, const std::vector<Feature>& features,
+           const std::vector<FaceCrop>& crops = {});
   /// Registers or replaces many people of one group in one transaction (bulk enrolment).
   void put_many(const std::string& group, const std::vector<std::pair<std::string, std::vector<Feature>>>& people);
   /// Deletes one person; false if absent.
@@ -69,6 +72,25 @@ class Registry {
     double seconds = 0;           ///< opening SQLite + loading / reconciling / building the index
   };
   const StartupReport& startup() const;
+
+  /// What migrate() did.
+  struct Migration {
+    std::string from_model, to_model;
+    size_t features = 0;      ///< stored features before the migration
+    size_t described = 0;     ///< re-described in this run
+    size_t resumed = 0;       ///< already re-described by an interrupted run
+    size_t dropped = 0;       ///< features without a kept crop, removed (drop_without_crop)
+    bool done = false;        ///< false: the registry already held `to_model`'s features
+  };
+  /// Re-describes every stored feature of the registry at `target.path` from its kept crop
+  /// with `describe` (the current engine), then switches the registry to
+  /// `target.feature_model_id` / `target.dimension` in one transaction. Resumable: progress is
+  /// committed in batches, and a second run continues where an interrupted one stopped. Throws
+  /// Error(kInvalidArgument) if features lack a kept crop and `drop_without_crop` is false
+  /// (nothing changed then). Run it with no server using the registry.
+  static Migration migrate(const RegistryOptions& target, const std::function<Feature(const FaceCrop&)>& describe,
+                           const std::function<void(size_t done, size_t total)>& progress = {},
+                           bool drop_without_crop = false);
 
   /// True for a valid face_id: 1-32 decimal digits.
   static bool valid_face_id(const std::string& face_id);

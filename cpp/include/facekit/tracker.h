@@ -19,8 +19,10 @@ struct TrackOptions {
   int lost_frames = 5;           ///< a track ends after this many frames without its face
   int64_t lost_ms = 2000;        ///< ... or this long without it
   float min_iou = 0.2f;          ///< box overlap that may continue a track
-  float min_similarity = 0.60f;  ///< descriptor cosine that may continue a track without overlap
-  float min_similarity_overlapping = 0.45f;  ///< ... and with overlap (someone else in the same place)
+  /// The engine's 0-100 score (70 = FAR 1e-3) of two descriptors that may continue a track
+  /// without box overlap (FAR ~3e-3) ...
+  float min_score = 66.f;
+  float min_score_overlapping = 49.f;  ///< ... and with overlap (FAR ~0.1: someone else in the same place)
   size_t max_tracks = 64;        ///< open tracks per camera; further faces are not tracked
   int best_jpeg_quality = 90;
 };

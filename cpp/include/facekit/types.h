@@ -46,13 +46,17 @@ enum class HairStyle { kShort, kLong, kHat, kBraids };
 /// "shortHair", "longHair", "hat", "braids".
 const char* hair_style_name(HairStyle style);
 
+/// What a face wears over its eyes (docs/ACCURACY.md, Glasses).
+enum class GlassesKind : uint8_t { kNone = 0, kEyeglasses = 1, kSunglasses = 2 };
+
 struct Face {
   Box box;
   float score = 0.f;  ///< detector confidence 0..1
   Landmarks5 landmarks{};
   std::vector<Point> mesh;  ///< 468 dense landmarks in image pixels (empty if not computed)
   FaceQuality quality;
-  bool glasses = false;  ///< eyeglasses (a measured rule, docs/ACCURACY.md)
+  bool glasses = false;  ///< eyeglasses or sunglasses (docs/ACCURACY.md, Glasses)
+  GlassesKind glasses_kind = GlassesKind::kNone;
   std::optional<FaceAttributes> attributes;
 };
 
@@ -66,5 +70,12 @@ struct DetectOptions {
 
 /// An L2-normalised face descriptor.
 using Feature = std::vector<float>;
+
+/// A face kept for later re-extraction (registry `keep_face_crops`): a JPEG of the face
+/// aligned to a fixed template, and the face's 5 landmarks in that crop.
+struct FaceCrop {
+  std::string jpeg;
+  Landmarks5 landmarks{};
+};
 
 }  // namespace facekit

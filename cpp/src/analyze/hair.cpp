@@ -2,81 +2,89 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include <opencv2/imgproc.hpp>
+
+#include "analyze/hair_weights.h"
 
 namespace facekit::analyze {
 
 namespace {
-constexpr int kSide = 256;  // selfie segmentation input
-// Geometry in units of the face box side s, from the face centre / top / chin.
-constexpr float kCropSide = 3.f, kCropAboveTop = 0.9f;
-constexpr float kTopBand = 0.25f, kTopInset = 0.15f;          // above the forehead, inset from the face sides
-constexpr float kSideInner = 0.35f, kSideOuter = 0.75f, kBelowChin = 0.5f;  // beside the neck
-constexpr int kMinHairPixels = 10;
+constexpr int kSide = 224;  // faceres input
+// Head crops: (side, top above the face box top), in face-box sides. Keep in step with
+// bench/accuracy/hair.py CROPS: the weights were trained on exactly these.
+constexpr float kCrops[3][2] = {{2.0f, 0.6f}, {2.6f, 0.8f}, {1.6f, 0.45f}};
+constexpr float kGreyTarget = 150.f, kGreyFloor = 20.f;  // gain: face centre median grey -> 150
+constexpr int kDescDims = 1024;
+static_assert(hair_weights::kDims == 3 * kDescDims && hair_weights::kClasses == 4, "hair_weights.h mismatch");
+
+// A square crop of side*s face sides (zero outside the image) resized to 224, its grey level scaled so
+// the face centre has median kGreyTarget. Returns float BGR 0..255.
+cv::Mat head_crop(const cv::Mat& bgr, const Box& face, float side, float above) {
+  const float s = std::max(face.width, face.height);
+  const int n = std::max(1, static_cast<int>(std::lround(side * s)));
+  const int x0 = static_cast<int>(std::lround(face.left + face.width / 2 - side * s / 2));
+  const int y0 = static_cast<int>(std::lround(face.top - above * s));
+  cv::Mat canvas(n, n, CV_8UC3, cv::Scalar::all(0));
+  const cv::Rect inside = cv::Rect(x0, y0, n, n) & cv::Rect(0, 0, bgr.cols, bgr.rows);
+  if (inside.area() > 0) bgr(inside).copyTo(canvas(inside - cv::Point(x0, y0)));
+  cv::Mat crop;
+  cv::resize(canvas, crop, cv::Size(kSide, kSide), 0, 0, n > kSide ? cv::INTER_AREA : cv::INTER_LINEAR);
+
+  const int r0 = static_cast<int>(kSide * (above + 0.35f) / side), r1 = static_cast<int>(kSide * (above + 0.75f) / side);
+  const int c0 = static_cast<int>(kSide * (0.5f - 0.2f / side)), c1 = static_cast<int>(kSide * (0.5f + 0.2f / side));
+  cv::Mat grey;
+  cv::cvtColor(crop(cv::Range(r0, r1), cv::Range(c0, c1)), grey, cv::COLOR_BGR2GRAY);
+  std::vector<uint8_t> g(grey.begin<uint8_t>(), grey.end<uint8_t>());
+  std::nth_element(g.begin(), g.begin() + g.size() / 2, g.end());
+  const float gain = kGreyTarget / std::max(static_cast<float>(g[g.size() / 2]), kGreyFloor);
+  cv::Mat out;
+  crop.convertTo(out, CV_32FC3, gain);
+  cv::min(out, 255.0, out);  // gain >= 0: only the top needs clipping
+  return out;
+}
 }  // namespace
 
-float long_hair_fraction(const ModelRuntime::Impl& models, const cv::Mat& bgr, const Box& face, const HairRule& rule) {
-  const float s = std::max(face.width, face.height);
-  if (s < 1.f) return 0.f;
-  const float cx = face.left + face.width / 2, x0 = cx - kCropSide / 2 * s, y0 = face.top - kCropAboveTop * s;
-  const double k = kSide / (kCropSide * s);
-  const cv::Mat t = (cv::Mat_<double>(2, 3) << k, 0, -x0 * k, 0, k, -y0 * k);
-  cv::Mat crop, valid;
-  cv::warpAffine(bgr, crop, t, cv::Size(kSide, kSide), cv::INTER_LINEAR, cv::BORDER_CONSTANT);
-  cv::warpAffine(cv::Mat(bgr.size(), CV_8U, cv::Scalar(1)), valid, t, cv::Size(kSide, kSide), cv::INTER_NEAREST,
-                 cv::BORDER_CONSTANT);
-
-  const ModelInfo& m = models.info("selfie");
-  auto input = at::empty({1, kSide, kSide, 3}, at::kFloat);
-  cv::Mat rgb;
-  cv::cvtColor(crop, rgb, cv::COLOR_BGR2RGB);
-  rgb.convertTo(cv::Mat(kSide, kSide, CV_32FC3, input.data_ptr<float>()), CV_32FC3, m.scale, 0);
-  const at::Tensor mask_t = models.forward("selfie", input)[0].contiguous();
-  const cv::Mat person(kSide, kSide, CV_32F, mask_t.data_ptr<float>());
-
-  cv::Mat lab;
-  cv::cvtColor(crop, lab, cv::COLOR_BGR2Lab);
-  auto px = [&](double v) { return std::clamp(static_cast<int>(std::lround(v)), 0, kSide); };
-  const int fx0 = px((cx - face.width / 2 - x0) * k), fx1 = px((cx + face.width / 2 - x0) * k);
-  const int top = px((face.top - y0) * k), chin = px((face.top + face.height - y0) * k);
-  const int inset = px(kTopInset * face.width * k);
-
-  // The hair (or whatever covers the head) colour: median Lab of person pixels above the forehead.
-  std::vector<float> ch[3];
-  for (int y = px(top - kTopBand * s * k); y < top; ++y)
-    for (int x = fx0 + inset; x < fx1 - inset; ++x)
-      if (person.at<float>(y, x) > 0.5f) {
-        const auto& p = lab.at<cv::Vec3b>(y, x);
-        for (int c = 0; c < 3; ++c) ch[c].push_back(p[c]);
-      }
-  if (ch[0].size() < kMinHairPixels) return 0.f;
-  cv::Vec3f hair;
-  for (int c = 0; c < 3; ++c) {
-    std::nth_element(ch[c].begin(), ch[c].begin() + ch[c].size() / 2, ch[c].end());
-    hair[c] = ch[c][ch[c].size() / 2];
+std::array<float, 4> hair_probabilities(const ModelRuntime::Impl& models, const cv::Mat& bgr, const Box& face) {
+  std::array<float, 4> p{0.f, 0.f, 0.f, 0.f};
+  if (std::max(face.width, face.height) < 1.f || bgr.empty()) {
+    p[0] = 1.f;
+    return p;
   }
-
-  long total = 0, hits = 0;
-  const int y_end = px(chin + kBelowChin * s * k);
-  const int bands[2][2] = {{px((cx - kSideOuter * s - x0) * k), px((cx - kSideInner * s - x0) * k)},
-                           {px((cx + kSideInner * s - x0) * k), px((cx + kSideOuter * s - x0) * k)}};
-  for (const auto& b : bands)
-    for (int y = chin; y < y_end; ++y)
-      for (int x = b[0]; x < b[1]; ++x) {
-        if (!valid.at<uint8_t>(y, x)) continue;
-        ++total;
-        const auto& p = lab.at<cv::Vec3b>(y, x);
-        // 8-bit Lab: L scaled to 0..255; distances are in those units, as measured.
-        const float d = std::sqrt((p[0] - hair[0]) * (p[0] - hair[0]) + (p[1] - hair[1]) * (p[1] - hair[1]) +
-                                  (p[2] - hair[2]) * (p[2] - hair[2]));
-        hits += person.at<float>(y, x) > 0.5f && d < rule.colour_distance;
-      }
-  return total ? static_cast<float>(hits) / total : 0.f;
+  const ModelInfo& m = models.info("faceres");
+  constexpr int kCropCount = 3;
+  auto input = at::empty({kCropCount, kSide, kSide, 3}, at::kFloat);
+  for (int i = 0; i < kCropCount; ++i) {
+    const cv::Mat crop = head_crop(bgr, face, kCrops[i][0], kCrops[i][1]);
+    cv::Mat f(kSide, kSide, CV_32FC3, input[i].data_ptr<float>());
+    crop.convertTo(f, CV_32FC3, m.scale);
+    f -= cv::Scalar(m.mean[0], m.mean[1], m.mean[2]);
+  }
+  const at::Tensor desc = models.forward("faceres", input)[0].contiguous();
+  double logits[4];
+  for (int c = 0; c < 4; ++c) logits[c] = hair_weights::kBias[c];
+  for (int i = 0; i < kCropCount; ++i) {
+    const float* d = desc[i].data_ptr<float>();
+    double norm = 0;
+    for (int k = 0; k < kDescDims; ++k) norm += double(d[k]) * d[k];
+    const double inv = norm > 0 ? 1.0 / std::sqrt(norm) : 0.0;
+    for (int k = 0; k < kDescDims; ++k) {
+      const float* w = hair_weights::kWeights + (i * kDescDims + k) * 4;
+      const double v = d[k] * inv;
+      for (int c = 0; c < 4; ++c) logits[c] += v * w[c];
+    }
+  }
+  const double mx = *std::max_element(logits, logits + 4);
+  double sum = 0;
+  for (int c = 0; c < 4; ++c) sum += (logits[c] = std::exp(logits[c] - mx));
+  for (int c = 0; c < 4; ++c) p[c] = static_cast<float>(logits[c] / sum);
+  return p;
 }
 
-HairStyle classify_hair(const ModelRuntime::Impl& models, const cv::Mat& bgr, const Box& face, const HairRule& rule) {
-  return long_hair_fraction(models, bgr, face, rule) >= rule.long_min_fraction ? HairStyle::kLong : HairStyle::kShort;
+HairStyle classify_hair(const ModelRuntime::Impl& models, const cv::Mat& bgr, const Box& face) {
+  const auto p = hair_probabilities(models, bgr, face);
+  return static_cast<HairStyle>(std::max_element(p.begin(), p.end()) - p.begin());
 }
 
 }  // namespace facekit::analyze

@@ -1,7 +1,10 @@
 #pragma once
-// Hairstyle from person segmentation + colour (docs/ACCURACY.md measures it): hair of the
-// colour seen above the forehead, inside the person mask, beside the neck below the chin
-// -> long hair. Hats and braids have no labelled data to build a rule on: never predicted.
+// Hairstyle (shortHair / longHair / hat / braids): three square head crops around the face box, each
+// through faceres (1024-d descriptor, L2-normalised), into a 4-class logistic regression
+// (hair_weights.h, trained and measured by bench/accuracy/hair.py; docs/ACCURACY.md). The weights
+// were learned from research data (CelebA-HQ, Figaro-1k) and inherit its terms.
+#include <array>
+
 #include <opencv2/core.hpp>
 
 #include "facekit/types.h"
@@ -9,14 +12,9 @@
 
 namespace facekit::analyze {
 
-struct HairRule {
-  float long_min_fraction = 0.13f;  ///< hair-coloured person pixels in the bands beside the neck
-  float colour_distance = 25.f;     ///< Lab distance to the hair colour
-};
+/// Softmax probabilities in HairStyle order (kShort, kLong, kHat, kBraids).
+std::array<float, 4> hair_probabilities(const ModelRuntime::Impl& models, const cv::Mat& bgr, const Box& face);
 
-/// The fraction of the bands beside the neck that are hair of the top-of-head colour.
-float long_hair_fraction(const ModelRuntime::Impl& models, const cv::Mat& bgr, const Box& face, const HairRule& rule = {});
-
-HairStyle classify_hair(const ModelRuntime::Impl& models, const cv::Mat& bgr, const Box& face, const HairRule& rule = {});
+HairStyle classify_hair(const ModelRuntime::Impl& models, const cv::Mat& bgr, const Box& face);
 
 }  // namespace facekit::analyze

@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "align/align.h"
 #include "analyze/age_gender.h"
+#include "analyze/dlib_descriptor.h"
 #include "analyze/eyes.h"
 #include "analyze/faceres.h"
 #include "analyze/glasses.h"
@@ -25,10 +28,25 @@ namespace facekit {
 
 namespace {
 
-// Cosine of faceres descriptors at the FAR = 1e-3 point of the verification benchmark
-// (docs/ACCURACY.md, `bench/accuracy/verification.py`).
-constexpr float kFaceresCosineAtFar1e3 = 0.625f;
-constexpr float kScoreAtThreshold = 70.f;
+// The score curve: piecewise linear through the cosines where the verification benchmark's
+// pooled impostor pairs (ORL, faces-dev and the face-api group photos: 106,729 pairs) have a
+// false-accept rate of 1e-1, 1e-2, 1e-3 and 1e-4, mapped onto 50, 60, 70 and 80
+// (`bench/accuracy/verification.py --orl`, docs/ACCURACY.md), with -1 -> 0 and 1 -> 100.
+struct ScoreCurve {
+  std::array<float, 6> cosine, score;
+};
+constexpr ScoreCurve kFusedCurve{{-1.f, 0.7556f, 0.7936f, 0.8202f, 0.8398f, 1.f}, {0.f, 50.f, 60.f, 70.f, 80.f, 100.f}};
+constexpr ScoreCurve kFaceresCurve{{-1.f, 0.4846f, 0.5646f, 0.6242f, 0.6650f, 1.f}, {0.f, 50.f, 60.f, 70.f, 80.f, 100.f}};
+
+// Linear interpolation along a monotonic table.
+float along(const std::array<float, 6>& from, const std::array<float, 6>& to, float x) {
+  x = std::clamp(x, from.front(), from.back());
+  size_t i = 1;
+  while (i + 1 < from.size() && x > from[i]) ++i;
+  return to[i - 1] + (to[i] - to[i - 1]) * (x - from[i - 1]) / (from[i] - from[i - 1]);
+}
+// Kept crops (registry migration): the ArcFace template at 224 px, 16 px margin, 256 px.
+constexpr int kCropSide = 256, kCropTemplateScale = 2, kCropMargin = 16, kCropJpegQuality = 90;
 // Mesh face flag below this: not a face (measured on the sample group photos: false
 // detections 0.002-0.56, real faces, partial ones included, >= 0.98).
 constexpr float kMinFaceProbability = 0.9f;
@@ -85,11 +103,30 @@ class Engine::Impl {
   explicit Impl(const EngineOptions& o)
       : options(o), runtime(o.runtime), detector(runtime.impl()) {
     const ModelInfo& f = runtime.info("faceres");
-    feature_id = "faceres:" + f.sha256.substr(0, 16);
-    cos_threshold = o.cosine_at_threshold > 0 ? o.cosine_at_threshold : kFaceresCosineAtFar1e3;
     std::vector<int64_t> shape = f.input_shape;
     shape[0] = 1;
     dimension = static_cast<int>(runtime.impl().forward("faceres", at::zeros(shape))[0].size(1));
+    fused = o.descriptor == Descriptor::kAccurate;
+    if (fused) {
+      if (!analyze::has_dlib(runtime.impl()))
+        throw Error(ErrorCode::kModelUnavailable, "the accurate descriptor needs the face_recognition model in " +
+                                                      runtime.model_dir() + " (or use descriptor \"fast\")");
+      const ModelInfo& d = runtime.info("face_recognition");
+      char weight[16];
+      std::snprintf(weight, sizeof weight, "%.2f", analyze::kDlibWeight);
+      feature_id = "faceres+dlib:" + f.sha256.substr(0, 16) + "+" + d.sha256.substr(0, 16) + ":w" + weight;
+      shape = d.input_shape;
+      shape[0] = 1;
+      dimension += static_cast<int>(runtime.impl().forward("face_recognition", at::zeros(shape))[0].size(1));
+    } else {
+      feature_id = "faceres:" + f.sha256.substr(0, 16);
+    }
+    curve = fused ? kFusedCurve : kFaceresCurve;
+    if (o.cosine_at_threshold > 0) {  // a caller's own threshold: two linear pieces through it
+      const float t = std::clamp(o.cosine_at_threshold, -0.99f, 0.99f);
+      const float a = (1.f - t) / 3;
+      curve = {{-1.f, (t - 1.f) / 2, t, t + a, t + 2 * a, 1.f}, {0.f, 35.f, 70.f, 80.f, 90.f, 100.f}};
+    }
   }
 
   // `assess`: quality and glasses of each face (skipped when only the landmarks are wanted).
@@ -131,7 +168,8 @@ class Engine::Impl {
       if (assess) {
         const cv::Mat aligned = align::aligned_crop(bgr, five, 112);
         f.quality = analyze::assess(mesh, aligned, side);
-        f.glasses = analyze::wears_glasses(aligned);
+        f.glasses_kind = analyze::glasses_kind(aligned);
+        f.glasses = f.glasses_kind != GlassesKind::kNone;
       }
       faces.push_back(std::move(f));
     }
@@ -228,14 +266,28 @@ class Engine::Impl {
       check_landmarks(l, image);
       pts.push_back(to_cv(l));
     }
-    return analyze::run_faceres(runtime.impl(), as_mat(image), pts);
+    std::vector<analyze::FaceRef> refs;
+    const cv::Mat bgr = as_mat(image);
+    for (const auto& p : pts) refs.push_back({&bgr, p});
+    return describe(refs);
+  }
+
+  // Descriptors (and faceres's attributes) of faces of any images: faceres, fused with dlib's
+  // for the accurate descriptor.
+  std::vector<analyze::FaceresResult> describe(const std::vector<analyze::FaceRef>& refs) const {
+    auto res = analyze::run_faceres(runtime.impl(), refs);
+    if (!fused) return res;
+    const auto dlib = analyze::run_dlib(runtime.impl(), refs);
+    for (size_t i = 0; i < res.size(); ++i) res[i].descriptor = analyze::fuse(res[i].descriptor, dlib[i]);
+    return res;
   }
 
   EngineOptions options;
   ModelRuntime runtime;
   detect::FaceDetector detector;
   std::string feature_id;
-  float cos_threshold;
+  bool fused = false;
+  ScoreCurve curve;
   int dimension = 0;
 };
 
@@ -279,12 +331,46 @@ std::vector<Feature> Engine::extract_batch(const std::vector<Image>& images,
     refs.push_back({&mats.back(), to_cv(landmarks[i])});
   }
   std::vector<Feature> out;
-  for (auto& r : analyze::run_faceres(impl_->runtime.impl(), refs)) out.push_back(std::move(r.descriptor));
+  for (auto& r : impl_->describe(refs)) out.push_back(std::move(r.descriptor));
   return out;
 }
 
 Feature Engine::extract(const Image& image) const {
   return extract(image, impl_->largest(image, false, /*assess=*/false).landmarks);
+}
+
+FaceCrop Engine::face_crop(const Image& image, const Landmarks5& landmarks) const {
+  check_image(image);
+  check_landmarks(landmarks, image);
+  std::array<cv::Point2f, 5> dst;
+  for (int i = 0; i < 5; ++i) dst[i] = align::kArcFace112[i] * static_cast<float>(kCropTemplateScale) +
+                                       cv::Point2f(kCropMargin, kCropMargin);
+  const auto src = to_cv(landmarks);
+  const cv::Mat m = align::similarity_transform(src, dst);
+  cv::Mat crop;
+  cv::warpAffine(as_mat(image), crop, m, cv::Size(kCropSide, kCropSide), cv::INTER_LINEAR, cv::BORDER_CONSTANT);
+  FaceCrop out;
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", crop, jpeg, {cv::IMWRITE_JPEG_QUALITY, kCropJpegQuality});
+  out.jpeg.assign(jpeg.begin(), jpeg.end());
+  for (int i = 0; i < 5; ++i) {
+    const double x = src[i].x, y = src[i].y;
+    out.landmarks[i] = {static_cast<float>(m.at<double>(0, 0) * x + m.at<double>(0, 1) * y + m.at<double>(0, 2)),
+                        static_cast<float>(m.at<double>(1, 0) * x + m.at<double>(1, 1) * y + m.at<double>(1, 2))};
+  }
+  return out;
+}
+
+Feature Engine::extract(const FaceCrop& crop) const {
+  const cv::Mat bytes(1, static_cast<int>(crop.jpeg.size()), CV_8U, const_cast<char*>(crop.jpeg.data()));
+  const cv::Mat bgr = crop.jpeg.empty() ? cv::Mat() : cv::imdecode(bytes, cv::IMREAD_COLOR);
+  if (bgr.empty() || bgr.cols != kCropSide || bgr.rows != kCropSide)
+    throw Error(ErrorCode::kInvalidArgument, "a kept face crop is not a 256 px JPEG");
+  Image image;
+  image.width = bgr.cols;
+  image.height = bgr.rows;
+  image.bgr.assign(bgr.data, bgr.data + bgr.total() * 3);
+  return extract(image, crop.landmarks);
 }
 
 LiveSignals Engine::live_signals(const Image& image) const {
@@ -325,6 +411,14 @@ FaceAttributes Engine::attributes(const Image& image, const Landmarks5& landmark
   return impl_->attributes_of(bgr, {impl_->face_from_landmarks(bgr, landmarks)})[0];
 }
 
+const char* descriptor_name(Descriptor d) { return d == Descriptor::kFast ? "fast" : "accurate"; }
+
+Descriptor parse_descriptor(const std::string& name) {
+  if (name == "accurate") return Descriptor::kAccurate;
+  if (name == "fast") return Descriptor::kFast;
+  throw Error(ErrorCode::kInvalidArgument, "descriptor must be \"accurate\" or \"fast\", not \"" + name + "\"");
+}
+
 float Engine::cosine(const Feature& a, const Feature& b) {
   if (a.size() != b.size() || a.empty()) throw Error(ErrorCode::kInvalidArgument, "features differ in dimension");
   double dot = 0, na = 0, nb = 0;
@@ -337,20 +431,9 @@ float Engine::cosine(const Feature& a, const Feature& b) {
   return static_cast<float>(dot / std::sqrt(na * nb));
 }
 
-float Engine::score(float c) const {
-  // Piecewise linear and monotonic: [-1, t] -> [0, 70], [t, 1] -> [70, 100].
-  const float t = impl_->cos_threshold;
-  c = std::clamp(c, -1.f, 1.f);
-  if (c <= t) return kScoreAtThreshold * (c + 1.f) / (t + 1.f);
-  return kScoreAtThreshold + (100.f - kScoreAtThreshold) * (c - t) / (1.f - t);
-}
+float Engine::score(float c) const { return along(impl_->curve.cosine, impl_->curve.score, c); }
 
-float Engine::cosine_for_score(float s) const {
-  const float t = impl_->cos_threshold;
-  s = std::clamp(s, 0.f, 100.f);
-  if (s <= kScoreAtThreshold) return s / kScoreAtThreshold * (t + 1.f) - 1.f;
-  return t + (s - kScoreAtThreshold) / (100.f - kScoreAtThreshold) * (1.f - t);
-}
+float Engine::cosine_for_score(float s) const { return along(impl_->curve.score, impl_->curve.cosine, s); }
 
 DetectOptions Engine::whole_image_options(const Image& image) {
   DetectOptions o;

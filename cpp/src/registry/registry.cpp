@@ -72,7 +72,8 @@ class Registry::Impl {
     } else if (stored != o.feature_model_id) {
       throw Error(ErrorCode::kModelUnavailable,
                   "registry " + o.path + " holds features of model '" + stored + "', the engine makes '" +
-                      o.feature_model_id + "': re-extract and re-register the faces (or use a new registry file)");
+                      o.feature_model_id + "': re-describe its faces with `facekit registry migrate " + o.path +
+                      "` (faces registered with keep_face_crops), or run the engine that made them");
     }
     if (options.snapshot_dir.empty() && o.path != ":memory:") options.snapshot_dir = o.path + ".index";
     report.distance_kernel = registry::half_kernel_name();
@@ -163,7 +164,8 @@ static void check_ids(const std::string& group, const std::string& face_id) {
   if (!Registry::valid_face_id(face_id)) throw Error(ErrorCode::kInvalidArgument, "face_id must be 1-32 digits");
 }
 
-void Registry::put(const std::string& group, const std::string& face_id, const std::vector<Feature>& features) {
+void Registry::put(const std::string& group, const std::string& face_id, const std::vector<Feature>& features,
+                   const std::vector<FaceCrop>& crops) {
   check_ids(group, face_id);
   if (features.empty() || static_cast<int>(features.size()) > impl_->options.max_features_per_face)
     throw Error(ErrorCode::kInvalidArgument, "a person needs 1-" + std::to_string(impl_->options.max_features_per_face) +
@@ -172,7 +174,7 @@ void Registry::put(const std::string& group, const std::string& face_id, const s
   for (const auto& f : features) norm.push_back(normalised(f, impl_->options.dimension));
   Group& g = impl_->group_for_write(group);
   std::unique_lock<std::shared_mutex> lock(g.mutex);  // searches never see half a person
-  const auto rows = impl_->store->replace_person(group, face_id, norm);  // durable first
+  const auto rows = impl_->store->replace_person(group, face_id, norm, crops);  // durable first
   g.index->put(face_id, norm, rows);
   ++impl_->changes;
 }
@@ -195,6 +197,53 @@ void Registry::put_many(const std::string& group,
   const auto rows = impl_->store->replace_people(group, norm);  // durable first, all or nothing
   g.index->put_many(norm, rows);
   ++impl_->changes;
+}
+
+Registry::Migration Registry::migrate(const RegistryOptions& target,
+                                     const std::function<Feature(const FaceCrop&)>& describe,
+                                     const std::function<void(size_t, size_t)>& progress, bool drop_without_crop) {
+  if (target.dimension <= 0 || target.feature_model_id.empty())
+    throw Error(ErrorCode::kInvalidArgument, "migration needs the new model's id and dimension");
+  auto store = registry::open_sqlite_store(target.path, target.dimension);
+  Migration m;
+  m.from_model = store->model_id();
+  m.to_model = target.feature_model_id;
+  m.features = store->feature_count();
+  const std::string pending = store->migration_target();
+  if (pending.empty() && m.from_model == m.to_model) return m;  // nothing to do
+  if (!pending.empty() && pending != m.to_model)
+    throw Error(ErrorCode::kInvalidArgument, "registry " + target.path + " is half-way through a migration to '" +
+                                                 pending + "': finish it with that model first");
+  const size_t without = store->features_without_crop();
+  if (without > 0 && !drop_without_crop)
+    throw Error(ErrorCode::kInvalidArgument,
+                std::to_string(without) + " of " + std::to_string(m.features) + " features of " + target.path +
+                    " have no kept crop (registered before keep_face_crops, or with it off): re-register those "
+                    "faces, or migrate with drop_without_crop to remove them");
+  store->begin_migration(m.to_model);
+  m.resumed = store->migrated_count();
+  const size_t total = m.features - without;
+  constexpr size_t kBatch = 32;  // one transaction per batch: an interruption loses at most one
+  for (;;) {
+    const auto crops = store->crops_to_migrate(kBatch);
+    if (crops.empty()) break;
+    std::vector<std::pair<int64_t, std::vector<float>>> rows;
+    for (const auto& [row, crop] : crops) rows.emplace_back(row, normalised(describe(crop), target.dimension));
+    store->save_migrated(rows);
+    m.described += rows.size();
+    if (progress) progress(m.resumed + m.described, total);
+  }
+  m.dropped = store->finish_migration(m.to_model, drop_without_crop);
+  // Snapshots hold the old vectors under the same row ids: reconciling would keep them.
+  const std::string dir = target.snapshot_dir.empty() ? target.path + ".index" : target.snapshot_dir;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() > 1 && name[0] == 'g' && (e.path().extension() == ".hnsw" || e.path().extension() == ".slots"))
+      std::filesystem::remove(e.path(), ec);
+  }
+  m.done = true;
+  return m;
 }
 
 bool Registry::remove(const std::string& group, const std::string& face_id) {

@@ -80,10 +80,9 @@ class FaceTracker::Impl {
     for (size_t t = 0; t < tracks.size(); ++t)
       for (size_t f = 0; f < faces.size(); ++f) {
         const float overlap = iou(tracks[t].box, faces[f].box);
-        const float similar = Engine::cosine(tracks[t].feature, features[f]);
-        if ((overlap >= options.min_iou && similar >= options.min_similarity_overlapping) ||
-            similar >= options.min_similarity)
-          pairs.push_back({overlap + similar, t, f});
+        const float similar = engine.score(tracks[t].feature, features[f]);  // 0-100, any descriptor
+        if ((overlap >= options.min_iou && similar >= options.min_score_overlapping) || similar >= options.min_score)
+          pairs.push_back({overlap + similar / 100.f, t, f});
       }
     std::sort(pairs.begin(), pairs.end(), [](const Pair& a, const Pair& b) { return a.score > b.score; });
     std::vector<int64_t> face_track(faces.size(), -1);

@@ -43,6 +43,8 @@ Json face_json(const Face& f) {
             {"blur", round2(f.quality.blur)},
             {"illu", round2(f.quality.illu)},
             {"glasses", f.glasses ? 1 : 0}};
+  // Extension: which glasses (docs/PROTOCOL.md).
+  if (f.glasses) j["glasses_kind"] = f.glasses_kind == GlassesKind::kSunglasses ? "sunglasses" : "eyeglasses";
   return j;
 }
 

@@ -28,6 +28,7 @@ std::string register_person(const HandlerContext& ctx, const Json& face_id, cons
   if (!images.is_array() || images.empty() || images.size() > 5) return "10005";
   if (landmarks && (!landmarks->is_array() || landmarks->size() != images.size())) return "10005";
   std::vector<Feature> feats;
+  std::vector<FaceCrop> crops;
   try {
     for (size_t i = 0; i < images.size(); ++i) {
       if (!images[i].is_string()) return "10005";
@@ -36,8 +37,9 @@ std::string register_person(const HandlerContext& ctx, const Json& face_id, cons
       const Image img = decode(images[i], ctx.decode);
       if (!given) given = ctx.engine.only_face(img).landmarks;
       feats.push_back(ctx.engine.extract(img, *given));
+      if (ctx.config.keep_face_crops) crops.push_back(ctx.engine.face_crop(img, *given));
     }
-    ctx.registry.put(group.get<std::string>(), face_id.get<std::string>(), feats);
+    ctx.registry.put(group.get<std::string>(), face_id.get<std::string>(), feats, crops);
   } catch (const ProtocolError& e) {
     return std::to_string(e.code);
   } catch (const Error& e) {

@@ -1,0 +1,31 @@
+#pragma once
+// dlib's metric-learning ResNet (face-api's face_recognition net, 128-d) on a box made from
+// the 5 landmarks, and its fusion with faceres into the engine's accurate descriptor.
+#include <vector>
+
+#include "analyze/faceres.h"
+#include "models/runtime_impl.h"
+
+namespace facekit::analyze {
+
+constexpr int kDlibSide = 150;
+/// Share of the fused cosine that comes from dlib: 1 / (impostor cosine standard deviation)
+/// of each descriptor, normalised (faceres 0.071, dlib 0.033 on the pooled impostor pairs of
+/// faces-dev and ORL: bench/accuracy/dlib_fusion.py, docs/ACCURACY.md).
+constexpr float kDlibWeight = 0.68f;
+
+bool has_dlib(const ModelRuntime::Impl& models);
+
+/// The 150 px RGB crop dlib's net is fed: face-api's alignDlib box from the eye centres and
+/// the mouth centre (side = mean eye-to-mouth distance / 0.45, top-left = their centroid -
+/// (0.5, 0.43) side), axis-aligned, sampled in one warp, black outside the image.
+cv::Mat dlib_crop(const cv::Mat& bgr, const std::array<cv::Point2f, 5>& landmarks);
+
+/// One batch through the dlib net: unit 128-d descriptors.
+std::vector<std::vector<float>> run_dlib(const ModelRuntime::Impl& models, const std::vector<FaceRef>& faces);
+
+/// unit(sqrt(1 - w) faceres, sqrt(w) dlib) for unit inputs: its cosine is the weighted mean of
+/// the two descriptors' cosines.
+std::vector<float> fuse(const std::vector<float>& faceres, const std::vector<float>& dlib);
+
+}  // namespace facekit::analyze
