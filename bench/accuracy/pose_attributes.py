@@ -3,7 +3,10 @@ engine on real labelled photos from shared/data.
 
 usage: python bench/accuracy/pose_attributes.py
 Pose: mean absolute error in degrees over faces with |yaw| <= 60 (the mesh's working
-range) and over all detected. Attributes: faceres heads (gender sigmoid, HSE age decode).
+range) and over all detected, on the dev half, the test half and all of the set. Split: the
+rows of pose_degrees.csv sorted by file name, even positions (0, 2, 4, ...) dev, odd test;
+the pose's fitted constants (cpp/src/analyze/quality.cpp) were fitted on dev only.
+Attributes: faceres heads (gender sigmoid, HSE age decode).
 """
 import csv
 import glob
@@ -20,9 +23,9 @@ import facekit  # noqa: E402
 
 def pose(eng):
     base = os.path.join(datasets.SHARED, "head-pose")
-    rows = list(csv.DictReader(open(os.path.join(base, "pose_degrees.csv"))))
+    rows = sorted(csv.DictReader(open(os.path.join(base, "pose_degrees.csv"))), key=lambda r: r["file"])
     errs, missed = [], 0
-    for r in rows:
+    for i, r in enumerate(rows):
         img = datasets.load(os.path.join(base, "images", r["file"]))
         try:
             q = eng.largest_face(img).quality
@@ -30,7 +33,7 @@ def pose(eng):
             missed += 1
             continue
         truth = np.array([float(r["yaw_deg"]), float(r["pitch_deg"]), float(r["roll_deg"])])
-        errs.append((truth, np.array([q.yaw, q.pitch, q.roll])))
+        errs.append(("dev" if i % 2 == 0 else "test", truth, np.array([q.yaw, q.pitch, q.roll])))
     return errs, missed, len(rows)
 
 
@@ -51,14 +54,17 @@ def attributes(eng):
 def main():
     eng = facekit.Engine()
     errs, missed, total = pose(eng)
-    print(f"Head pose, AFLW2000-3D subset: {len(errs)}/{total} faces detected")
-    print("| subset | faces | yaw MAE | pitch MAE | roll MAE |\n|---|---|---|---|---|")
-    for label, keep in [("|yaw| <= 60", lambda t: abs(t[0]) <= 60), ("all detected", lambda t: True)]:
-        sel = [(t, p) for t, p in errs if keep(t)]
-        if not sel:
-            continue
-        mae = np.mean([np.abs(t - p) for t, p in sel], axis=0)
-        print(f"| {label} | {len(sel)} | {mae[0]:.1f} | {mae[1]:.1f} | {mae[2]:.1f} |")
+    n_dev = sum(h == "dev" for h, _, _ in errs)
+    print(f"Head pose, AFLW2000-3D subset: {len(errs)}/{total} faces detected "
+          f"(dev {n_dev}/{(total + 1) // 2}, test {len(errs) - n_dev}/{total // 2})")
+    print("| half | subset | faces | yaw MAE | pitch MAE | roll MAE |\n|---|---|---|---|---|---|")
+    for half in ("dev", "test", "all"):
+        for label, keep in [("\\|yaw\\| <= 60", lambda t: abs(t[0]) <= 60), ("all detected", lambda t: True)]:
+            sel = [(t, p) for h, t, p in errs if keep(t) and half in (h, "all")]
+            if not sel:
+                continue
+            mae = np.mean([np.abs(t - p) for t, p in sel], axis=0)
+            print(f"| {half} | {label} | {len(sel)} | {mae[0]:.1f} | {mae[1]:.1f} | {mae[2]:.1f} |")
     res = attributes(eng)
     found = [(a, g, r) for a, g, r in res if r is not None]
     mae = np.mean([abs(r.age_years - a) for a, g, r in found])

@@ -35,7 +35,9 @@ struct ServerConfig {
   float compare_threshold = 70.f;  ///< score at which interface 4 says "same person" (FAR 1e-3)
   int max_requests = 50;           ///< per second, for search / compare / detect
   int register_factor = 4;         ///< registrations per second = pool_size x factor
-  int64_t max_pixels = 40'000'000;
+  int64_t max_pixels = 40'000'000;           ///< per image, read from its header before decoding
+  int64_t max_request_pixels = 100'000'000;  ///< all images of one request together
+  int max_aspect_ratio = 16;                 ///< long side / short side of an image
   int snapshot_interval_s = 60;    ///< registry index snapshot period (only when something changed)
   // The registry's HNSW index (docs/BENCHMARKS.md, "Registry at scale", for how they were chosen).
   int hnsw_m = 16;

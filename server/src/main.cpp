@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
     facekit::EngineOptions eo;
     eo.runtime.model_dir = config.model_dir;
     eo.decode.max_pixels = config.max_pixels;
+    eo.decode.max_aspect_ratio = config.max_aspect_ratio;
     eo.descriptor = facekit::parse_descriptor(config.descriptor);
     facekit::Engine engine(eo);
     log_line(LogLevel::kInfo, "facekit " + std::string(facekit::version()) + ": " +
@@ -83,20 +84,6 @@ int main(int argc, char** argv) {
                                   std::to_string(reg.hnsw_ef_construction) + ", ef_search " +
                                   std::to_string(reg.hnsw_ef_search) + ", distance kernel " + st.distance_kernel + "; opened in " +
                                   seconds_text(st.seconds) + " s)");
-    // Index snapshots keep start-up fast; SQLite stays the truth, so a lost snapshot costs
-    // only a rebuild.
-    std::thread snapshots([&] {
-      int waited = 0;
-      while (!g_stop) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        if (++waited % (5 * config.snapshot_interval_s) != 0) continue;
-        try {
-          registry.save_snapshot();
-        } catch (const std::exception& e) {
-          log_line(LogLevel::kWarn, std::string("snapshot failed: ") + e.what());
-        }
-      }
-    });
     facekit::TrackOptions track;
     track.lost_frames = config.track_lost_frames;
     track.lost_ms = config.track_lost_ms;
@@ -116,11 +103,52 @@ int main(int argc, char** argv) {
     face.mark_heavy({0, 5, 9});
     pedestrian.mark_heavy({10});
     zmq::context_t ctx_zmq(1);
+    // Oversize messages are dropped by the socket as they arrive; up to 1 MiB over the limit
+    // they are still read, and answered 10005.
+    const auto max_message = static_cast<int64_t>(config.max_request_bytes) + (1 << 20);
     Transport face_transport(ctx_zmq, config.face_endpoint, face, config.pool_size, config.inline_quick_requests,
-                             config.request_timeout_ms);
-    Transport pedestrian_transport(ctx_zmq, config.pedestrian_endpoint, pedestrian, 1, false, config.request_timeout_ms);
-    std::thread ped([&] { pedestrian_transport.run(g_stop); });
-    face_transport.run(g_stop);
+                             config.request_timeout_ms, max_message);
+    Transport pedestrian_transport(ctx_zmq, config.pedestrian_endpoint, pedestrian, 1, false, config.request_timeout_ms,
+                                   max_message);
+    // Bind before any thread starts: a taken port or a bad address ends here, cleanly.
+    for (auto* t : {&face_transport, &pedestrian_transport}) {
+      try {
+        t->bind();
+      } catch (const zmq::error_t& e) {
+        log_line(LogLevel::kError, std::string("cannot bind ") +
+                                       (t == &face_transport ? config.face_endpoint : config.pedestrian_endpoint) +
+                                       ": " + e.what());
+        return 1;
+      }
+    }
+    // Index snapshots keep start-up fast; SQLite stays the truth, so a lost snapshot costs
+    // only a rebuild.
+    std::thread snapshots([&] {
+      int waited = 0;
+      while (!g_stop) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (++waited % (5 * config.snapshot_interval_s) != 0) continue;
+        try {
+          registry.save_snapshot();
+        } catch (const std::exception& e) {
+          log_line(LogLevel::kWarn, std::string("snapshot failed: ") + e.what());
+        }
+      }
+    });
+    std::thread ped([&] {
+      try {
+        pedestrian_transport.run(g_stop);
+      } catch (const std::exception& e) {  // never std::terminate: log, and stop the server
+        log_line(LogLevel::kError, std::string("pedestrian endpoint failed: ") + e.what());
+        g_stop = true;
+      }
+    });
+    try {
+      face_transport.run(g_stop);
+    } catch (const std::exception& e) {
+      log_line(LogLevel::kError, std::string("face endpoint failed: ") + e.what());
+      g_stop = true;
+    }
     ped.join();
     snapshots.join();
     registry.save_snapshot();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <random>
 
 #include "facekit/error.h"
@@ -111,11 +112,22 @@ void Protocol::mark_heavy(std::initializer_list<int> interface_ids) { heavy_.ins
 
 bool Protocol::heavy(std::string_view bytes) const { return !heavy_.empty() && heavy_.count(peek_interface(bytes)) > 0; }
 
+namespace {
+thread_local int64_t t_pixels_left = std::numeric_limits<int64_t>::max();
+}
+
+bool spend_request_pixels(int64_t pixels) {
+  if (pixels > t_pixels_left) return false;
+  t_pixels_left -= pixels;
+  return true;
+}
+
 std::string Protocol::handle(const std::string& bytes) const {
   const auto t0 = std::chrono::steady_clock::now();
   nlohmann::json reply = nlohmann::json::object();
   const std::string request_id = uuid4();
   std::string interface_label = "?";
+  t_pixels_left = config_.max_request_pixels > 0 ? config_.max_request_pixels : std::numeric_limits<int64_t>::max();
   try {
     if (bytes.size() > config_.max_request_bytes) throw ProtocolError{kBadParameter, "request too large"};
     nlohmann::json request = read_json(bytes);

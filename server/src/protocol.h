@@ -38,6 +38,11 @@ struct ProtocolError {
 /// A handler fills `reply` (its success code and fields) from a validated request.
 using Handler = std::function<void(const nlohmann::json& request, nlohmann::json& reply)>;
 
+/// Pixels the images of the request being handled on this thread may still take together:
+/// Protocol::handle sets the budget (max_request_pixels) per request, handlers spend it as
+/// they decode, from each image's header. False (nothing spent): over budget.
+bool spend_request_pixels(int64_t pixels);
+
 class Protocol {
  public:
   explicit Protocol(const ServerConfig& config);

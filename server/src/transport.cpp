@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <string_view>
 
 #include "facekit/deadline.h"
@@ -54,14 +55,28 @@ int poll_some(zmq::pollitem_t* items, size_t n) {
 }  // namespace
 
 Transport::Transport(zmq::context_t& ctx, const std::string& endpoint, const Protocol& protocol, int workers,
-                     bool inline_quick, int request_timeout_ms)
+                     bool inline_quick, int request_timeout_ms, int64_t max_message_bytes)
     : ctx_(ctx),
       endpoint_(endpoint),
       backend_("inproc://facekit-workers-" + std::to_string(g_transport_count++)),
+      frontend_(ctx, zmq::socket_type::router),
+      backend_socket_(ctx, zmq::socket_type::router),
       protocol_(protocol),
       n_workers_(std::max(1, workers)),
       inline_quick_(inline_quick),
-      timeout_(request_timeout_ms) {}
+      timeout_(request_timeout_ms),
+      max_message_bytes_(max_message_bytes) {}
+
+void Transport::bind() {
+  if (bound_) return;
+  frontend_.set(zmq::sockopt::linger, 0);
+  backend_socket_.set(zmq::sockopt::linger, 0);
+  backend_socket_.set(zmq::sockopt::router_mandatory, 1);  // a send to a gone worker fails, not vanishes
+  if (max_message_bytes_ > 0) frontend_.set(zmq::sockopt::maxmsgsize, max_message_bytes_);
+  frontend_.bind(endpoint_);
+  backend_socket_.bind(backend_);
+  bound_ = true;
+}
 
 Transport::~Transport() {
   workers_stop_ = true;
@@ -97,13 +112,9 @@ void Transport::worker_loop(int index) {
 }
 
 void Transport::run(const std::atomic<bool>& stop) {
-  zmq::socket_t frontend(ctx_, zmq::socket_type::router);
-  zmq::socket_t backend(ctx_, zmq::socket_type::router);
-  frontend.set(zmq::sockopt::linger, 0);
-  backend.set(zmq::sockopt::linger, 0);
-  backend.set(zmq::sockopt::router_mandatory, 1);  // a send to a gone worker fails, not vanishes
-  frontend.bind(endpoint_);
-  backend.bind(backend_);
+  bind();
+  zmq::socket_t& frontend = frontend_;
+  zmq::socket_t& backend = backend_socket_;
   for (int i = 0; i < n_workers_; ++i) workers_.emplace_back(&Transport::worker_loop, this, i);
   log_line(LogLevel::kInfo, "listening on " + endpoint_ + " with " + std::to_string(n_workers_) + " workers (" +
                                 std::to_string(heavy_limit(n_workers_)) + " for heavy requests), request timeout " +
@@ -188,8 +199,15 @@ void Transport::run(const std::atomic<bool>& stop) {
     }
   };
   constexpr int kBatch = 64;
-  // After stop, stop taking requests but answer every one already taken.
-  while (!stop || running > 0 || !light.empty() || !heavy.empty()) {
+  // After stop: take what is already queued on the socket once (its senders count on a
+  // reply), then take nothing new but answer every request taken.
+  bool drained = false;
+  while (!stop || running > 0 || !light.empty() || !heavy.empty() || !drained) {
+    if (stop && !drained) {
+      // (No unbind: libzmq closes the connections accepted on an endpoint it unbinds.)
+      take_requests(std::numeric_limits<int>::max());
+      drained = true;
+    }
     items[0].events = stop ? 0 : ZMQ_POLLIN;
     poll_some(items, 2);
     if (items[1].revents & ZMQ_POLLIN) take_replies(kBatch);
@@ -199,6 +217,9 @@ void Transport::run(const std::atomic<bool>& stop) {
   workers_stop_ = true;
   for (auto& t : workers_) t.join();
   workers_.clear();
+  // The last replies may still be queued in the socket: give them time to leave.
+  frontend.set(zmq::sockopt::linger, 2000);
+  frontend.close();
   log_line(LogLevel::kInfo, "stopped " + endpoint_);
 }
 

@@ -3,6 +3,9 @@
 
 #include <random>
 
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
 #include "facekit/error.h"
 #include "facekit/image.h"
 #include "test_support.h"
@@ -76,6 +79,63 @@ TEST(Decode, RandomBytesNeverCrash) {
     for (int k = 0; k < 1 + i % 8; ++k) bytes[rng() % bytes.size()] = static_cast<uint8_t>(rng());
     try {
       facekit::decode_image(bytes.data(), bytes.size());
+    } catch (const facekit::Error& e) {  // a damaged frame header may also claim a huge size
+      EXPECT_TRUE(e.code() == ErrorCode::kInvalidImage || e.code() == ErrorCode::kImageTooLarge) << e.what();
+    }
+  }
+}
+
+TEST(ImageHeader, SizeOfEveryAcceptedFormatWithoutDecoding) {
+  const cv::Mat img(37, 53, CV_8UC3, cv::Scalar(10, 200, 30));
+  for (const char* ext : {".jpg", ".png", ".bmp", ".webp", ".tiff", ".ppm", ".pgm"}) {
+    std::vector<uchar> buf;
+    cv::Mat src = img;
+    if (std::string(ext) == ".pgm") cv::cvtColor(img, src, cv::COLOR_BGR2GRAY);
+    ASSERT_TRUE(cv::imencode(ext, src, buf)) << ext;
+    const auto size = facekit::read_image_size(buf.data(), buf.size());
+    EXPECT_EQ(size.width, 53) << ext;
+    EXPECT_EQ(size.height, 37) << ext;
+    EXPECT_EQ(facekit::decode_image(buf.data(), buf.size()).width, 53) << ext;
+    for (size_t cut : {size_t{8}, size_t{12}, size_t{20}}) {  // truncated headers: typed errors only
+      try {
+        facekit::read_image_size(buf.data(), std::min(cut, buf.size()));
+      } catch (const facekit::Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kInvalidImage) << ext;
+      }
+    }
+  }
+  const std::string gif = "GIF89a\x01\x00\x01\x00\x00\x00\x00;";
+  EXPECT_EQ(code_of([&] { facekit::read_image_size(reinterpret_cast<const uint8_t*>(gif.data()), gif.size()); }),
+            ErrorCode::kInvalidImage);
+}
+
+TEST(ImageHeader, ClaimedSizeAndAspectAreCheckedBeforeDecoding) {
+  // A PNG header claiming 30000 x 30000 followed by nothing: refused by size, not by decoding.
+  std::vector<uint8_t> png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+                              0, 0, 0x75, 0x30, 0, 0, 0x75, 0x30, 8, 2, 0, 0, 0};
+  EXPECT_EQ(facekit::read_image_size(png.data(), png.size()).width, 30000);
+  EXPECT_EQ(code_of([&] { facekit::decode_image(png.data(), png.size()); }), ErrorCode::kImageTooLarge);
+  facekit::DecodeOptions o;
+  EXPECT_EQ(code_of([&] { facekit::check_image_size({8000, 1}, o); }), ErrorCode::kImageTooLarge);
+  EXPECT_NO_THROW(facekit::check_image_size({1600, 100}, o));
+  EXPECT_EQ(code_of([&] { facekit::check_image_size({1601, 100}, o); }), ErrorCode::kImageTooLarge);
+  o.max_aspect_ratio = 0;  // off
+  EXPECT_NO_THROW(facekit::check_image_size({8000, 1}, o));
+}
+
+TEST(ImageHeader, RandomHeadersNeverCrash) {
+  std::mt19937 rng(5);
+  const std::vector<std::string> magics = {std::string("\xff\xd8\xff", 3), std::string("\x89PNG\r\n\x1a\n", 8), "BM",
+                                           "RIFF\x10\x00\x00\x00WEBPVP8 ", std::string("II*\0", 4),
+                                           std::string("MM\0*", 4), "P5", "P6 "};
+  for (int i = 0; i < 20000; ++i) {
+    std::string bytes = magics[i % magics.size()];
+    const size_t extra = rng() % 64;
+    for (size_t k = 0; k < extra; ++k) bytes.push_back(static_cast<char>(rng()));
+    try {
+      const auto s = facekit::read_image_size(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+      EXPECT_GT(s.width, 0);
+      EXPECT_GT(s.height, 0);
     } catch (const facekit::Error& e) {
       EXPECT_EQ(e.code(), ErrorCode::kInvalidImage);
     }

@@ -1,5 +1,5 @@
 #pragma once
-// Face quality: head pose from the 3-D mesh, blur and illumination from the aligned crop.
+// Face quality: head pose from the mesh, blur and illumination from the aligned crop.
 #include <opencv2/core.hpp>
 
 #include "analyze/mesh.h"
@@ -11,8 +11,10 @@ struct Pose {
   float pitch = 0.f, yaw = 0.f, roll = 0.f;  ///< degrees
 };
 
-/// Pose from the mesh's own 3-D axes: left-right (cheek 234 -> 454) and top-bottom
-/// (forehead 10 -> chin 152), orthogonalised; Euler angles of that frame.
+/// Pose from the mesh's image points: rotation of the scaled-orthographic projection of
+/// MediaPipe's canonical face (pose_model.h) that best fits them, a yaw correction for the
+/// mesh's flattening of turned faces, then Euler angles in AFLW2000's convention
+/// (R = Rx(-pitch) Ry(-yaw) Rz(-roll)). The mesh's z is not used.
 Pose head_pose(const Mesh& mesh);
 
 /// Variance of the Laplacian of the 112x112 aligned grey crop, mapped to 0 (sharp) .. 1.

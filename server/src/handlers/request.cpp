@@ -85,9 +85,14 @@ void check_image_strings(const Json& images) {
 
 Image decode(const Json& image_b64, const DecodeOptions& options) {
   try {
-    return decode_image_base64(image_b64.get_ref<const std::string&>(), options);
+    const auto bytes = decode_base64(image_b64.get_ref<const std::string&>());
+    const ImageSize size = read_image_size(bytes.data(), bytes.size());  // the header only
+    check_image_size(size, options);
+    if (!spend_request_pixels(int64_t(size.width) * size.height))
+      throw ProtocolError{kBadImage, "the request's images exceed max_request_pixels"};
+    return decode_image(bytes.data(), bytes.size(), options);
   } catch (const Error&) {
-    throw ProtocolError{kBadImage, "image is not valid base64 or not an image"};
+    throw ProtocolError{kBadImage, "image is not valid base64, not an image, or too large"};
   }
 }
 
