@@ -1,29 +1,39 @@
 #pragma once
-// Token bucket: `rate` requests per second, bursts up to one second's worth. A request over
-// the limit is refused at once (10008) without queueing work.
+// Sliding one-second window: at most `rate` requests admitted in any second, the first one
+// included (a token bucket that starts full admits up to twice the rate in its first
+// second). A request over the limit is refused at once (10008) without queueing work.
 #include <chrono>
+#include <cmath>
 #include <mutex>
+#include <vector>
 
 namespace facekit::server {
 
 class RateLimiter {
  public:
-  explicit RateLimiter(double rate) : rate_(rate), tokens_(rate), last_(std::chrono::steady_clock::now()) {}
-  bool try_acquire() {
-    if (rate_ <= 0) return true;  // unlimited
+  using Clock = std::chrono::steady_clock;
+  /// `rate` <= 0: unlimited. A fractional rate admits floor(rate) a second (at least 1).
+  explicit RateLimiter(double rate)
+      : unlimited_(rate <= 0),
+        admitted_(unlimited_ ? 0 : std::max<size_t>(1, static_cast<size_t>(std::floor(rate))), Clock::time_point::min()) {}
+  bool try_acquire() { return try_acquire(Clock::now()); }
+  /// The admission times of the last `rate` requests form a ring: a request is admitted when
+  /// the oldest of them is a second old or more.
+  bool try_acquire(Clock::time_point now) {
+    if (unlimited_) return true;
     std::lock_guard<std::mutex> lock(mutex_);
-    const auto now = std::chrono::steady_clock::now();
-    tokens_ = std::min(rate_, tokens_ + rate_ * std::chrono::duration<double>(now - last_).count());
-    last_ = now;
-    if (tokens_ < 1.0) return false;
-    tokens_ -= 1.0;
+    Clock::time_point& oldest = admitted_[next_];
+    if (oldest != Clock::time_point::min() && now - oldest < std::chrono::seconds(1)) return false;
+    oldest = now;
+    next_ = (next_ + 1) % admitted_.size();
     return true;
   }
 
  private:
   std::mutex mutex_;
-  double rate_, tokens_;
-  std::chrono::steady_clock::time_point last_;
+  bool unlimited_;
+  std::vector<Clock::time_point> admitted_;
+  size_t next_ = 0;
 };
 
 }  // namespace facekit::server

@@ -27,3 +27,23 @@ TEST(ProtocolQuick, PicksQuickInterfacesWithoutImages) {
   EXPECT_FALSE(p.quick(""));
   EXPECT_FALSE(p.quick(R"({"api_key":"k"})"));
 }
+
+TEST(RateLimit, NeverMoreThanTheRateInAnySecondTheFirstIncluded) {
+  facekit::server::RateLimiter limit(20);
+  const auto t0 = facekit::server::RateLimiter::Clock::now();
+  auto at = [&](int ms) { return t0 + std::chrono::milliseconds(ms); };
+  int admitted = 0;
+  for (int i = 0; i < 100; ++i) admitted += limit.try_acquire(at(i));  // a burst within 0.1 s
+  EXPECT_EQ(admitted, 20);
+  EXPECT_FALSE(limit.try_acquire(at(999)));
+  admitted = 0;
+  for (int i = 0; i < 100; ++i) admitted += limit.try_acquire(at(1000 + i));  // the next second
+  EXPECT_EQ(admitted, 20);
+  // Steady 25 a second: 20 of every second's 25 pass.
+  facekit::server::RateLimiter steady(20);
+  admitted = 0;
+  for (int i = 0; i < 250; ++i) admitted += steady.try_acquire(at(40 * i));
+  EXPECT_EQ(admitted, 200);
+  facekit::server::RateLimiter unlimited(0);
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(unlimited.try_acquire(at(0)));
+}

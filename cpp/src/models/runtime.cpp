@@ -22,6 +22,11 @@ void configure_inference_process(int num_threads) {
     // glibc handing freed memory back to the OS made timings swing 2x (shared/models.md).
     if (!mallopt(M_MMAP_THRESHOLD, 1 << 30)) mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    // One arena: a thread's own arena lives in heaps of at most 64 MB, so every image-sized
+    // block a worker thread allocates became a fresh mmap, page-faulted in and unmapped each
+    // time (a 36 MP detection took 2.4-2.8 s on a worker thread, 0.6-0.8 s on the main thread
+    // or with one arena; docs/RELIABILITY.md). Small blocks still come from per-thread caches.
+    mallopt(M_ARENA_MAX, 1);
     // Torch parallelises across cores itself; OpenBLAS threads on top of that oversubscribe.
     using SetThreads = void (*)(int);
     if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(1);
