@@ -61,3 +61,10 @@ TEST(JsonReader, RefusesNestingTooDeepInsteadOfOverflowingTheStack) {
   const std::string fine = std::string(500, '[') + std::string(500, ']');
   EXPECT_FALSE(read_json(fine).is_discarded());
 }
+
+TEST(JsonReader, ARawNulIsRefusedEvenWhereNlohmannStopsAtIt) {
+  // Found by tests/fuzz/fuzz_request: nlohmann reads a NUL as the end of input.
+  for (const std::string text : {std::string("{\"a\":1}\0junk", 12), std::string("{\"a\":1e999}\0junk", 16),
+                                 std::string("300000000000001366160046058200827\0\0", 35)})
+    EXPECT_TRUE(read_json(text).is_discarded()) << text;
+}
