@@ -18,6 +18,10 @@ struct RuntimeOptions {
 /// What the manifest says about one model.
 struct ModelInfo {
   std::string name, file, sha256, task, package, origin, weights_licence, package_licence;
+  /// SHA-256 of the source weight files' digests (the package's bytes, by path): the same on
+  /// every machine, unlike `sha256`, which covers the converted file (conversions of the same
+  /// weights differ in their bytes). Identifies what a model computes (registry model ids).
+  std::string weights_id;
   std::vector<int64_t> input_shape;  ///< batch first; the batch dimension is dynamic
   int spatial_multiple = 0;          ///< > 0: any height and width that are multiples of it (fully convolutional)
   std::string layout;                ///< "NHWC" or "NCHW"

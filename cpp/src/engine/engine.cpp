@@ -114,12 +114,12 @@ class Engine::Impl {
       const ModelInfo& d = runtime.info("face_recognition");
       char weight[16];
       std::snprintf(weight, sizeof weight, "%.2f", analyze::kDlibWeight);
-      feature_id = "faceres+dlib:" + f.sha256.substr(0, 16) + "+" + d.sha256.substr(0, 16) + ":w" + weight;
+      feature_id = "faceres+dlib:" + f.weights_id.substr(0, 16) + "+" + d.weights_id.substr(0, 16) + ":w" + weight;
       shape = d.input_shape;
       shape[0] = 1;
       dimension += static_cast<int>(runtime.impl().forward("face_recognition", at::zeros(shape))[0].size(1));
     } else {
-      feature_id = "faceres:" + f.sha256.substr(0, 16);
+      feature_id = "faceres:" + f.weights_id.substr(0, 16);
     }
     curve = fused ? kFusedCurve : kFaceresCurve;
     if (o.cosine_at_threshold > 0) {  // a caller's own threshold: two linear pieces through it

@@ -7,6 +7,7 @@
 
 #include "facekit/error.h"
 #include "facekit/models.h"
+#include "models/sha256.h"
 
 namespace facekit {
 
@@ -17,6 +18,13 @@ ModelInfo parse_entry(const std::string& name, const nlohmann::json& j) {
   m.name = name;
   m.file = j.at("file").get<std::string>();
   m.sha256 = j.at("sha256").get<std::string>();
+  if (j.contains("source_sha256") && j.at("source_sha256").is_object() && !j.at("source_sha256").empty()) {
+    std::string sources;  // nlohmann keeps object keys sorted: one order everywhere
+    for (const auto& [path, digest] : j.at("source_sha256").items()) sources += path + "=" + digest.get<std::string>() + "\n";
+    m.weights_id = models::sha256_text(sources);
+  } else {
+    m.weights_id = m.sha256;
+  }
   m.task = j.value("task", "");
   m.package = j.value("package", "");
   m.origin = j.value("origin", "");
