@@ -5,6 +5,8 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "analyze/model_input.h"
+
 namespace facekit::analyze {
 
 namespace {
@@ -62,10 +64,7 @@ std::vector<AgeGender> run_age_gender(const ModelRuntime::Impl& models, const cv
   auto input = at::empty({static_cast<int64_t>(meshes.size()), kSide, kSide, 3}, at::kFloat);
   for (size_t i = 0; i < meshes.size(); ++i) {
     cv::Mat rgb = crop(bgr, meshes[i]);
-    cv::Mat f(kSide, kSide, CV_32FC3, input[static_cast<int64_t>(i)].data_ptr<float>());
-    rgb.convertTo(f, CV_32FC3);  // into the tensor's memory, then normalised in place
-    cv::subtract(f, cv::Scalar(m.mean[0], m.mean[1], m.mean[2]), f);
-    cv::multiply(f, cv::Scalar::all(m.scale), f);
+    write_input(m, rgb, input[static_cast<int64_t>(i)]);
   }
   const auto out = models.forward(kModel, input);
   auto age = out[0].contiguous(), gender = out[1].contiguous();

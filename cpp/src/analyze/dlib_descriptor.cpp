@@ -4,6 +4,8 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "analyze/model_input.h"
+
 namespace facekit::analyze {
 
 namespace {
@@ -41,10 +43,7 @@ std::vector<std::vector<float>> run_dlib(const ModelRuntime::Impl& models, const
   auto input = at::empty({static_cast<int64_t>(faces.size()), S, S, 3}, at::kFloat);
   for (size_t i = 0; i < faces.size(); ++i) {
     const cv::Mat rgb = dlib_crop(*faces[i].bgr, faces[i].landmarks);
-    cv::Mat f(S, S, CV_32FC3, input[static_cast<int64_t>(i)].data_ptr<float>());
-    rgb.convertTo(f, CV_32FC3);  // into the tensor's memory, then normalised in place
-    cv::subtract(f, cv::Scalar(m.mean[0], m.mean[1], m.mean[2]), f);
-    cv::multiply(f, cv::Scalar::all(m.scale), f);
+    write_input(m, rgb, input[static_cast<int64_t>(i)]);
   }
   const auto out = models.forward(kModel, input)[0].contiguous();
   std::vector<std::vector<float>> result(faces.size());

@@ -353,11 +353,9 @@ FaceCrop Engine::face_crop(const Image& image, const Landmarks5& landmarks) cons
   std::vector<uchar> jpeg;
   cv::imencode(".jpg", crop, jpeg, {cv::IMWRITE_JPEG_QUALITY, kCropJpegQuality});
   out.jpeg.assign(jpeg.begin(), jpeg.end());
-  for (int i = 0; i < 5; ++i) {
-    const double x = src[i].x, y = src[i].y;
-    out.landmarks[i] = {static_cast<float>(m.at<double>(0, 0) * x + m.at<double>(0, 1) * y + m.at<double>(0, 2)),
-                        static_cast<float>(m.at<double>(1, 0) * x + m.at<double>(1, 1) * y + m.at<double>(1, 2))};
-  }
+  std::vector<cv::Point2f> in_crop;
+  cv::transform(std::vector<cv::Point2f>(src.begin(), src.end()), in_crop, m);
+  for (int i = 0; i < 5; ++i) out.landmarks[i] = {in_crop[i].x, in_crop[i].y};
   return out;
 }
 

@@ -87,10 +87,9 @@ Image decode(const Json& image_b64, const DecodeOptions& options) {
   try {
     const auto bytes = decode_base64(image_b64.get_ref<const std::string&>());
     const ImageSize size = read_image_size(bytes.data(), bytes.size());  // the header only
-    check_image_size(size, options);
     if (!spend_request_pixels(int64_t(size.width) * size.height))
       throw ProtocolError{kBadImage, "the request's images exceed max_request_pixels"};
-    return decode_image(bytes.data(), bytes.size(), options);
+    return decode_image(bytes.data(), bytes.size(), options);  // checks the size against options
   } catch (const Error&) {
     throw ProtocolError{kBadImage, "image is not valid base64, not an image, or too large"};
   }
