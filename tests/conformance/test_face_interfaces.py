@@ -3,6 +3,7 @@ import math
 import os
 
 import pytest
+from conftest import b64
 
 
 def test_compare_same_and_different(server, images):
@@ -111,3 +112,14 @@ def test_face_interfaces_are_not_on_the_pedestrian_port(server, images):
     reply = server.request({"interface": "5", "api_key": "k", "image_base64": images.obama1},
                            endpoint=server.pedestrian)
     assert reply["error_message"] == "10005"
+
+
+def test_detect_reports_the_kind_of_glasses(server, shared_data, images):
+    kinds = {}
+    for kind, name in (("sunglasses", "celebahq-10037.jpg"), ("eyeglasses", "celebahq-10300.jpg")):
+        img = b64(os.path.join(shared_data, "glasses-dev", kind, name))
+        face = server.request({"interface": "5", "api_key": "k", "image_base64": img})["detect"][0]
+        kinds[kind] = (face["glasses"], face.get("glasses_kind"))
+    assert kinds == {"sunglasses": (1, "sunglasses"), "eyeglasses": (1, "eyeglasses")}
+    plain = server.request({"interface": "5", "api_key": "k", "image_base64": images.obama1})["detect"][0]
+    assert plain["glasses"] == 0 and "glasses_kind" not in plain

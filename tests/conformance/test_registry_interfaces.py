@@ -1,4 +1,6 @@
 """Interfaces 0 (register), 1 (search), 2 (delete), 3 (query), 12 (counts) over zmq."""
+import json
+
 import pytest
 
 
@@ -131,3 +133,15 @@ def test_registry_counts(server, images):
     total = server.request({"interface": "12", "api_key": "k"})["reg_nums"]
     assert total >= 3 + 1
     assert server.request({"interface": "12", "api_key": "k", "group_id": "empty"})["reg_nums"] == 0
+
+
+def test_registration_keeps_one_face_crop_per_image(server, images):
+    """keep_face_crops (on by default): the registry can re-describe the faces later."""
+    import sqlite3
+    reply = register(server, ["7701"], ["crops"], [[images.obama1, images.obama2]])
+    assert reply["error_message"] == "101"
+    path = json.load(open(server.cfg_path))["registry_path"]
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT COUNT(*) FROM crops WHERE row_id IN "
+                          "(SELECT id FROM features WHERE group_id = 'crops' AND face_id = '7701')").fetchone()[0]
+    assert rows == 2
