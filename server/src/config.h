@@ -29,7 +29,7 @@ struct ServerConfig {
   /// "accurate" (faceres fused with dlib's ResNet, 1152-d) or "fast" (faceres, 1024-d); a
   /// registry holds one kind (docs/CONFIGURATION.md, `facekit registry migrate`).
   std::string descriptor = "accurate";
-  /// Keep each registered face's aligned crop (a ~15 KB JPEG) so that a model upgrade can
+  /// Keep each registered face's aligned crop (a ~20 KB JPEG) so that a model upgrade can
   /// re-describe it (`facekit registry migrate`) instead of asking for new photos.
   bool keep_face_crops = true;
   float compare_threshold = 70.f;  ///< score at which interface 4 says "same person" (FAR 1e-3)
