@@ -99,7 +99,8 @@ def _is_feature(x):
 
 
 class Registry(_facekit.NativeRegistry):
-    """A face registry file (SQLite) with 1:N search, for features of `engine`'s model.
+    """A face registry with 1:N search, for features of `engine`'s model: a SQLite file, or a
+    PostgreSQL registry shared with servers (`"postgresql://user@host/db"`).
 
         >>> reg = facekit.Registry("faces.db", eng)
         >>> reg.put("staff", "1", eng.extract("alice.jpg"))
@@ -107,7 +108,8 @@ class Registry(_facekit.NativeRegistry):
         >>> reg.search_score("staff", eng.extract("probe.jpg"))   # [(face_id, score)]
 
     Keyword settings: `hnsw_m` (16), `hnsw_ef_construction` (200), `hnsw_ef_search` (64) and
-    `insert_threads` (0: one per core, for put_many and rebuilds); docs/CONFIGURATION.md.
+    `insert_threads` (0: one per core, for put_many and rebuilds); on PostgreSQL also
+    `change_log_keep` (100000) and `sync_interval_ms` (2000); docs/CONFIGURATION.md.
     """
 
     def __init__(self, path, engine, **hnsw):

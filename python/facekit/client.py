@@ -5,17 +5,28 @@
     >>> c.search("staff", images=["probe.jpg"])
     [('1', 93.4)]
 
-Errors raise facekit.ProtocolError(code, message). Timeouts: a request that gets no reply
-in `timeout` seconds is retried (`retries` times) only when it is idempotent; registration
-is never re-sent silently (its outcome is unknown, so ProtocolTimeout is raised).
+Several servers on one registry (docs/CONFIGURATION.md): give them all, and each call goes to
+the next one in turn; a server that does not answer costs one `timeout`, then the request
+goes to the next server ("lazy pirate": a fresh socket per try, closed with LINGER 0, so a
+late reply from a slow server can never be taken for the answer to another request).
+
+    >>> c = facekit.Client(["tcp://h1:5559", "tcp://h2:5559", "tcp://h3:5559"], api_key="k",
+    ...                    read_your_writes=True)
+
+Errors raise facekit.ProtocolError(code, message); ProtocolTimeout when no server answered.
 """
 import base64
 import json
 import os
+import threading
+import time
 import uuid
+import zlib
 
 import zmq
 
+# Re-sent after a timeout even to a lone server. The others (registration 0, liveness 9) are
+# sent to a lone server once; with several servers they move on to the next (see Client).
 _IDEMPOTENT = {"1", "2", "3", "4", "5", "6", "7", "8", "10", "11", "12"}
 
 
@@ -65,39 +76,159 @@ def _landmarks(points):
     return {"x": [float(p[0]) for p in pts], "y": [float(p[1]) for p in pts]}
 
 
+def _endpoint_list(endpoints):
+    """A string (one endpoint, or several separated by commas) or a list -> a list."""
+    items = endpoints.split(",") if isinstance(endpoints, str) else list(endpoints)
+    out = []
+    for e in (str(x).strip() for x in items):
+        if e and e not in out:
+            out.append(e)
+    if not out:
+        raise ValueError("no endpoint given")
+    return out
+
+
 class Client:
+    """Talks to one facekit_server, or to several serving one shared registry.
+
+    endpoint: "tcp://host:5559", a list of such endpoints, or one string of them separated by
+    commas. pedestrian_endpoint (interface 10): the same forms; by default one per face
+    endpoint, on its host at port 5561. timeout: seconds to wait for each try's reply.
+
+    One endpoint behaves as it always has: a request without a reply in `timeout` is sent
+    again (1 + `retries` tries) when it is idempotent; registration (0) and liveness (9) are
+    sent once and raise ProtocolTimeout (a registration's outcome is then unknown).
+
+    Several endpoints, the "lazy pirate" pattern: each call starts at the next endpoint in
+    turn (round robin, so calls spread over the servers); a try without a reply in `timeout`
+    closes its socket (LINGER 0) and the same request goes to the next endpoint. An endpoint
+    that just timed out is tried last by every call for `suspect_s` seconds (10), so a dead
+    server costs one timeout, not one per call. Tries: max(1 + retries, number of endpoints),
+    so every server is tried at least once; past that the order wraps round. Track mode
+    (interface 5 with a camera) starts at the same endpoint for each camera, since tracks
+    live in one server's memory; a failover starts that camera's tracks afresh.
+
+    Registration with several endpoints is at-least-once: a try that timed out may still
+    have been committed, and the same request is then committed again by the next server.
+    That is harmless because registration replaces the person whole (shared/spec/interfaces.md,
+    interface 0): the second commit writes the same features again. The race it leaves: if
+    the first server commits late, after a later change to the same face_id (a delete, or a
+    registration by someone else), the late commit undoes it. Servers give up a request
+    `request_timeout_ms` after it arrived (15 s by default): keep `timeout` above that (30 s
+    by default) and a timed-out try has normally been answered or given up by its server
+    when the next is sent. Interfaces 0 and 9 are never sent twice to one endpoint in a call.
+
+    Versions (servers on a shared PostgreSQL registry): registration and delete replies
+    carry the group's registry `version`; `versions` keeps the highest seen per group (a
+    registration over several groups is recorded only if its reply gives {group: version}).
+    search(min_version=v) asks the server to answer only once it has applied version v of
+    the group (else 10004 after its `min_version_wait_ms`). With read_your_writes=True every
+    search passes the group's entry of `versions` itself, so a search sees this client's
+    own registrations and deletes whichever server answers it.
+    """
+
     def __init__(self, endpoint="tcp://127.0.0.1:5559", api_key="", timeout=30.0, retries=2,
-                 pedestrian_endpoint=None, context=None):
-        self.endpoint, self.api_key = endpoint, api_key
-        self.pedestrian_endpoint = pedestrian_endpoint or endpoint.rsplit(":", 1)[0] + ":5561"
+                 pedestrian_endpoint=None, context=None, read_your_writes=False, suspect_s=10.0):
+        self.endpoints = _endpoint_list(endpoint)
+        self.endpoint = self.endpoints[0]
+        if not pedestrian_endpoint:
+            pedestrian_endpoint = [e.rsplit(":", 1)[0] + ":5561" for e in self.endpoints]
+        self.pedestrian_endpoints = _endpoint_list(pedestrian_endpoint)
+        self.pedestrian_endpoint = self.pedestrian_endpoints[0]
+        self.api_key = api_key
         self.timeout, self.retries = timeout, retries
+        self.read_your_writes, self.suspect_s = read_your_writes, suspect_s
+        self.versions = {}  # group -> highest registry version seen in a reply
         self._ctx = context or zmq.Context.instance()
+        self._lock = threading.Lock()
+        self._turn = {}  # endpoint list -> calls started on it (round robin)
+        self._timed_out = {}  # endpoint -> time.monotonic() of its last timeout
 
     # -- transport -------------------------------------------------------------------------
     def call(self, interface, endpoint=None, **fields):
-        """Send one request; returns the reply dict (raises ProtocolError on 10001-10010)."""
-        msg = dict(fields, interface=str(interface), api_key=self.api_key)
+        """Send one request; returns the reply dict (raises ProtocolError on 10001-10010).
+        endpoint: a string or list overriding the client's face endpoints for this call."""
+        interface = str(interface)
+        msg = dict(fields, interface=interface, api_key=self.api_key)
         data = json.dumps(msg).encode()
-        attempts = 1 + (self.retries if str(interface) in _IDEMPOTENT else 0)
-        for attempt in range(attempts):
-            sock = self._ctx.socket(zmq.DEALER)  # a fresh socket per try: no stale replies
-            sock.setsockopt(zmq.LINGER, 0)
-            sock.setsockopt(zmq.IDENTITY, uuid.uuid4().bytes)
-            sock.connect(endpoint or self.endpoint)
-            try:
-                sock.send(data)
-                if sock.poll(int(self.timeout * 1000)):
-                    reply = json.loads(sock.recv())
-                    break
-            finally:
-                sock.close()
+        endpoints = self.endpoints if endpoint is None else _endpoint_list(endpoint)
+        order = self._order(endpoints, fields.get("camera_id") if fields.get("field") == "track" else None)
+        if len(order) == 1:
+            tries = 1 + (self.retries if interface in _IDEMPOTENT else 0)
+        elif interface in _IDEMPOTENT:
+            tries = max(1 + self.retries, len(order))
         else:
-            what = "registration outcome unknown; not re-sent" if str(interface) == "0" else "no reply"
+            tries = len(order)  # each server once: at-least-once, see the class docstring
+        for attempt in range(tries):
+            target = order[attempt % len(order)]
+            reply = self._try(target, data)
+            if reply is not None:
+                break
+        else:
+            if interface == "0" and len(order) == 1:
+                what = "registration outcome unknown; not re-sent"
+            elif len(order) == 1:
+                what = "no reply"
+            else:
+                what = f"no reply from any of {', '.join(order)}"
             raise ProtocolTimeout(f"interface {interface}: {what} after {self.timeout:g} s")
         code = reply.get("error_message", "")
         if code.isdigit() and 10001 <= int(code) <= 10010:
             raise ProtocolError(code, _MEANING.get(int(code), ""))
         return reply
+
+    def _try(self, endpoint, data):
+        """One request on a fresh socket: the reply dict, or None after `timeout`."""
+        sock = self._ctx.socket(zmq.DEALER)  # a fresh socket per try: no stale replies
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.IDENTITY, uuid.uuid4().bytes)
+        sock.connect(endpoint)
+        try:
+            sock.send(data)
+            if sock.poll(int(self.timeout * 1000)):
+                reply = json.loads(sock.recv())
+                with self._lock:
+                    self._timed_out.pop(endpoint, None)
+                return reply
+        finally:
+            sock.close()
+        with self._lock:
+            self._timed_out[endpoint] = time.monotonic()
+        return None
+
+    def _order(self, endpoints, camera_id=None):
+        """This call's endpoints in the order to try: from the next in turn (or the camera's
+        own), those that timed out in the last `suspect_s` seconds last, oldest timeout first."""
+        if len(endpoints) == 1:
+            return endpoints
+        key = tuple(endpoints)
+        with self._lock:
+            if camera_id is None:
+                start = self._turn.get(key, 0)
+                self._turn[key] = start + 1
+            else:
+                start = zlib.crc32(str(camera_id).encode())
+            now = time.monotonic()
+            timed_out = {e: t for e, t in self._timed_out.items() if now - t < self.suspect_s}
+        n = len(endpoints)
+        rotated = [endpoints[(start + i) % n] for i in range(n)]
+        return ([e for e in rotated if e not in timed_out]
+                + sorted((e for e in rotated if e in timed_out), key=timed_out.get))
+
+    def _note_version(self, reply, groups):
+        """Record a registration or delete reply's `version`: an int for a request on one
+        group, or {group: version} for several."""
+        version = reply.get("version")
+        if isinstance(version, dict):
+            seen = version.items()
+        elif isinstance(version, int) and not isinstance(version, bool) and len(set(groups)) == 1:
+            seen = [(groups[0], version)]
+        else:
+            return
+        with self._lock:
+            for group, v in seen:
+                if isinstance(v, int) and not isinstance(v, bool) and v > self.versions.get(group, -1):
+                    self.versions[group] = v
 
     # -- interfaces ------------------------------------------------------------------------
     def register(self, face_id, group_id, images, landmarks=None):
@@ -107,7 +238,8 @@ class Client:
 
     def register_many(self, persons):
         """Interface 0 for several (face_id, group_id, images[, landmarks]) persons.
-        Returns {face_id: None (registered) or failure code}."""
+        Returns {face_id: None (registered) or failure code}. On a shared registry the
+        reply's version is recorded in `versions`."""
         ids, groups, imgs, lms = [], [], [], []
         for p in persons:
             fid, gid, images = p[0], p[1], p[2]
@@ -120,6 +252,7 @@ class Client:
         if any(any(x is not None for x in row) for row in lms):
             fields["landmarks"] = lms
         reply = self.call(0, **fields)
+        self._note_version(reply, groups)
         result = {fid: None for fid in ids}
         for fid, code in zip(reply.get("failed_face_id", []), reply.get("failed_message", [])):
             result[fid] = int(code)
@@ -127,9 +260,20 @@ class Client:
             raise ProtocolError(result[ids[0]], _MEANING.get(result[ids[0]], ""))
         return result
 
-    def search(self, group_id, images=None, feature=None, score=70.0, topk=5, landmarks=None):
-        """Interface 1: [(face_id, score)] best first (empty when none reaches `score`)."""
+    def search(self, group_id, images=None, feature=None, score=70.0, topk=5, landmarks=None,
+               min_version=None):
+        """Interface 1: [(face_id, score)] best first (empty when none reaches `score`).
+        min_version: answer only from a registry state that includes this version of the
+        group (servers on a shared registry); by default `versions[group_id]` when the client
+        was made with read_your_writes=True, else none."""
         fields = dict(group_id=group_id, score=score, topk=topk)
+        if min_version is None and self.read_your_writes:
+            with self._lock:
+                min_version = self.versions.get(group_id)
+        if min_version is not None:
+            if isinstance(min_version, bool) or not isinstance(min_version, int) or min_version < 0:
+                raise ValueError("min_version must be a non-negative int")
+            fields["min_version"] = min_version
         if feature is not None:
             fields.update(field="feature", feature=[float(v) for v in feature])
         else:
@@ -140,11 +284,14 @@ class Client:
         return list(zip(reply["face_id"], reply["score"]))
 
     def delete(self, face_id, group_id, up_to=False):
-        """Interface 2: True if anything was deleted (up_to: every face_id 0..face_id)."""
+        """Interface 2: True if anything was deleted (up_to: every face_id 0..face_id). On a
+        shared registry the reply's version is recorded in `versions`."""
         fields = dict(face_id=str(face_id), group_id=group_id)
         if up_to:
             fields["field"] = "range"
-        return self.call(2, **fields)["error_message"] == "301"
+        reply = self.call(2, **fields)
+        self._note_version(reply, [group_id])
+        return reply["error_message"] == "301"
 
     def exists(self, face_id, group_id):
         """Interface 3."""
@@ -205,7 +352,7 @@ class Client:
 
     def pedestrians(self, image):
         """Interface 10 (pedestrian port): list of boxes."""
-        return self.call(10, endpoint=self.pedestrian_endpoint, image1_base64=encode_image(image))["result"]
+        return self.call(10, endpoint=self.pedestrian_endpoints, image1_base64=encode_image(image))["result"]
 
     def hairstyle(self, images):
         """Interface 11."""

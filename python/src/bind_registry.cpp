@@ -1,6 +1,9 @@
-// facekit.Registry (native part): SQLite-backed face registry with HNSW search.
+// facekit.Registry (native part): the face registry (SQLite or PostgreSQL) with HNSW search.
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
+
+#include <algorithm>
+#include <chrono>
 
 #include "bindings.h"
 #include "facekit/error.h"
@@ -24,7 +27,7 @@ void bind_registry(py::module_& m) {
 
   py::class_<Registry>(m, "NativeRegistry")
       .def(py::init([](const std::string& path, int dimension, const std::string& model_id, int m_, int efc, int ef,
-                       int insert_threads) {
+                       int insert_threads, int64_t change_log_keep, int sync_interval_ms) {
              RegistryOptions o;
              o.path = path;
              o.dimension = dimension;
@@ -33,12 +36,26 @@ void bind_registry(py::module_& m) {
              o.hnsw_ef_construction = efc;
              o.hnsw_ef_search = ef;
              o.insert_threads = insert_threads;
+             o.change_log_keep = change_log_keep;
+             o.sync_interval_ms = sync_interval_ms;
              py::gil_scoped_release release;
              return std::make_unique<Registry>(o);
            }),
            py::arg("path"), py::arg("dimension"), py::arg("feature_model_id"), py::arg("hnsw_m") = 16,
            py::arg("hnsw_ef_construction") = 200, py::arg("hnsw_ef_search") = 64,
-           py::arg("insert_threads") = 0)
+           py::arg("insert_threads") = 0, py::arg("change_log_keep") = 100000, py::arg("sync_interval_ms") = 2000)
+      .def_property_readonly("shared", &Registry::shared,
+                             "True on a PostgreSQL registry shared with other servers")
+      .def("version", &Registry::version, py::arg("group"),
+           "the group's version this registry's index holds (PostgreSQL; 0 on SQLite)")
+      .def(
+          "wait_for_version",
+          [](const Registry& r, const std::string& group, int64_t version, double timeout) {
+            return r.wait_for_version(group, version,
+                                      std::chrono::milliseconds(static_cast<int64_t>(std::max(0.0, timeout) * 1000)));
+          },
+          py::arg("group"), py::arg("version"), py::arg("timeout") = 2.0, py::call_guard<py::gil_scoped_release>(),
+          "wait until the index holds `version` of the group; False after `timeout` seconds")
       .def("put", [](Registry& r, const std::string& group, const std::string& face_id, const py::object& feats,
                      const std::vector<FaceCrop>& crops) {
              std::vector<Feature> fs;

@@ -13,7 +13,8 @@ namespace {
 
 const char* kUsage =
     "usage: facekit_server [--config FILE] [--face-endpoint EP] [--pedestrian-endpoint EP]\n"
-    "                      [--pool-size N] [--model-dir DIR] [--registry FILE] [--log-level LEVEL]\n"
+    "                      [--pool-size N] [--model-dir DIR] [--registry FILE] [--registry-url URL]\n"
+    "                      [--log-level LEVEL]\n"
     "                      [--descriptor accurate|fast]";
 
 void apply_json(ServerConfig& c, const nlohmann::json& j);
@@ -40,6 +41,10 @@ void apply_json(ServerConfig& c, const nlohmann::json& j) {
   c.log_level = j.value("log_level", c.log_level);
   c.max_request_bytes = j.value("max_request_bytes", c.max_request_bytes);
   c.registry_path = j.value("registry_path", c.registry_path);
+  c.registry_url = j.value("registry_url", c.registry_url);
+  c.change_log_keep = std::max<int64_t>(1, j.value("change_log_keep", c.change_log_keep));
+  c.sync_interval_ms = std::clamp(j.value("sync_interval_ms", c.sync_interval_ms), 50, 600000);
+  c.min_version_wait_ms = std::clamp(j.value("min_version_wait_ms", c.min_version_wait_ms), 0, 60000);
   c.descriptor = j.value("descriptor", c.descriptor);
   c.keep_face_crops = j.value("keep_face_crops", c.keep_face_crops);
   c.compare_threshold = j.value("compare_threshold", c.compare_threshold);
@@ -93,6 +98,7 @@ ServerConfig parse_command_line(int argc, char** argv) {
     else if (a == "--model-dir") c.model_dir = v;
     else if (a == "--log-level") c.log_level = v;
     else if (a == "--registry") c.registry_path = v;
+    else if (a == "--registry-url") c.registry_url = v;
     else if (a == "--descriptor") c.descriptor = v;
     else throw std::invalid_argument("unknown option " + a + "\n" + kUsage);
   }

@@ -26,6 +26,12 @@ struct ServerConfig {
   std::string log_level = "info";
   size_t max_request_bytes = 32u << 20;
   std::string registry_path = "facekit-registry.db";
+  /// A PostgreSQL registry shared with other servers ("postgresql://..."); when set it is used
+  /// instead of registry_path (docs/CONFIGURATION.md, docs/SCALING.md).
+  std::string registry_url;
+  int64_t change_log_keep = 100000;  ///< changes kept per group (a server further behind reloads it)
+  int sync_interval_ms = 2000;       ///< poll of group versions, beside the change notices
+  int min_version_wait_ms = 2000;    ///< how long a search with min_version waits for that version
   /// "accurate" (faceres fused with dlib's ResNet, 1152-d) or "fast" (faceres, 1024-d); a
   /// registry holds one kind (docs/CONFIGURATION.md, `facekit registry migrate`).
   std::string descriptor = "accurate";

@@ -67,7 +67,9 @@ int main(int argc, char** argv) {
                                   std::to_string(engine.models().models().size()) + " models from " +
                                   engine.models().model_dir());
     facekit::RegistryOptions reg;
-    reg.path = config.registry_path;
+    reg.path = config.registry_url.empty() ? config.registry_path : config.registry_url;
+    reg.change_log_keep = config.change_log_keep;
+    reg.sync_interval_ms = config.sync_interval_ms;
     reg.dimension = engine.dimension();
     reg.feature_model_id = engine.feature_model_id();
     reg.hnsw_m = config.hnsw_m;
@@ -75,7 +77,7 @@ int main(int argc, char** argv) {
     reg.hnsw_ef_search = config.hnsw_ef_search;
     facekit::Registry registry(reg);
     const auto& st = registry.startup();
-    log_line(LogLevel::kInfo, "registry " + reg.path + ": " + std::to_string(registry.count_all()) + " faces in " +
+    log_line(LogLevel::kInfo, "registry " + facekit::Registry::printable_path(reg.path) + ": " + std::to_string(registry.count_all()) + " faces in " +
                                   std::to_string(registry.groups().size()) + " groups (" +
                                   std::to_string(st.groups_from_snapshot) + " groups from snapshot, " +
                                   std::to_string(st.rows_replayed) + " rows replayed, " +

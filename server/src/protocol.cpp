@@ -104,7 +104,9 @@ int peek_interface(std::string_view bytes) {
 }  // namespace
 
 bool Protocol::quick(std::string_view bytes) const {
-  if (quick_.empty() || bytes.find("image") != std::string_view::npos) return false;
+  if (quick_.empty() || bytes.find("image") != std::string_view::npos ||
+      bytes.find("min_version") != std::string_view::npos)
+    return false;
   return quick_.count(peek_interface(bytes)) > 0;
 }
 

@@ -78,6 +78,35 @@ TEST(ModelRuntime, BatchOfTwoMatchesSingles) {
   for (int i = 0; i < 1024; ++i) ASSERT_NEAR(both[0].data[i], first[0].data[i], 1e-4f);
 }
 
+// The oneDNN graphs (RuntimeOptions::optimize_graphs) give the plain graphs' outputs, at batch 1
+// and 2, on real faces.
+TEST(ModelRuntime, OptimisedGraphsMatchThePlainOnes) {
+  facekit::RuntimeOptions plain_options;
+  plain_options.optimize_graphs = false;
+  plain_options.warm_up = false;
+  const facekit::ModelRuntime plain(plain_options);
+  const auto& rt = runtime();
+  for (const auto& m : rt.models()) {
+    auto a = real_input(m, "faces-dev/obama/obama1.jpg");
+    auto b = real_input(m, "faces-dev/biden/biden1.jpg");
+    facekit::Tensor batch{a.shape, a.data};
+    batch.shape[0] = 2;
+    batch.data.insert(batch.data.end(), b.data.begin(), b.data.end());
+    for (const auto* input : {&a, &batch}) {
+      const auto want = plain.run(m.name, *input);
+      const auto got = rt.run(m.name, *input);
+      ASSERT_EQ(got.size(), want.size()) << m.name;
+      for (size_t k = 0; k < got.size(); ++k) {
+        ASSERT_EQ(got[k].data.size(), want[k].data.size()) << m.name;
+        float scale = 1e-3f;
+        for (float v : want[k].data) scale = std::max(scale, std::fabs(v));
+        for (size_t i = 0; i < got[k].data.size(); ++i)
+          ASSERT_NEAR(got[k].data[i], want[k].data[i], 1e-4f * scale) << m.name << " output " << k << " at " << i;
+      }
+    }
+  }
+}
+
 TEST(ModelRuntime, RejectsAWrongInputShape) {
   facekit::Tensor wrong{{1, 10, 10, 3}, std::vector<float>(300)};
   try {

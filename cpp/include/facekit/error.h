@@ -15,6 +15,7 @@ enum class ErrorCode {
   kModelUnavailable,  ///< a model file is missing, unreadable or fails its checksum
   kNotFound,          ///< a named thing (model, group, face) does not exist
   kDeadlineExceeded,  ///< the work ran past the caller's deadline (facekit/deadline.h)
+  kUnavailable,       ///< a service facekit depends on (the PostgreSQL registry) cannot be reached; retry
   kInternal,          ///< a bug: an invariant broke
 };
 

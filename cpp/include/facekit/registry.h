@@ -1,7 +1,14 @@
 #pragma once
 /// The face registry: groups of people (face_id = a numeric string), up to 5 features each.
-/// SQLite is the source of truth (durable before a call returns); an in-memory HNSW index
-/// per group answers 1:N search. Thread-safe: many readers and writers.
+/// The store is the source of truth (durable before a call returns): SQLite (embedded, one
+/// server) or PostgreSQL (shared by several servers); an in-memory HNSW index per group answers
+/// 1:N search. Thread-safe: many readers and writers.
+///
+/// On PostgreSQL every write bumps its group's version and appends to a change log; a
+/// background thread applies other servers' changes to this registry's index (LISTEN/NOTIFY,
+/// and a poll of group versions every sync_interval_ms; a group whose log was trimmed past
+/// what this registry applied is reloaded whole). docs/SCALING.md.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -13,7 +20,9 @@
 namespace facekit {
 
 struct RegistryOptions {
-  std::string path;              ///< SQLite file; ":memory:" for a throw-away registry
+  /// SQLite file; ":memory:" for a throw-away registry; "postgresql://..." (a libpq URI): a
+  /// registry shared with other servers.
+  std::string path;
   int dimension = 0;             ///< feature length (the engine's dimension)
   std::string feature_model_id;  ///< features made by another model are refused
   int hnsw_m = 16;
@@ -26,6 +35,12 @@ struct RegistryOptions {
   /// Folder of index snapshots (loaded at start, then reconciled with SQLite); "" = the
   /// registry path + ".index". Snapshots are never required: without one the index is rebuilt.
   std::string snapshot_dir;
+  /// PostgreSQL: changes kept per group in the change log; a registry further behind reloads
+  /// the group whole.
+  int64_t change_log_keep = 100000;
+  /// PostgreSQL: how often every group's version is compared with what was applied, beside
+  /// the change notices (which a dropped connection can lose).
+  int sync_interval_ms = 2000;
 };
 
 struct SearchHit {
@@ -61,6 +76,15 @@ class Registry {
 
   const RegistryOptions& options() const;
 
+  /// True when the store is shared with other servers (PostgreSQL).
+  bool shared() const;
+  /// The group's version this registry's index holds (shared stores; 0 on SQLite). After a
+  /// write through this registry it is at least that write's version.
+  int64_t version(const std::string& group) const;
+  /// Waits until the index holds `version` of the group (applying the change log meanwhile);
+  /// false if it does not within `timeout`. Always true on SQLite.
+  bool wait_for_version(const std::string& group, int64_t version, std::chrono::milliseconds timeout) const;
+
   /// Writes every group's index snapshot (atomically) if anything changed since the last one.
   /// Safe while serving: a group is locked for reading while its snapshot is written.
   void save_snapshot();
@@ -91,6 +115,9 @@ class Registry {
   static Migration migrate(const RegistryOptions& target, const std::function<Feature(const FaceCrop&)>& describe,
                            const std::function<void(size_t done, size_t total)>& progress = {},
                            bool drop_without_crop = false);
+
+  /// A registry path as logs may show it: a PostgreSQL URL loses its password.
+  static std::string printable_path(const std::string& path);
 
   /// True for a valid face_id: 1-32 decimal digits.
   static bool valid_face_id(const std::string& face_id);

@@ -13,6 +13,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kModelUnavailable: return "model_unavailable";
     case ErrorCode::kNotFound: return "not_found";
     case ErrorCode::kDeadlineExceeded: return "deadline_exceeded";
+    case ErrorCode::kUnavailable: return "unavailable";
     case ErrorCode::kInternal: return "internal";
   }
   return "unknown";
@@ -28,6 +29,7 @@ int protocol_error_code(ErrorCode code) {
     case ErrorCode::kModelUnavailable:
     case ErrorCode::kNotFound:
     case ErrorCode::kDeadlineExceeded:
+    case ErrorCode::kUnavailable:
     case ErrorCode::kInternal: return 10004;
   }
   return 10004;

@@ -3,6 +3,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <torch/csrc/jit/api/module.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 
 #include <cstdlib>
@@ -15,6 +16,16 @@
 #include "models/sha256.h"
 
 namespace facekit {
+namespace {
+
+// Models that run faster as oneDNN (MKL-DNN) graphs (torch::jit::optimize_for_inference:
+// frozen, convolutions prepacked and fused with their activations), measured at batch 1 and 4
+// on the 2-core machine: dlib's ResNet 10.0 -> 4.1 ms (batch 4: 12.2 -> 9.1). The others
+// measured slower or within noise (depthwise convolutions leave the oneDNN layout: BlazeFace
+// 7.1 -> 22 ms, FaceMesh 5.7 -> 9.4, faceres 23.7 -> 24.6 at batch 4); docs/BENCHMARKS.md.
+bool runs_faster_as_onednn(const std::string& model) { return model == "face_recognition"; }
+
+}  // namespace
 
 void configure_inference_process(int num_threads) {
   static std::once_flag once;
@@ -62,6 +73,8 @@ ModelRuntime::Impl::Impl(const RuntimeOptions& options)
       throw Error(ErrorCode::kModelUnavailable, "cannot load model " + path + ": " + e.what_without_backtrace());
     }
     module.eval();
+    if (options.optimize_graphs && runs_faster_as_onednn(m.name) && at::hasMKLDNN())
+      module = torch::jit::optimize_for_inference(module);
     modules_.emplace(m.name, std::move(module));
     index_.emplace(m.name, i);
     if (options.warm_up) {

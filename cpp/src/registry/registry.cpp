@@ -4,10 +4,13 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "facekit/error.h"
@@ -39,6 +42,7 @@ struct Group {
   explicit Group(std::unique_ptr<registry::GroupIndex> i) : index(std::move(i)) {}
   mutable std::shared_mutex mutex;
   std::unique_ptr<registry::GroupIndex> index;
+  int64_t applied = 0;  // the store's group version the index holds (shared stores)
 };
 
 // (row id, face_id) pairs in row-id order, i.e. the order they were stored in.
@@ -65,20 +69,137 @@ class Registry::Impl {
   explicit Impl(const RegistryOptions& o) : options(o) {
     const auto t0 = std::chrono::steady_clock::now();
     if (o.dimension <= 0) throw Error(ErrorCode::kInvalidArgument, "registry dimension must be positive");
-    store = registry::open_sqlite_store(o.path, o.dimension);
-    const std::string stored = store->model_id();
+    const bool postgres = registry::is_postgres_url(o.path);
+    store = postgres ? registry::open_postgres_store(o.path, o.dimension, o.change_log_keep)
+                     : registry::open_sqlite_store(o.path, o.dimension);
+    feed = dynamic_cast<registry::ChangeFeed*>(store.get());
+    const std::string shown = postgres ? registry::redacted_url(o.path) : o.path;
+    std::string stored = store->model_id();
     if (stored.empty()) {
       store->set_model_id(o.feature_model_id);
-    } else if (stored != o.feature_model_id) {
+      stored = store->model_id();  // a shared store: another server may have set it first
+    }
+    if (stored != o.feature_model_id) {
       throw Error(ErrorCode::kModelUnavailable,
-                  "registry " + o.path + " holds features of model '" + stored + "', the engine makes '" +
-                      o.feature_model_id + "': re-describe its faces with `facekit registry migrate " + o.path +
+                  "registry " + shown + " holds features of model '" + stored + "', the engine makes '" +
+                      o.feature_model_id + "': re-describe its faces with `facekit registry migrate " + shown +
                       "` (faces registered with keep_face_crops), or run the engine that made them");
     }
-    if (options.snapshot_dir.empty() && o.path != ":memory:") options.snapshot_dir = o.path + ".index";
+    // A shared registry has no file to put snapshots beside: only an explicit folder.
+    if (options.snapshot_dir.empty() && o.path != ":memory:" && !postgres) options.snapshot_dir = o.path + ".index";
     report.distance_kernel = registry::half_kernel_name();
     load_index();
+    if (feed) {
+      for (const auto& [name, version] : feed->versions_of_last_scan()) group_for_write(name).applied = version;
+      sync_thread = std::thread([this] { follow_changes(); });
+    }
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+
+  ~Impl() {
+    stopping = true;
+    if (sync_thread.joinable()) sync_thread.join();
+  }
+
+  // The sync thread: applies the changes other servers make, on each notice and, because a
+  // notice can be lost with its connection, on every group whose version moved at each poll.
+  void follow_changes() {
+    const auto interval = std::chrono::milliseconds(std::max(50, options.sync_interval_ms));
+    auto next_poll = std::chrono::steady_clock::now();
+    bool failing = false;
+    while (!stopping) {
+      std::set<std::string> named;
+      bool complete = true;
+      try {
+        complete = feed->wait_for_changes(std::chrono::milliseconds(200), named);
+        if (stopping) break;
+        if (!complete || std::chrono::steady_clock::now() >= next_poll) {
+          for (const auto& [name, version] : feed->group_versions())
+            if (version != version_of(name)) named.insert(name);
+          next_poll = std::chrono::steady_clock::now() + interval;
+        }
+        for (const auto& name : named) sync_group(name);
+        if (failing) std::fprintf(stderr, "facekit registry: in sync with the shared store again\n");
+        failing = false;
+      } catch (const std::exception& e) {
+        if (!failing) std::fprintf(stderr, "facekit registry: cannot follow the shared store (%s); retrying\n", e.what());
+        failing = true;
+        next_poll = std::chrono::steady_clock::now();  // compare everything once it is back
+        for (int i = 0; i < 5 && !stopping; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  }
+
+  int64_t version_of(const std::string& name) const {
+    const Group* g = find(name);
+    if (!g) return 0;
+    std::shared_lock<std::shared_mutex> lock(g->mutex);
+    return g->applied;
+  }
+
+  // Brings one group's index up to the store's version: the changed faces' current rows, or
+  // the whole group rebuilt when the log no longer reaches back to what the index holds. The
+  // store is read without the group's lock; the result is applied only if no one moved the
+  // group meanwhile (else read again).
+  void sync_group(const std::string& name) {
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      const int64_t since = version_of(name);
+      auto changes = feed->changes_since(name, since);
+      if (changes.version <= since) return;
+      Group& g = group_for_write(name);
+      std::unique_lock<std::shared_mutex> lock(g.mutex);
+      if (g.applied >= changes.version) return;
+      if (g.applied != since) continue;
+      if (changes.reload) {
+        auto index = std::make_unique<registry::GroupIndex>(options.dimension, options);
+        put_faces(*index, changes.faces);
+        g.index = std::move(index);
+      } else {
+        for (const auto& face : changes.faces) {
+          if (face.row_ids.empty()) g.index->remove(face.face_id);
+        }
+        put_faces(*g.index, changes.faces);
+      }
+      g.applied = changes.version;
+      ++this->changes;
+      lock.unlock();
+      version_cv.notify_all();
+      return;
+    }
+  }
+
+  static void put_faces(registry::GroupIndex& index, const std::vector<registry::ChangeFeed::FaceRows>& faces) {
+    std::vector<std::pair<std::string, std::vector<std::vector<float>>>> people;
+    std::vector<std::vector<int64_t>> rows;
+    for (const auto& face : faces) {
+      if (face.row_ids.empty()) continue;
+      people.emplace_back(face.face_id, face.features);
+      rows.push_back(face.row_ids);
+    }
+    if (!people.empty()) index.put_many(people, rows);
+  }
+
+  // After a write through this registry (the caller holds the group's write lock and has
+  // applied the write to the index when `applied_here`): the index is at the write's version
+  // only if it held the one before; otherwise another server's change sits in between and
+  // the group is brought up to date from the store.
+  template <class Apply>
+  bool record_write(Group& g, std::unique_lock<std::shared_mutex>&, Apply&& apply) {
+    if (!feed) {
+      apply();
+      return true;
+    }
+    const int64_t v = feed->version_written_by_this_thread();
+    if (v == 0) {  // the store did not change (e.g. deleting an absent face)
+      apply();
+      return true;
+    }
+    if (v <= g.applied) return true;
+    if (v != g.applied + 1) return false;  // the caller syncs the group after releasing its lock
+    apply();
+    g.applied = v;
+    version_cv.notify_all();
+    return true;
   }
 
   std::string snapshot_prefix(const std::string& group) const { return options.snapshot_dir + "/g" + hex(group); }
@@ -123,8 +244,11 @@ class Registry::Impl {
       const size_t end = std::min(rows.size(), start + kChunk);
       features.clear();
       chunk.clear();
-      for (size_t i = start; i < end; ++i) features.push_back(store->feature(rows[i].first));
-      for (size_t i = start; i < end; ++i) chunk.push_back({&rows[i].second, rows[i].first, &features[i - start]});
+      std::vector<int64_t> ids;
+      for (size_t i = start; i < end; ++i) ids.push_back(rows[i].first);
+      features = store->features(ids);
+      for (size_t i = start; i < end; ++i)  // empty: deleted since the key scan (a shared store)
+        if (!features[i - start].empty()) chunk.push_back({&rows[i].second, rows[i].first, &features[i - start]});
       index.add_rows(chunk);
     }
   }
@@ -148,12 +272,21 @@ class Registry::Impl {
   StartupReport report;
   std::atomic<uint64_t> changes{0}, saved_changes{0};
   std::unique_ptr<registry::FeatureStore> store;
+  registry::ChangeFeed* feed = nullptr;  // the store, when it is shared
+  std::atomic<bool> stopping{false};
+  std::thread sync_thread;
+  mutable std::mutex version_mutex;
+  mutable std::condition_variable version_cv;
   mutable std::shared_mutex groups_mutex;
   std::map<std::string, std::unique_ptr<Group>> groups;  // groups are never erased: pointers stay valid
 };
 
 Registry::Registry(const RegistryOptions& options) : impl_(std::make_unique<Impl>(options)) {}
 Registry::~Registry() = default;
+
+std::string Registry::printable_path(const std::string& path) {
+  return registry::is_postgres_url(path) ? registry::redacted_url(path) : path;
+}
 
 bool Registry::valid_face_id(const std::string& id) {
   return !id.empty() && id.size() <= 32 && id.find_first_not_of("0123456789") == std::string::npos;
@@ -175,8 +308,10 @@ void Registry::put(const std::string& group, const std::string& face_id, const s
   Group& g = impl_->group_for_write(group);
   std::unique_lock<std::shared_mutex> lock(g.mutex);  // searches never see half a person
   const auto rows = impl_->store->replace_person(group, face_id, norm, crops);  // durable first
-  g.index->put(face_id, norm, rows);
   ++impl_->changes;
+  if (impl_->record_write(g, lock, [&] { g.index->put(face_id, norm, rows); })) return;
+  lock.unlock();
+  impl_->sync_group(group);
 }
 
 void Registry::put_many(const std::string& group,
@@ -195,8 +330,10 @@ void Registry::put_many(const std::string& group,
   Group& g = impl_->group_for_write(group);
   std::unique_lock<std::shared_mutex> lock(g.mutex);
   const auto rows = impl_->store->replace_people(group, norm);  // durable first, all or nothing
-  g.index->put_many(norm, rows);
   ++impl_->changes;
+  if (impl_->record_write(g, lock, [&] { g.index->put_many(norm, rows); })) return;
+  lock.unlock();
+  impl_->sync_group(group);
 }
 
 Registry::Migration Registry::migrate(const RegistryOptions& target,
@@ -204,6 +341,9 @@ Registry::Migration Registry::migrate(const RegistryOptions& target,
                                      const std::function<void(size_t, size_t)>& progress, bool drop_without_crop) {
   if (target.dimension <= 0 || target.feature_model_id.empty())
     throw Error(ErrorCode::kInvalidArgument, "migration needs the new model's id and dimension");
+  if (registry::is_postgres_url(target.path))
+    throw Error(ErrorCode::kInvalidArgument, "migrating a shared PostgreSQL registry is not offered: re-register its "
+                                             "faces through the new engine");
   auto store = registry::open_sqlite_store(target.path, target.dimension);
   Migration m;
   m.from_model = store->model_id();
@@ -252,7 +392,11 @@ bool Registry::remove(const std::string& group, const std::string& face_id) {
   std::unique_lock<std::shared_mutex> lock(g.mutex);
   const bool stored = impl_->store->delete_person(group, face_id);
   ++impl_->changes;
-  return g.index->remove(face_id) || stored;
+  bool indexed = false;
+  if (impl_->record_write(g, lock, [&] { indexed = g.index->remove(face_id); })) return indexed || stored;
+  lock.unlock();
+  impl_->sync_group(group);
+  return stored;
 }
 
 size_t Registry::remove_range(const std::string& group, const std::string& max_face_id) {
@@ -260,8 +404,13 @@ size_t Registry::remove_range(const std::string& group, const std::string& max_f
   Group& g = impl_->group_for_write(group);
   std::unique_lock<std::shared_mutex> lock(g.mutex);
   const auto doomed = impl_->store->delete_range(group, max_face_id);
-  for (const auto& id : doomed) g.index->remove(id);
   ++impl_->changes;
+  if (impl_->record_write(g, lock, [&] {
+        for (const auto& id : doomed) g.index->remove(id);
+      }))
+    return doomed.size();
+  lock.unlock();
+  impl_->sync_group(group);
   return doomed.size();
 }
 
@@ -273,6 +422,7 @@ bool Registry::contains(const std::string& group, const std::string& face_id) co
 }
 
 size_t Registry::count(const std::string& group) const {
+  if (impl_->feed) return impl_->feed->count_people(group);  // the truth, not this index
   const Group* g = impl_->find(group);
   if (!g) return 0;
   std::shared_lock<std::shared_mutex> lock(g->mutex);
@@ -280,6 +430,7 @@ size_t Registry::count(const std::string& group) const {
 }
 
 size_t Registry::count_all() const {
+  if (impl_->feed) return impl_->feed->count_all_people();
   size_t n = 0;
   for (const auto& name : groups()) n += count(name);
   return n;
@@ -305,6 +456,23 @@ std::vector<SearchHit> Registry::search(const std::string& group, const Feature&
 const RegistryOptions& Registry::options() const { return impl_->options; }
 
 const Registry::StartupReport& Registry::startup() const { return impl_->report; }
+
+bool Registry::shared() const { return impl_->feed != nullptr; }
+
+int64_t Registry::version(const std::string& group) const { return impl_->version_of(group); }
+
+bool Registry::wait_for_version(const std::string& group, int64_t version, std::chrono::milliseconds timeout) const {
+  if (!impl_->feed) return true;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (impl_->version_of(group) >= version) return true;
+    impl_->sync_group(group);  // do not wait for the notice or the poll
+    if (impl_->version_of(group) >= version) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::unique_lock<std::mutex> lock(impl_->version_mutex);
+    impl_->version_cv.wait_for(lock, std::chrono::milliseconds(50));
+  }
+}
 
 void Registry::save_snapshot() {
   if (impl_->options.snapshot_dir.empty()) return;

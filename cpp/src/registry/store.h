@@ -1,9 +1,12 @@
 #pragma once
 // The registry's storage, behind one narrow interface: SQLite is the embedded default; a
 // shared PostgreSQL store (several servers, one registry) can implement the same calls.
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +30,14 @@ class FeatureStore {
   virtual void for_each_key(const std::function<void(StoredFeature&&)>& visit) = 0;
   /// One stored feature by row id.
   virtual std::vector<float> feature(int64_t row_id) = 0;
+  /// Several stored features by row id; an empty vector for a row that no longer exists (a
+  /// shared store may lose rows between a key scan and this read).
+  virtual std::vector<std::vector<float>> features(const std::vector<int64_t>& row_ids) {
+    std::vector<std::vector<float>> out;
+    out.reserve(row_ids.size());
+    for (int64_t row : row_ids) out.push_back(feature(row));
+    return out;
+  }
   /// Replaces the person's features (and their kept crops: none, or one per feature) in one
   /// transaction (durable when it returns); row ids.
   virtual std::vector<int64_t> replace_person(const std::string& group, const std::string& face_id,
@@ -55,7 +66,50 @@ class FeatureStore {
   virtual size_t finish_migration(const std::string& model_id, bool drop_rest) = 0;
 };
 
+/// Implemented by a store that several servers share (PostgreSQL). Every write bumps its
+/// group's version in the same transaction as the data change and appends the face_ids it
+/// touched to a change log (group, version, face_id), so that each server can bring its
+/// in-memory index up to date by reading only what changed.
+class ChangeFeed {
+ public:
+  virtual ~ChangeFeed() = default;
+  /// Every group's current version.
+  virtual std::map<std::string, int64_t> group_versions() = 0;
+  /// The group versions read in the same snapshot as the last for_each_key scan.
+  virtual std::map<std::string, int64_t> versions_of_last_scan() = 0;
+  /// The version the last write of the calling thread committed (0: it changed nothing).
+  virtual int64_t version_written_by_this_thread() = 0;
+  /// The current state of one face: no rows when it was deleted.
+  struct FaceRows {
+    std::string face_id;
+    std::vector<int64_t> row_ids;
+    std::vector<std::vector<float>> features;
+  };
+  struct GroupChanges {
+    int64_t version = 0;  ///< the group's version this state is of
+    bool reload = false;  ///< `faces` is the whole group: the log no longer held every change
+    std::vector<FaceRows> faces;
+  };
+  /// What changed in `group` after version `since`, read in one snapshot: the state of every
+  /// face touched since then, or of the whole group when the log was trimmed past `since`.
+  virtual GroupChanges changes_since(const std::string& group, int64_t since) = 0;
+  /// Waits up to `timeout` for change notices and adds the groups they name to `groups`.
+  /// Returns false when notices may have been missed (the listening connection was lost or
+  /// just made): the caller then compares every group's version.
+  virtual bool wait_for_changes(std::chrono::milliseconds timeout, std::set<std::string>& groups) = 0;
+  /// Distinct face_ids in one group / in every group, counted in the store (the truth).
+  virtual size_t count_people(const std::string& group) = 0;
+  virtual size_t count_all_people() = 0;
+};
+
 std::unique_ptr<FeatureStore> open_sqlite_store(const std::string& path, int dimension);
+
+/// "postgresql://..." or "postgres://...": a libpq connection URI.
+bool is_postgres_url(const std::string& path);
+/// The URL without its password, for messages and logs.
+std::string redacted_url(const std::string& url);
+/// A shared PostgreSQL store (also a ChangeFeed); `change_log_keep` changes are kept per group.
+std::unique_ptr<FeatureStore> open_postgres_store(const std::string& url, int dimension, int64_t change_log_keep);
 
 /// Numeric comparison of two digit strings of any length (leading zeros ignored).
 int compare_numeric(const std::string& a, const std::string& b);

@@ -1,4 +1,5 @@
 // Interfaces 0 (register), 1 (1:N search), 2 (delete), 3 (query), 12 (counts).
+#include <chrono>
 #include <cmath>
 
 #include "facekit/error.h"
@@ -18,6 +19,19 @@ const std::string& face_id_of(const Json& r) {
   const std::string& id = string_field(r, "face_id");
   if (!Registry::valid_face_id(id)) bad("face_id must be 1-32 digits");
   return id;
+}
+
+// A shared registry: the group versions this server holds after a write, at least the
+// write's own, so that a search elsewhere can ask for them (min_version). `version` when the
+// request touched one group, `versions` (group -> version) always.
+void add_versions(const HandlerContext& ctx, const Json& groups, Json& reply) {
+  if (!ctx.registry.shared()) return;
+  Json versions = Json::object();
+  for (const auto& g : groups)
+    if (g.is_string() && !versions.contains(g.get<std::string>()))
+      versions[g.get<std::string>()] = ctx.registry.version(g.get<std::string>());
+  if (versions.size() == 1) reply["version"] = versions.begin().value();
+  reply["versions"] = std::move(versions);
 }
 
 /// One person's registration; returns "" or the per-person failure code.
@@ -68,6 +82,7 @@ void register_faces(const HandlerContext& ctx, const Json& r, Json& reply) {
     failed_group.push_back(groups[i]);
     failed_msg.push_back(code);
   }
+  add_versions(ctx, groups, reply);
   if (failed_id.empty()) {
     reply["error_message"] = "101";
     return;
@@ -82,6 +97,13 @@ void search(const HandlerContext& ctx, const Json& r, Json& reply) {
   const std::string& group = group_of(r);
   const double threshold = number_field(r, "score", 0, 100);
   const int topk = int_field(r, "topk", 1, 5);
+  // Read-your-writes across servers: wait (bounded) until this server holds the group version
+  // a write elsewhere answered with.
+  int64_t min_version = 0;
+  if (auto it = r.find("min_version"); it != r.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 0) bad("min_version must be a non-negative integer");
+    min_version = it->get<int64_t>();
+  }
   const auto mode = optional_string(r, "field").value_or("");
   Feature query;
   if (mode == "feature") {
@@ -114,6 +136,11 @@ void search(const HandlerContext& ctx, const Json& r, Json& reply) {
   for (float v : query) norm += double(v) * v;
   if (norm <= 0) bad("feature is all zeros");
   const float min_cosine = ctx.engine.cosine_for_score(static_cast<float>(threshold));
+  if (min_version > 0 &&
+      !ctx.registry.wait_for_version(group, min_version, std::chrono::milliseconds(ctx.config.min_version_wait_ms)))
+    throw Error(ErrorCode::kUnavailable, "group " + group + " is at version " +
+                                             std::to_string(ctx.registry.version(group)) + " here, not yet " +
+                                             std::to_string(min_version));
   const auto hits = ctx.registry.search(group, query, topk, min_cosine);
   Json ids = Json::array(), scores = Json::array();
   for (const auto& h : hits) {
@@ -136,6 +163,7 @@ void remove(const HandlerContext& ctx, const Json& r, Json& reply) {
   else if (mode.empty()) n = ctx.registry.remove(group, id) ? 1 : 0;
   else bad("field must be \"range\" or absent");
   reply["error_message"] = n > 0 ? "301" : "302";
+  if (ctx.registry.shared()) reply["version"] = ctx.registry.version(group);
 }
 
 void query(const HandlerContext& ctx, const Json& r, Json& reply) {
@@ -162,7 +190,10 @@ void add_registry_handlers(Protocol& p, const HandlerContext& ctx, std::shared_p
   p.add_handler(2, [&ctx](const Json& r, Json& reply) { remove(ctx, r, reply); });
   p.add_handler(3, [&ctx](const Json& r, Json& reply) { query(ctx, r, reply); });
   p.add_handler(12, [&ctx](const Json& r, Json& reply) { counts(ctx, r, reply); });
-  p.mark_quick({1, 3, 12});  // from memory; registration and deletion write SQLite (fsync)
+  // From memory; registration and deletion write the store (fsync). A shared registry counts
+  // in PostgreSQL, so interface 12 goes to a worker there (and a search with min_version may wait).
+  if (ctx.registry.shared()) p.mark_quick({1, 3});
+  else p.mark_quick({1, 3, 12});
 }
 
 }  // namespace facekit::server

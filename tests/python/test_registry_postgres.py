@@ -1,0 +1,132 @@
+"""facekit.Registry on a shared PostgreSQL registry: two registries (as two servers would) on one
+throw-away PostgreSQL see each other's writes through the change log; a trimmed log means a
+full reload; a newer schema and another feature model are refused; counts come from the store."""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import facekit
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "conformance"))
+import postgres  # noqa: E402  (tests/conformance/postgres.py: the throw-away cluster)
+
+DIM = 16
+
+
+class _Model:
+    """What Registry reads of an engine: the feature length and the model id."""
+
+    def __init__(self, model_id="test-model", dimension=DIM):
+        self.dimension, self.feature_model_id = dimension, model_id
+
+
+@pytest.fixture(scope="module")
+def pg():
+    reason = postgres.missing()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with postgres.Postgres() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def url(pg, request):
+    return pg.create_database("t_" + request.node.name.lower()[:50])
+
+
+def vectors(n, seed=0):
+    v = np.random.default_rng(seed).standard_normal((n, DIM)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def top(reg, group, v):
+    hits = reg.search(group, v, 1, 0.9)
+    return hits[0].face_id if hits else None
+
+
+def test_a_write_through_one_registry_is_applied_by_the_other(url):
+    a, b = facekit.Registry(url, _Model()), facekit.Registry(url, _Model())
+    assert a.shared and b.shared
+    v = vectors(3)
+    a.put("g", "1", v[:1])
+    assert a.version("g") == 1
+    assert b.wait_for_version("g", a.version("g"), 10.0)
+    assert top(b, "g", v[0]) == "1"
+    a.put("g", "1", v[1:2])  # overwrite: the old feature is gone everywhere
+    a.put("g", "2", v[2:3])
+    a.remove("g", "2")
+    assert b.wait_for_version("g", a.version("g"), 10.0)
+    assert b.version("g") == 4
+    assert top(b, "g", v[0]) is None and top(b, "g", v[1]) == "1" and top(b, "g", v[2]) is None
+    assert b.count("g") == 1 and b.count_all() == 1 and not b.contains("g", "2")
+
+
+def test_changes_arrive_without_being_asked_for(url):
+    a, b = facekit.Registry(url, _Model(), sync_interval_ms=200), facekit.Registry(url, _Model(), sync_interval_ms=200)
+    v = vectors(2, seed=1)
+    a.put("g", "7", v[:1])
+    import time
+    deadline = time.time() + 20
+    while top(b, "g", v[0]) != "7" and time.time() < deadline:
+        time.sleep(0.05)
+    assert top(b, "g", v[0]) == "7"  # by notice or poll, with no wait_for_version
+
+
+def test_range_delete_and_bulk_writes_propagate(url):
+    a, b = facekit.Registry(url, _Model()), facekit.Registry(url, _Model())
+    v = vectors(6, seed=2)
+    a.put_many("g", [str(i) for i in range(6)], v)
+    assert a.remove_range("g", "3") == 4
+    assert b.wait_for_version("g", a.version("g"), 10.0)
+    assert [top(b, "g", x) for x in v] == [None, None, None, None, "4", "5"]
+    assert b.count("g") == a.count("g") == 2
+
+
+def test_a_registry_behind_a_trimmed_log_reloads_the_group(url):
+    a = facekit.Registry(url, _Model(), change_log_keep=2)
+    v = vectors(8, seed=3)
+    a.put("g", "1", v[:1])
+    b = facekit.Registry(url, _Model(), change_log_keep=2, sync_interval_ms=600000)
+    assert b.version("g") == 1
+    for i in range(2, 8):  # six more changes: b's version 1 is no longer followed by the log
+        a.put("g", str(i), v[i - 1:i])
+    a.remove("g", "1")
+    assert b.wait_for_version("g", a.version("g"), 10.0)
+    assert top(b, "g", v[0]) is None
+    assert [top(b, "g", v[i - 1]) for i in range(2, 8)] == [str(i) for i in range(2, 8)]
+
+
+def test_a_new_registry_starts_from_the_store(url):
+    a = facekit.Registry(url, _Model())
+    v = vectors(4, seed=4)
+    for i in range(4):
+        a.put("g%d" % (i % 2), str(i), v[i:i + 1])
+    c = facekit.Registry(url, _Model())
+    assert c.version("g0") == a.version("g0") == 2
+    assert [top(c, "g%d" % (i % 2), v[i]) for i in range(4)] == ["0", "1", "2", "3"]
+    assert c.startup["rows_rebuilt"] == 4
+
+
+def test_another_feature_model_is_refused(url):
+    facekit.Registry(url, _Model("model-a"))
+    with pytest.raises(facekit.FacekitError) as e:
+        facekit.Registry(url, _Model("model-b"))
+    assert "model-a" in str(e.value) and e.value.code == "model_unavailable"
+
+
+def test_a_newer_schema_is_refused(pg, url):
+    facekit.Registry(url, _Model())
+    db = url.split("///")[1].split("?")[0]
+    pg.psql("UPDATE facekit_meta SET value = '99' WHERE key = 'schema_version'", database=db)
+    with pytest.raises(facekit.FacekitError, match="schema version 99"):
+        facekit.Registry(url, _Model())
+
+
+def test_an_unreachable_server_is_a_clear_error(tmp_path):
+    with pytest.raises(facekit.FacekitError) as e:
+        facekit.Registry(f"postgresql:///x?host={tmp_path}&password=secret", _Model())
+    assert e.value.code == "unavailable" and "secret" not in str(e.value)
