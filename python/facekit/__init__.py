@@ -109,7 +109,9 @@ class Registry(_facekit.NativeRegistry):
 
     Keyword settings: `hnsw_m` (16), `hnsw_ef_construction` (200), `hnsw_ef_search` (64) and
     `insert_threads` (0: one per core, for put_many and rebuilds); on PostgreSQL also
-    `change_log_keep` (100000) and `sync_interval_ms` (2000); docs/CONFIGURATION.md.
+    `change_log_keep` (100000) and `sync_interval_ms` (2000); `snapshot_dir` (SQLite: the
+    file's path + ".index"; PostgreSQL: none unless given, one folder per process);
+    docs/CONFIGURATION.md.
     """
 
     def __init__(self, path, engine, **hnsw):

@@ -27,7 +27,8 @@ void bind_registry(py::module_& m) {
 
   py::class_<Registry>(m, "NativeRegistry")
       .def(py::init([](const std::string& path, int dimension, const std::string& model_id, int m_, int efc, int ef,
-                       int insert_threads, int64_t change_log_keep, int sync_interval_ms) {
+                       int insert_threads, int64_t change_log_keep, int sync_interval_ms,
+                       const std::string& snapshot_dir) {
              RegistryOptions o;
              o.path = path;
              o.dimension = dimension;
@@ -38,12 +39,14 @@ void bind_registry(py::module_& m) {
              o.insert_threads = insert_threads;
              o.change_log_keep = change_log_keep;
              o.sync_interval_ms = sync_interval_ms;
+             o.snapshot_dir = snapshot_dir;
              py::gil_scoped_release release;
              return std::make_unique<Registry>(o);
            }),
            py::arg("path"), py::arg("dimension"), py::arg("feature_model_id"), py::arg("hnsw_m") = 16,
            py::arg("hnsw_ef_construction") = 200, py::arg("hnsw_ef_search") = 64,
-           py::arg("insert_threads") = 0, py::arg("change_log_keep") = 100000, py::arg("sync_interval_ms") = 2000)
+           py::arg("insert_threads") = 0, py::arg("change_log_keep") = 100000, py::arg("sync_interval_ms") = 2000,
+           py::arg("snapshot_dir") = "")
       .def_property_readonly("shared", &Registry::shared,
                              "True on a PostgreSQL registry shared with other servers")
       .def("version", &Registry::version, py::arg("group"),

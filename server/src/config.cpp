@@ -54,6 +54,7 @@ void apply_json(ServerConfig& c, const nlohmann::json& j) {
   c.max_request_pixels = j.value("max_request_pixels", c.max_request_pixels);
   c.max_aspect_ratio = std::max(1, j.value("max_aspect_ratio", c.max_aspect_ratio));
   c.snapshot_interval_s = std::max(1, j.value("snapshot_interval_s", c.snapshot_interval_s));
+  c.snapshot_dir = j.value("snapshot_dir", c.snapshot_dir);
   c.hnsw_m = std::clamp(j.value("hnsw_m", c.hnsw_m), 4, 64);
   c.hnsw_ef_construction = std::clamp(j.value("hnsw_ef_construction", c.hnsw_ef_construction), 16, 2000);
   c.hnsw_ef_search = std::clamp(j.value("hnsw_ef_search", c.hnsw_ef_search), 1, 10000);

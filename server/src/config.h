@@ -45,6 +45,9 @@ struct ServerConfig {
   int64_t max_request_pixels = 100'000'000;  ///< all images of one request together
   int max_aspect_ratio = 16;                 ///< long side / short side of an image
   int snapshot_interval_s = 60;    ///< registry index snapshot period (only when something changed)
+  /// Where index snapshots go: "" = beside the SQLite file (registry_path + ".index"), and none
+  /// for a PostgreSQL registry unless set (one folder per server: it holds that server's index).
+  std::string snapshot_dir;
   // The registry's HNSW index (docs/BENCHMARKS.md, "Registry at scale", for how they were chosen).
   int hnsw_m = 16;
   int hnsw_ef_construction = 200;

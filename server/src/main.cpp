@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
     reg.path = config.registry_url.empty() ? config.registry_path : config.registry_url;
     reg.change_log_keep = config.change_log_keep;
     reg.sync_interval_ms = config.sync_interval_ms;
+    reg.snapshot_dir = config.snapshot_dir;
     reg.dimension = engine.dimension();
     reg.feature_model_id = engine.feature_model_id();
     reg.hnsw_m = config.hnsw_m;

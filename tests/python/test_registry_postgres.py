@@ -130,3 +130,33 @@ def test_an_unreachable_server_is_a_clear_error(tmp_path):
     with pytest.raises(facekit.FacekitError) as e:
         facekit.Registry(f"postgresql:///x?host={tmp_path}&password=secret", _Model())
     assert e.value.code == "unavailable" and "secret" not in str(e.value)
+
+
+def test_a_restart_from_a_snapshot_reads_only_the_logs_tail(url, tmp_path):
+    v = vectors(6, seed=5)
+    a = facekit.Registry(url, _Model(), snapshot_dir=str(tmp_path / "a"))
+    a.put_many("g", ["1", "2", "3"], v[:3])
+    a.save_snapshot()
+    b = facekit.Registry(url, _Model())
+    b.put("g", "4", v[3:4])  # after the snapshot, through another registry
+    b.remove("g", "1")
+    del a
+    a = facekit.Registry(url, _Model(), snapshot_dir=str(tmp_path / "a"))
+    start = a.startup
+    assert start["groups_from_snapshot"] == 1 and start["rows_rebuilt"] == 0
+    assert start["rows_replayed"] == 2  # faces 4 and 1: the two changes after version 1
+    assert a.version("g") == 3
+    assert [top(a, "g", x) for x in v[:4]] == [None, "2", "3", "4"]
+
+
+def test_a_snapshot_of_another_database_is_not_used(pg, url, tmp_path):
+    v = vectors(2, seed=6)
+    a = facekit.Registry(url, _Model(), snapshot_dir=str(tmp_path / "s"))
+    a.put("g", "1", v[:1])
+    a.save_snapshot()
+    other = pg.create_database("t_other_db_for_snapshot")
+    c = facekit.Registry(other, _Model())
+    c.put("g", "2", v[1:2])  # same group, same version 1, other rows
+    d = facekit.Registry(other, _Model(), snapshot_dir=str(tmp_path / "s"))
+    assert d.startup["groups_from_snapshot"] == 0
+    assert top(d, "g", v[0]) is None and top(d, "g", v[1]) == "2"

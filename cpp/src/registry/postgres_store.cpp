@@ -148,6 +148,7 @@ class PostgresStore final : public FeatureStore, public ChangeFeed {
       exec(c, "CREATE TABLE IF NOT EXISTS facekit_meta(key text PRIMARY KEY, value text NOT NULL)");
       exec(c, "INSERT INTO facekit_meta(key, value) VALUES('schema_version', $1) ON CONFLICT (key) DO NOTHING",
            {number(kSchemaVersion)});
+      exec(c, "INSERT INTO facekit_meta(key, value) VALUES('store_id', gen_random_uuid()::text) ON CONFLICT (key) DO NOTHING");
       auto r = exec(c, "SELECT value FROM facekit_meta WHERE key = 'schema_version'");
       const int stored = std::atoi(get_bytes(r.get(), 0, 0).c_str());
       if (stored > kSchemaVersion)
@@ -167,6 +168,7 @@ class PostgresStore final : public FeatureStore, public ChangeFeed {
       exec(c,
            "CREATE TABLE IF NOT EXISTS facekit_changes(group_id text NOT NULL, version bigint NOT NULL,"
            " face_id text NOT NULL, at_ms bigint NOT NULL, PRIMARY KEY(group_id, version, face_id))");
+      store_id_ = get_bytes(exec(c, "SELECT value FROM facekit_meta WHERE key = 'store_id'").get(), 0, 0);
       return 0;
     });
   }
@@ -190,19 +192,7 @@ class PostgresStore final : public FeatureStore, public ChangeFeed {
   }
 
   void for_each_key(const std::function<void(StoredFeature&&)>& visit) override {
-    Result keys;
-    std::map<std::string, int64_t> versions;
-    transact(
-        [&](PGconn* c) {
-          versions = read_versions(c);
-          keys = exec(c, "SELECT row_id, group_id, face_id FROM facekit_features");
-          return 0;
-        },
-        true);
-    {
-      std::lock_guard<std::mutex> lock(scan_mutex_);
-      versions_of_last_scan_ = versions;
-    }
+    Result keys = transact([&](PGconn* c) { return exec(c, "SELECT row_id, group_id, face_id FROM facekit_features"); });
     for (int i = 0, n = PQntuples(keys.get()); i < n; ++i) {
       StoredFeature f;
       f.row_id = get_int64(keys.get(), i, 0);
@@ -320,13 +310,10 @@ class PostgresStore final : public FeatureStore, public ChangeFeed {
   size_t finish_migration(const std::string&, bool) override { no_migration(); }
 
   // -- ChangeFeed --------------------------------------------------------------------------
+  std::string store_id() override { return store_id_; }
+
   std::map<std::string, int64_t> group_versions() override {
     return transact([&](PGconn* c) { return read_versions(c); });
-  }
-
-  std::map<std::string, int64_t> versions_of_last_scan() override {
-    std::lock_guard<std::mutex> lock(scan_mutex_);
-    return versions_of_last_scan_;
   }
 
   int64_t version_written_by_this_thread() override { return t_version_written; }
@@ -340,7 +327,8 @@ class PostgresStore final : public FeatureStore, public ChangeFeed {
           out.version = PQntuples(v.get()) ? get_int64(v.get(), 0, 0) : 0;
           if (out.version <= since) return 0;
           auto oldest = exec(c, "SELECT min(version) FROM facekit_changes WHERE group_id = $1", {text(group)});
-          const bool held = !PQgetisnull(oldest.get(), 0, 0) && get_int64(oldest.get(), 0, 0) <= since + 1;
+          const bool held =
+              since > 0 && !PQgetisnull(oldest.get(), 0, 0) && get_int64(oldest.get(), 0, 0) <= since + 1;
           out.reload = !held;
           Result rows;
           if (held) {
@@ -355,7 +343,7 @@ class PostgresStore final : public FeatureStore, public ChangeFeed {
                         " AND face_id = ANY($2::text[]) ORDER BY row_id",
                         {text(group), array(ids)});
           } else {
-            rows = exec(c, "SELECT face_id, row_id, feature FROM facekit_features WHERE group_id = $1 ORDER BY row_id",
+            rows = exec(c, "SELECT face_id, row_id FROM facekit_features WHERE group_id = $1 ORDER BY row_id",
                         {text(group)});
           }
           std::unordered_map<std::string, size_t> at;
@@ -369,7 +357,7 @@ class PostgresStore final : public FeatureStore, public ChangeFeed {
             }
             auto& face = out.faces[it->second];
             face.row_ids.push_back(get_int64(rows.get(), i, 1));
-            face.features.push_back(to_feature(rows.get(), i, 2, face.row_ids.back()));
+            if (held) face.features.push_back(to_feature(rows.get(), i, 2, face.row_ids.back()));
           }
           return 0;
         },
@@ -568,8 +556,7 @@ class PostgresStore final : public FeatureStore, public ChangeFeed {
   const int64_t keep_;
   std::mutex pool_mutex_;
   std::vector<Connection> idle_;
-  std::mutex scan_mutex_;
-  std::map<std::string, int64_t> versions_of_last_scan_;
+  std::string store_id_;
   Connection listener_;  // used by the one thread that calls wait_for_changes
 };
 

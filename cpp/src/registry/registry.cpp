@@ -11,6 +11,8 @@
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
+
+#include <unistd.h>
 #include <unordered_map>
 
 #include "facekit/error.h"
@@ -88,10 +90,13 @@ class Registry::Impl {
     // A shared registry has no file to put snapshots beside: only an explicit folder.
     if (options.snapshot_dir.empty() && o.path != ":memory:" && !postgres) options.snapshot_dir = o.path + ".index";
     report.distance_kernel = registry::half_kernel_name();
-    load_index();
     if (feed) {
-      for (const auto& [name, version] : feed->versions_of_last_scan()) group_for_write(name).applied = version;
+      starting = true;
+      load_shared_index();
+      starting = false;
       sync_thread = std::thread([this] { follow_changes(); });
+    } else {
+      load_index();
     }
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
@@ -146,19 +151,30 @@ class Registry::Impl {
       const int64_t since = version_of(name);
       auto changes = feed->changes_since(name, since);
       if (changes.version <= since) return;
+      // A reload reads the group's features in chunks and builds its index before taking
+      // the lock: searches go on meanwhile on the old index.
+      std::unique_ptr<registry::GroupIndex> rebuilt;
+      if (changes.reload) {
+        rebuilt = std::make_unique<registry::GroupIndex>(options.dimension, options);
+        std::vector<std::pair<int64_t, std::string>> rows;
+        for (const auto& face : changes.faces)
+          for (int64_t row : face.row_ids) rows.emplace_back(row, face.face_id);
+        std::sort(rows.begin(), rows.end());
+        add_in_order(*rebuilt, rows);
+      }
       Group& g = group_for_write(name);
       std::unique_lock<std::shared_mutex> lock(g.mutex);
       if (g.applied >= changes.version) return;
       if (g.applied != since) continue;
-      if (changes.reload) {
-        auto index = std::make_unique<registry::GroupIndex>(options.dimension, options);
-        put_faces(*index, changes.faces);
-        g.index = std::move(index);
+      if (rebuilt) {
+        g.index = std::move(rebuilt);
+        if (starting) report.rows_rebuilt += g.index->rows().size();
       } else {
         for (const auto& face : changes.faces) {
           if (face.row_ids.empty()) g.index->remove(face.face_id);
         }
         put_faces(*g.index, changes.faces);
+        if (starting) report.rows_replayed += changes.faces.size();
       }
       g.applied = changes.version;
       ++this->changes;
@@ -166,6 +182,53 @@ class Registry::Impl {
       version_cv.notify_all();
       return;
     }
+  }
+
+  // A shared registry at start: each group from its snapshot (when there is one) brought up
+  // to date from the log's tail, else read whole from the store.
+  void load_shared_index() {
+    for (const auto& [name, version] : feed->group_versions()) {
+      std::unique_ptr<registry::GroupIndex> index;
+      int64_t applied = 0;
+      if (!options.snapshot_dir.empty()) {
+        applied = read_snapshot_version(snapshot_prefix(name), feed->store_id());
+        if (applied > 0 && applied <= version)
+          index = registry::GroupIndex::load(snapshot_prefix(name), options.dimension, options);
+      }
+      if (index) ++report.groups_from_snapshot;
+      else applied = 0;
+      auto g = std::make_unique<Group>(index ? std::move(index)
+                                             : std::make_unique<registry::GroupIndex>(options.dimension, options));
+      g->applied = applied;
+      {
+        std::unique_lock<std::shared_mutex> lock(groups_mutex);
+        groups.emplace(name, std::move(g));
+      }
+      sync_group(name);
+    }
+  }
+
+  // The group version a snapshot holds (shared registries), written beside it after it with
+  // the store's id: "<store id> <version>". 0: none, or another store's.
+  static int64_t read_snapshot_version(const std::string& prefix, const std::string& store_id) {
+    std::FILE* f = std::fopen((prefix + ".version").c_str(), "r");
+    if (!f) return 0;
+    char id[128] = {0};
+    long long v = 0;
+    if (std::fscanf(f, "%127s %lld", id, &v) != 2 || store_id != id) v = 0;
+    std::fclose(f);
+    return v;
+  }
+
+  static void write_snapshot_version(const std::string& prefix, const std::string& store_id, int64_t version) {
+    const std::string tmp = prefix + ".version.tmp";
+    std::FILE* f = std::fopen(tmp.c_str(), "w");
+    if (!f) return;  // only costs a longer replay at the next start
+    std::fprintf(f, "%s %lld\n", store_id.c_str(), static_cast<long long>(version));
+    const bool ok = std::fflush(f) == 0 && fsync(fileno(f)) == 0;
+    std::fclose(f);
+    std::error_code ec;
+    if (ok) std::filesystem::rename(tmp, prefix + ".version", ec);
   }
 
   static void put_faces(registry::GroupIndex& index, const std::vector<registry::ChangeFeed::FaceRows>& faces) {
@@ -273,6 +336,7 @@ class Registry::Impl {
   std::atomic<uint64_t> changes{0}, saved_changes{0};
   std::unique_ptr<registry::FeatureStore> store;
   registry::ChangeFeed* feed = nullptr;  // the store, when it is shared
+  bool starting = false;                 // the constructor is loading: count into `report`
   std::atomic<bool> stopping{false};
   std::thread sync_thread;
   mutable std::mutex version_mutex;
@@ -484,6 +548,9 @@ void Registry::save_snapshot() {
     const Group* g = impl_->find(name);
     std::shared_lock<std::shared_mutex> lock(g->mutex);
     g->index->save(impl_->snapshot_prefix(name));
+    // After the index: a crash in between leaves an older version, whose replay is harmless
+    // (a change re-applied sets the same state).
+    if (impl_->feed) impl_->write_snapshot_version(impl_->snapshot_prefix(name), impl_->feed->store_id(), g->applied);
   }
   impl_->saved_changes = seen;
 }

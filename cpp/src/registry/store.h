@@ -73,13 +73,15 @@ class FeatureStore {
 class ChangeFeed {
  public:
   virtual ~ChangeFeed() = default;
+  /// A random id made with the store: a snapshot of another database (same group names and
+  /// versions, other rows) is never taken for one of this.
+  virtual std::string store_id() = 0;
   /// Every group's current version.
   virtual std::map<std::string, int64_t> group_versions() = 0;
-  /// The group versions read in the same snapshot as the last for_each_key scan.
-  virtual std::map<std::string, int64_t> versions_of_last_scan() = 0;
   /// The version the last write of the calling thread committed (0: it changed nothing).
   virtual int64_t version_written_by_this_thread() = 0;
-  /// The current state of one face: no rows when it was deleted.
+  /// The current state of one face: no rows when it was deleted. Features come with the rows
+  /// of a log's tail; a reload gives row ids only (the caller reads features in chunks).
   struct FaceRows {
     std::string face_id;
     std::vector<int64_t> row_ids;
@@ -91,7 +93,7 @@ class ChangeFeed {
     std::vector<FaceRows> faces;
   };
   /// What changed in `group` after version `since`, read in one snapshot: the state of every
-  /// face touched since then, or of the whole group when the log was trimmed past `since`.
+  /// face touched since then, or of the whole group (`since` 0, or a log trimmed past it).
   virtual GroupChanges changes_since(const std::string& group, int64_t since) = 0;
   /// Waits up to `timeout` for change notices and adds the groups they name to `groups`.
   /// Returns false when notices may have been missed (the listening connection was lost or
