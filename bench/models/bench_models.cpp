@@ -1,5 +1,7 @@
 // Median latency of every converted model at batch 1 and 8, through the same runtime the
-// engine uses. usage: facekit_bench_models [model_dir] [runs=20]
+// engine uses, and at batch 1 as the plain TorchScript graph (RuntimeOptions::optimize_graphs
+// off), alternating with the optimised one so that both see the same machine.
+// usage: facekit_bench_models [model_dir] [runs=20]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -15,25 +17,39 @@ int main(int argc, char** argv) {
   if (argc > 1) opts.model_dir = argv[1];
   const int runs = argc > 2 ? std::atoi(argv[2]) : 20;
   facekit::ModelRuntime rt(opts);
-  std::printf("| model | batch 1 median ms | batch 8 median ms | per image at 8 |\n|---|---|---|---|\n");
+  facekit::RuntimeOptions plain_opts = opts;
+  plain_opts.optimize_graphs = false;
+  facekit::ModelRuntime plain(plain_opts);
+  auto median = [](std::vector<double> ms) {
+    std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
+    return ms[ms.size() / 2];
+  };
+  auto time_ms = [](const facekit::ModelRuntime& r, const std::string& name, const at::Tensor& input) {
+    auto t0 = std::chrono::steady_clock::now();
+    r.impl().forward(name, input);
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  };
+  std::printf("| model | batch 1 median ms | plain graph, batch 1 ms | batch 8 median ms | per image at 8 |\n"
+              "|---|---|---|---|---|\n");
   for (const auto& m : rt.models()) {
-    double medians[2];
+    double medians[2], plain_b1 = 0;
     int b_index = 0;
     for (int batch : {1, 8}) {
       std::vector<int64_t> shape = m.input_shape;
       shape[0] = batch;
       auto input = at::rand(shape);
       rt.impl().forward(m.name, input);  // warm this batch size
-      std::vector<double> ms;
+      if (batch == 1) plain.impl().forward(m.name, input);
+      std::vector<double> ms, plain_ms;
       for (int i = 0; i < runs; ++i) {
-        auto t0 = std::chrono::steady_clock::now();
-        rt.impl().forward(m.name, input);
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        ms.push_back(time_ms(rt, m.name, input));
+        if (batch == 1) plain_ms.push_back(time_ms(plain, m.name, input));
       }
-      std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
-      medians[b_index++] = ms[ms.size() / 2];
+      medians[b_index++] = median(ms);
+      if (batch == 1) plain_b1 = median(plain_ms);
     }
-    std::printf("| %s | %.2f | %.2f | %.2f |\n", m.name.c_str(), medians[0], medians[1], medians[1] / 8);
+    std::printf("| %s | %.2f | %.2f | %.2f | %.2f |\n", m.name.c_str(), medians[0], plain_b1, medians[1],
+                medians[1] / 8);
   }
   return 0;
 }
