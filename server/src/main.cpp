@@ -155,7 +155,8 @@ int main(int argc, char** argv) {
     ped.join();
     snapshots.join();
     registry.save_snapshot();
-    log_line(LogLevel::kInfo, "registry snapshot written; bye");
+    log_line(LogLevel::kInfo, registry.options().snapshot_dir.empty() ? "no snapshot_dir, no index snapshot; bye"
+                                                                     : "registry snapshot written; bye");
   } catch (const facekit::Error& e) {
     log_line(LogLevel::kError, std::string("cannot start: ") + e.what());
     return 1;

@@ -160,3 +160,17 @@ def test_a_snapshot_of_another_database_is_not_used(pg, url, tmp_path):
     d = facekit.Registry(other, _Model(), snapshot_dir=str(tmp_path / "s"))
     assert d.startup["groups_from_snapshot"] == 0
     assert top(d, "g", v[0]) is None and top(d, "g", v[1]) == "2"
+
+
+def test_a_snapshot_behind_a_trimmed_log_is_dropped_for_a_whole_read(url, tmp_path):
+    v = vectors(6, seed=7)
+    a = facekit.Registry(url, _Model(), change_log_keep=2, snapshot_dir=str(tmp_path / "a"))
+    a.put("g", "1", v[:1])
+    a.save_snapshot()
+    del a
+    b = facekit.Registry(url, _Model(), change_log_keep=2)
+    for i in range(2, 7):  # five versions after the snapshot's; the log keeps two
+        b.put("g", str(i), v[i - 1:i])
+    a = facekit.Registry(url, _Model(), change_log_keep=2, snapshot_dir=str(tmp_path / "a"))
+    assert a.startup["groups_from_snapshot"] == 0 and a.startup["rows_rebuilt"] == 6
+    assert [top(a, "g", x) for x in v] == ["1", "2", "3", "4", "5", "6"]

@@ -168,7 +168,10 @@ class Registry::Impl {
       if (g.applied != since) continue;
       if (rebuilt) {
         g.index = std::move(rebuilt);
-        if (starting) report.rows_rebuilt += g.index->rows().size();
+        if (starting) {
+          report.rows_rebuilt += g.index->rows().size();
+          ++reloads_at_start;
+        }
       } else {
         for (const auto& face : changes.faces) {
           if (face.row_ids.empty()) g.index->remove(face.face_id);
@@ -195,8 +198,8 @@ class Registry::Impl {
         if (applied > 0 && applied <= version)
           index = registry::GroupIndex::load(snapshot_prefix(name), options.dimension, options);
       }
-      if (index) ++report.groups_from_snapshot;
-      else applied = 0;
+      const bool from_snapshot = index != nullptr;
+      if (!from_snapshot) applied = 0;
       auto g = std::make_unique<Group>(index ? std::move(index)
                                              : std::make_unique<registry::GroupIndex>(options.dimension, options));
       g->applied = applied;
@@ -204,7 +207,10 @@ class Registry::Impl {
         std::unique_lock<std::shared_mutex> lock(groups_mutex);
         groups.emplace(name, std::move(g));
       }
+      const size_t reloads_before = reloads_at_start;
       sync_group(name);
+      // A snapshot older than the trimmed log was dropped for a whole read.
+      if (from_snapshot && reloads_at_start == reloads_before) ++report.groups_from_snapshot;
     }
   }
 
@@ -337,6 +343,7 @@ class Registry::Impl {
   std::unique_ptr<registry::FeatureStore> store;
   registry::ChangeFeed* feed = nullptr;  // the store, when it is shared
   bool starting = false;                 // the constructor is loading: count into `report`
+  size_t reloads_at_start = 0;
   std::atomic<bool> stopping{false};
   std::thread sync_thread;
   mutable std::mutex version_mutex;
