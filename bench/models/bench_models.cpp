@@ -1,7 +1,7 @@
 // Median latency of every converted model at batch 1 and 8, through the same runtime the
 // engine uses, and at batch 1 as the plain TorchScript graph (RuntimeOptions::optimize_graphs
 // off), alternating with the optimised one so that both see the same machine.
-// usage: facekit_bench_models [model_dir] [runs=20]
+// usage: facekit_bench_models [model_dir] [runs=20] [threads=cores]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   facekit::RuntimeOptions opts;
   if (argc > 1) opts.model_dir = argv[1];
   const int runs = argc > 2 ? std::atoi(argv[2]) : 20;
+  if (argc > 3) opts.num_threads = std::atoi(argv[3]);
   facekit::ModelRuntime rt(opts);
   facekit::RuntimeOptions plain_opts = opts;
   plain_opts.optimize_graphs = false;

@@ -5,16 +5,10 @@
 """
 import os as _os
 
-# LibTorch's OpenMP threads spin while they wait for each other; on a machine where another
-# process is busy, a spinning team waits for its descheduled member at every layer (3-5x
-# slower, docs/BENCHMARKS.md). Passive waiting costs nothing on an idle machine. OpenMP reads
-# this once, when it loads: before _facekit (which loads LibTorch).
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import numpy as _np
 
-import numpy as _np  # noqa: E402
-
-from . import _facekit  # noqa: E402
-from ._facekit import FacekitError, __version__  # noqa: E402
+from . import _facekit
+from ._facekit import FacekitError, __version__
 from .client import Client, ProtocolError, ProtocolTimeout
 
 __all__ = ["Client", "Engine", "Face", "FaceCrop", "FaceTracker", "FacekitError", "ModelRuntime", "ProtocolError", "Registry",

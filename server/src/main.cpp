@@ -32,13 +32,6 @@ std::string seconds_text(double s) {
 
 int main(int argc, char** argv) {
   using namespace facekit::server;
-  // LibTorch's OpenMP threads spin while waiting for each other: with another process busy,
-  // every layer waits for a descheduled thread (3-5x slower; docs/BENCHMARKS.md). OpenMP reads
-  // its wait policy once, at load, before main: so set it and start again, once.
-  if (!std::getenv("OMP_WAIT_POLICY") && setenv("OMP_WAIT_POLICY", "PASSIVE", 1) == 0) {
-    execv("/proc/self/exe", argv);
-    // execv failing leaves the default policy: slower under load, still correct.
-  }
   ServerConfig config;
   try {
     config = parse_command_line(argc, argv);

@@ -7,9 +7,16 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
+
+#include <omp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "facekit/error.h"
 #include "facekit/models.h"
+#include "models/team_size.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -29,6 +36,30 @@ facekit::Tensor real_input(const facekit::ModelInfo& m, const std::string& rel) 
 }
 
 float max_of(const facekit::Tensor& t) { return *std::max_element(t.data.begin(), t.data.end()); }
+
+// The same models as plain TorchScript graphs (no oneDNN conversion).
+const facekit::ModelRuntime& plain_runtime() {
+  static const facekit::ModelRuntime rt([] {
+    facekit::RuntimeOptions o;
+    o.optimize_graphs = false;
+    o.warm_up = false;
+    return o;
+  }());
+  return rt;
+}
+
+// Every output of `got` within 1e-4 of its scale of `want`'s.
+void expect_same_outputs(const std::vector<facekit::Tensor>& got, const std::vector<facekit::Tensor>& want,
+                         const std::string& name) {
+  ASSERT_EQ(got.size(), want.size()) << name;
+  for (size_t k = 0; k < got.size(); ++k) {
+    ASSERT_EQ(got[k].data.size(), want[k].data.size()) << name;
+    float scale = 1e-3f;
+    for (float v : want[k].data) scale = std::max(scale, std::fabs(v));
+    for (size_t i = 0; i < got[k].data.size(); ++i)
+      ASSERT_NEAR(got[k].data[i], want[k].data[i], 1e-4f * scale) << name << " output " << k << " at " << i;
+  }
+}
 
 }  // namespace
 
@@ -81,10 +112,7 @@ TEST(ModelRuntime, BatchOfTwoMatchesSingles) {
 // The oneDNN graphs (RuntimeOptions::optimize_graphs) give the plain graphs' outputs, at batch 1
 // and 2, on real faces.
 TEST(ModelRuntime, OptimisedGraphsMatchThePlainOnes) {
-  facekit::RuntimeOptions plain_options;
-  plain_options.optimize_graphs = false;
-  plain_options.warm_up = false;
-  const facekit::ModelRuntime plain(plain_options);
+  const facekit::ModelRuntime& plain = plain_runtime();
   const auto& rt = runtime();
   for (const auto& m : rt.models()) {
     auto a = real_input(m, "faces-dev/obama/obama1.jpg");
@@ -92,19 +120,48 @@ TEST(ModelRuntime, OptimisedGraphsMatchThePlainOnes) {
     facekit::Tensor batch{a.shape, a.data};
     batch.shape[0] = 2;
     batch.data.insert(batch.data.end(), b.data.begin(), b.data.end());
-    for (const auto* input : {&a, &batch}) {
-      const auto want = plain.run(m.name, *input);
-      const auto got = rt.run(m.name, *input);
-      ASSERT_EQ(got.size(), want.size()) << m.name;
-      for (size_t k = 0; k < got.size(); ++k) {
-        ASSERT_EQ(got[k].data.size(), want[k].data.size()) << m.name;
-        float scale = 1e-3f;
-        for (float v : want[k].data) scale = std::max(scale, std::fabs(v));
-        for (size_t i = 0; i < got[k].data.size(); ++i)
-          ASSERT_NEAR(got[k].data[i], want[k].data[i], 1e-4f * scale) << m.name << " output " << k << " at " << i;
-      }
-    }
+    for (const auto* input : {&a, &batch}) expect_same_outputs(rt.run(m.name, *input), plain.run(m.name, *input), m.name);
   }
+}
+
+// A call made while another is in flight runs on one thread (two teams of two on two cores
+// wait for each other at every layer), and its outputs are the same: the oneDNN graphs were
+// prepacked at the configured thread count.
+TEST(ModelRuntime, ConcurrentCallsRunOnOneThreadWithTheSameOutputs) {
+  const facekit::ModelRuntime& plain = plain_runtime();
+  const auto& rt = runtime();
+  for (const char* name : {"faceres", "face_recognition", "blazeface-back"}) {
+    const auto input = real_input(rt.info(name), "faces-dev/obama/obama1.jpg");
+    const auto want = plain.run(name, input);
+    facekit::models::TeamScope other_call(2, true);  // as if another worker were inside forward()
+    {
+      facekit::models::TeamScope this_call(2, true);
+      EXPECT_EQ(this_call.team(), 1);
+      EXPECT_EQ(omp_get_max_threads(), 1);
+    }
+    expect_same_outputs(rt.run(name, input), want, name);
+  }
+  facekit::models::TeamScope fixed(2, false);
+  EXPECT_EQ(fixed.team(), 2);
+}
+
+// Another process's busy core is seen (the measure that sends calls to one thread under load).
+TEST(ModelRuntime, SeesOtherProcessesBusyCores) {
+  facekit::models::other_processes_cores();  // opens a window
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    volatile unsigned long spin = 0;
+    for (;;) ++spin;
+  }
+  double seen = 0;
+  for (int i = 0; i < 20 && seen <= 0.3; ++i) {  // windows of >= 0.25 s, up to ~6 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    seen = facekit::models::other_processes_cores();
+  }
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  EXPECT_GT(seen, 0.3) << "a spinning child process was not seen";
 }
 
 TEST(ModelRuntime, RejectsAWrongInputShape) {

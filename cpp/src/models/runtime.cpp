@@ -14,18 +14,25 @@
 #include "facekit/error.h"
 #include "models/runtime_impl.h"
 #include "models/sha256.h"
+#include "models/team_size.h"
 
 namespace facekit {
 namespace {
 
 // Models that run faster as oneDNN (MKL-DNN) graphs (torch::jit::optimize_for_inference:
-// frozen, convolutions prepacked and fused with their activations), measured at batch 1 and 4
-// on the 2-core machine: dlib's ResNet 10.0 -> 4.1 ms (batch 4: 12.2 -> 9.1). The others
-// measured slower or within noise (depthwise convolutions leave the oneDNN layout: BlazeFace
-// 7.1 -> 22 ms, FaceMesh 5.7 -> 9.4, faceres 23.7 -> 24.6 at batch 4); docs/BENCHMARKS.md.
-bool runs_faster_as_onednn(const std::string& model) { return model == "face_recognition"; }
+// frozen, convolutions prepacked and fused with their activations), measured at batch 1 on the
+// 2-core machine (docs/BENCHMARKS.md): dlib's ResNet 10.0 -> 4.1 ms at 2 threads; faceres the
+// same at 2 threads (9.0 vs 9.6 ms) but 15-17 -> 11-12.5 ms at one thread, where LibTorch
+// sends its 1x1 convolutions down a slow path (calls run on one thread under load:
+// models/team_size.h). The others measured slower (depthwise convolutions leave the oneDNN
+// layout: BlazeFace 9 -> 13 ms, FaceMesh 6.7 -> 9 ms at one thread).
+bool runs_faster_as_onednn(const std::string& model) { return model == "face_recognition" || model == "faceres"; }
 
 }  // namespace
+
+namespace {
+int g_configured_threads = 1;
+}
 
 void configure_inference_process(int num_threads) {
   static std::once_flag once;
@@ -42,7 +49,8 @@ void configure_inference_process(int num_threads) {
     using SetThreads = void (*)(int);
     if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(1);
     int n = num_threads > 0 ? num_threads : static_cast<int>(std::thread::hardware_concurrency());
-    at::set_num_threads(n > 0 ? n : 1);
+    g_configured_threads = n > 0 ? n : 1;
+    at::set_num_threads(g_configured_threads);
     // The profiling executor re-specialises graphs as threads and batch sizes vary: served
     // from several worker threads it made requests 5-8x slower (docs/BENCHMARKS.md). The
     // traced graphs are already static, so the simple executor loses nothing.
@@ -112,6 +120,8 @@ std::vector<at::Tensor> ModelRuntime::Impl::forward(const std::string& name, con
                                                    std::to_string(m.input_shape[d]));
   }
   c10::InferenceMode guard;
+  static const bool fixed = std::getenv("FACEKIT_FIXED_THREADS") != nullptr;  // benchmarks
+  models::TeamScope team(g_configured_threads, !fixed);
   auto out = modules_.at(name).forward({input.to(at::kFloat).contiguous()});
   std::vector<at::Tensor> tensors;
   for (const auto& v : out.toTuple()->elements()) tensors.push_back(v.toTensor());
