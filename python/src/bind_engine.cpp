@@ -244,7 +244,7 @@ void bind_engine(py::module_& m) {
              std::vector<Landmarks5> lms;
              if (landmarks.is_none()) {
                py::gil_scoped_release release;
-               for (const auto& im : images) lms.push_back(e.largest_face(im).landmarks);
+               for (const auto& im : images) lms.push_back(e.largest_face_landmarks(im));
              } else {
                for (const auto& l : landmarks) lms.push_back(to_landmarks(py::reinterpret_borrow<py::object>(l)));
              }

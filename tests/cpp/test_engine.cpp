@@ -101,6 +101,21 @@ TEST(Detect, ThreePeopleAndNoFaceInABuilding) {
   EXPECT_EQ(code_of([&] { engine().largest_face(building); }), ErrorCode::kNoFace);
 }
 
+// The descriptor's cheap path finds the same face's points as largest_face, in the group photo
+// (the largest of three) and on a face that fills a 4:3 frame, and refuses a building.
+TEST(Detect, LargestFaceLandmarksMatchLargestFace) {
+  for (const char* path : {"faces-dev/multi/obama_and_biden.jpg", "faces-dev/obama/obama1.jpg"}) {
+    const auto img = facekit::read_image(shared(path));
+    const auto full = engine().largest_face(img).landmarks;
+    const auto cheap = engine().largest_face_landmarks(img);
+    const float eyes = std::hypot(full[1].x - full[0].x, full[1].y - full[0].y);
+    for (int i = 0; i < 5; ++i)
+      EXPECT_LT(std::hypot(cheap[i].x - full[i].x, cheap[i].y - full[i].y), 0.1f * eyes) << path << " point " << i;
+  }
+  auto building = facekit::read_image(FACEKIT_OPENCV_DATA "/building.jpg");
+  EXPECT_EQ(code_of([&] { engine().largest_face_landmarks(building); }), ErrorCode::kNoFace);
+}
+
 TEST(Detect, MinMaxFilterAndBadOptions) {
   auto img = facekit::read_image(shared("faces-dev/obama/obama1.jpg"));  // face about 240 px
   facekit::DetectOptions small;
@@ -160,9 +175,10 @@ TEST(Extract, SamePersonAboveThresholdOthersBelow) {
 TEST(Extract, GivenLandmarksSkipDetectionAndBadOnesAreRejected) {
   const auto& e = engine();
   auto img = facekit::read_image(shared("faces-dev/obama/obama1.jpg"));
-  auto face = e.largest_face(img);
-  auto with = e.extract(img, face.landmarks);
+  auto with = e.extract(img, e.largest_face_landmarks(img));
   EXPECT_GT(facekit::Engine::cosine(with, e.extract(img)), 0.9999f);
+  // largest_face's points come from a finer detector pass: the same face, nearly the same descriptor.
+  EXPECT_GT(facekit::Engine::cosine(e.extract(img, e.largest_face(img).landmarks), e.extract(img)), 0.99f);
   facekit::Landmarks5 degenerate{};
   EXPECT_EQ(code_of([&] { e.extract(img, degenerate); }), ErrorCode::kInvalidArgument);
   facekit::Image empty;

@@ -76,6 +76,20 @@ TEST(Pyramid, SmallImageIsOnePassPerLevel) {
   for (const auto& pass : p) EXPECT_TRUE(pass.width % facekit::detect::kStride == 0 && pass.height % facekit::detect::kStride == 0);
 }
 
+TEST(Pyramid, OneLevelMaxFaceIsTheCheapestWholeImagePass) {
+  // Engine::largest_face's coarse pass on 640x480 from 60 px: one 256x256 call (not the
+  // 512x288 of two levels packed); a little more needs a bigger input.
+  const int max = facekit::detect::one_level_max_face(60);
+  EXPECT_GE(max, 6 * 60);
+  auto p = facekit::detect::plan_passes(640, 480, 60, max);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].width, facekit::detect::kTrainedSide);
+  EXPECT_EQ(p[0].height, facekit::detect::kTrainedSide);
+  const auto more = facekit::detect::plan_passes(640, 480, 60, max + 3);
+  EXPECT_TRUE(more.size() > 1 || more[0].width > facekit::detect::kTrainedSide);
+  EXPECT_EQ(facekit::detect::plan_passes(1024, 1024, 98, facekit::detect::one_level_max_face(98)).size(), 1u);
+}
+
 TEST(Pyramid, EveryFaceSizeFitsSomePassWhollyAtADetectableSize) {
   using facekit::detect::kMaxFaceAtInput;
   using facekit::detect::kMinFaceAtInput;

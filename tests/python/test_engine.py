@@ -72,7 +72,10 @@ def test_extract_many_images_returns_rows(engine, shared_data):
 def test_landmarks_given_skip_detection(engine, shared_data):
     img = cv2.imread(path(shared_data, "obama/obama1.jpg"))
     lm = engine.largest_face(img).landmarks
-    assert engine.cosine(engine.extract(img, lm), engine.extract(img)) > 0.9999
+    # extract(img) takes the 5 points from a cheaper detector pass than largest_face (the
+    # same face, nearly the same descriptor); extract_batch without landmarks takes the same.
+    assert engine.cosine(engine.extract(img, lm), engine.extract(img)) > 0.99
+    assert engine.cosine(engine.extract_batch([img])[0], engine.extract(img)) > 0.9999
     with pytest.raises(facekit.FacekitError) as err:
         engine.extract(img, np.zeros((5, 2)))
     assert err.value.protocol_code == 10005

@@ -44,6 +44,10 @@ class Engine {
 
   /// The largest face of the image (kNoFace if none).
   Face largest_face(const Image& image, bool attributes = false) const;
+  /// The largest face's 5 points alone, for a descriptor (kNoFace if none): no quality, glasses
+  /// or attributes, and a cheaper first detector pass than largest_face's, whose pose and
+  /// quality readings need the finer one (docs/BENCHMARKS.md, detection budgets).
+  Landmarks5 largest_face_landmarks(const Image& image) const;
   /// The image's only face: kNoFace if none, kMultipleFaces if more (registration's rule).
   Face only_face(const Image& image) const;
 

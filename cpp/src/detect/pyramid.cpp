@@ -27,14 +27,23 @@ cv::Size scaled_size(cv::Size size, double scale) {
           std::max(1, static_cast<int>(std::lround(size.height * scale)))};
 }
 
+namespace {
+// Never upscaled: a face below ~kMinFaceAtInput px has too few pixels to gain from it, and
+// the cost stays bounded by the image's own pixels.
+double finest_scale(int min_face) { return std::min(1.0, static_cast<double>(kMinFaceAtInput) / std::max(min_face, 4)); }
+}  // namespace
+
+int one_level_max_face(int min_face) {
+  const double biggest = std::min<double>(kMaxFaceAtInput, kFaceShareOfInput * kTrainedSide);
+  return std::max(std::max(min_face, 4) + 1, static_cast<int>(std::floor(biggest / finest_scale(min_face))));
+}
+
 std::vector<Pass> plan_passes(int width, int height, int min_face, int max_face) {
   std::vector<Pass> out;
   if (width <= 0 || height <= 0) return out;
   min_face = std::max(min_face, 4);
   max_face = std::max(max_face, min_face + 1);
-  // Never upscaled: a face below ~kMinFaceAtInput px has too few pixels to gain from it, and
-  // the cost stays bounded by the image's own pixels.
-  double scale = std::min(1.0, static_cast<double>(kMinFaceAtInput) / min_face);
+  double scale = finest_scale(min_face);
   while (true) {
     const bool last = max_face * scale <= kMaxFaceAtInput;
     // The biggest face this level must catch whole: it sets the seam between blocks and,
@@ -42,10 +51,9 @@ std::vector<Pass> plan_passes(int width, int height, int min_face, int max_face)
     const double biggest = last ? max_face * scale : kMinFaceAtInput * kLevelRatio * 1.15;
     const cv::Size image = scaled_size({width, height}, scale);
     const int sw = image.width, sh = image.height;
-    // A face is found with some context around it: the input holds it at <= 70 % of its side,
-    // and is never smaller than the 256 px the model was trained on (in a 224x160 input a
-    // 62 px face was missed that a 256x192 one finds).
-    const int context = std::max(kTrainedSide, static_cast<int>(std::ceil(biggest / 0.7)));
+    // Context around a face (kFaceShareOfInput), and never below the 256 px the model was
+    // trained on (in a 224x160 input a 62 px face was missed that a 256x192 one finds).
+    const int context = std::max(kTrainedSide, static_cast<int>(std::ceil(biggest / kFaceShareOfInput)));
     const int cw = round_up(std::max(sw, context), kStride), ch = round_up(std::max(sh, context), kStride);
     if (cw <= kMaxBlockSide && ch <= kMaxBlockSide) {
       out.push_back({scale, (cw - sw) / 2, (ch - sh) / 2, cw, ch});  // centred in its padding

@@ -20,6 +20,9 @@ constexpr float kMaxFaceAtInput = 180.f;
 constexpr float kLevelRatio = 3.f;
 /// The input side the model was trained on: no input is smaller.
 constexpr int kTrainedSide = 256;
+/// A face is found with some context around it: the input holds it at <= this share of its
+/// side, and is never smaller than kTrainedSide.
+constexpr double kFaceShareOfInput = 0.7;
 /// The model's total stride: its input sides must be multiples of it.
 constexpr int kStride = 32;
 /// The largest side of one forward pass: a bigger level is cut into overlapping blocks, which
@@ -41,5 +44,9 @@ cv::Size scaled_size(cv::Size size, double scale);
 /// image of width x height, finest level first. The finest level is the image itself at
 /// most (never upscaled): faces under kMinFaceAtInput px are found only as the model sees them.
 std::vector<Pass> plan_passes(int width, int height, int min_face, int max_face);
+
+/// The largest max_face for which plan_passes(..., min_face, max_face) is one level on an
+/// input no bigger than kTrainedSide where the scaled image fits it: the cheapest whole-image pass.
+int one_level_max_face(int min_face);
 
 }  // namespace facekit::detect

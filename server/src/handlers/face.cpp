@@ -25,7 +25,7 @@ const Json& image_array(const Json& r) {
 
 /// The largest face's landmarks, or the client's.
 Landmarks5 face_of(const HandlerContext& ctx, const Image& img, const std::optional<Landmarks5>& given) {
-  return given ? *given : ctx.engine.largest_face(img).landmarks;
+  return given ? *given : ctx.engine.largest_face_landmarks(img);
 }
 
 Json face_json(const Face& f) {

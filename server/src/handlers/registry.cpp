@@ -125,7 +125,7 @@ void search(const HandlerContext& ctx, const Json& r, Json& reply) {
     query.assign(ctx.engine.dimension(), 0.f);
     for (size_t i = 0; i < images.size(); ++i) {
       const Image img = decode(images[i], ctx.decode);
-      const Landmarks5 l = landmarks[i] ? *landmarks[i] : ctx.engine.largest_face(img).landmarks;
+      const Landmarks5 l = landmarks[i] ? *landmarks[i] : ctx.engine.largest_face_landmarks(img);
       const Feature f = ctx.engine.extract(img, l);
       for (size_t k = 0; k < f.size(); ++k) query[k] += f[k];
     }
