@@ -1,73 +1,97 @@
 #include "models/team_size.h"
 
 #include <ATen/Parallel.h>
+#include <dirent.h>
 #include <omp.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
+#include <cstring>
 #include <mutex>
+#include <string>
 #include <thread>
 
 namespace facekit::models {
 
 namespace {
 
-// Busy cores below this count as idle: the machine's own housekeeping, a shell.
-constexpr double kIdleBelowCores = 0.3;
-constexpr double kMinWindowSeconds = 0.25;
+// A decision is reused this long: a descriptor's four model calls follow each other within
+// milliseconds, and reading /proc costs ~10 us a thread.
+constexpr auto kDecisionLifetime = std::chrono::milliseconds(5);
+
+// The gap between the two looks of a busy reading.
+constexpr auto kSecondLook = std::chrono::microseconds(200);
 
 std::atomic<int> g_in_flight{0};
 
-double process_cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-// Busy (non-idle, non-iowait) CPU seconds of the whole machine since boot; < 0 if unknown.
-double machine_busy_seconds() {
-  std::FILE* f = std::fopen("/proc/stat", "r");
+// The "R/N" field of /proc/loadavg: runnable scheduling entities now.
+int machine_runnable() {
+  std::FILE* f = std::fopen("/proc/loadavg", "r");
   if (!f) return -1;
-  unsigned long long v[8] = {};
-  const int n = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
-                            &v[5], &v[6], &v[7]);
+  double a, b, c;
+  int running = -1, total = 0;
+  const int n = std::fscanf(f, "%lf %lf %lf %d/%d", &a, &b, &c, &running, &total);
   std::fclose(f);
-  if (n < 4) return -1;
-  static const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
-  // user nice system idle iowait irq softirq steal: steal counts as busy (the host took it).
-  return static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) * tick;
+  return n == 5 ? running : -1;
 }
 
-struct Sampler {
+// This process's threads in state R (running or runnable), the caller included.
+int own_runnable() {
+  DIR* dir = opendir("/proc/self/task");
+  if (!dir) return -1;
+  int count = 0;
+  char buf[512];
+  while (const dirent* e = readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    const std::string path = std::string("/proc/self/task/") + e->d_name + "/stat";
+    std::FILE* f = std::fopen(path.c_str(), "r");
+    if (!f) continue;  // the thread ended meanwhile
+    const size_t got = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[got] = '\0';
+    // "tid (comm) S ...": comm may hold spaces and parentheses; the state follows the last ')'.
+    const char* close = std::strrchr(buf, ')');
+    if (close && close[1] == ' ' && close[2] == 'R') ++count;
+  }
+  closedir(dir);
+  return count;
+}
+
+struct Decision {
   std::mutex mutex;
   std::chrono::steady_clock::time_point at{};
-  double busy = -1, own = 0, others = 0;
+  bool busy = false;
 };
+
+bool others_busy() {
+  static Decision d;
+  std::lock_guard<std::mutex> lock(d.mutex);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - d.at < kDecisionLifetime) return d.busy;
+  d.at = now;
+  // A thread runnable for an instant (another program's helper finishing up, a kernel worker)
+  // is not a busy machine: only one still runnable a moment later counts.
+  d.busy = other_runnable_threads() > 0;
+  if (d.busy) {
+    std::this_thread::sleep_for(kSecondLook);
+    d.busy = other_runnable_threads() > 0;
+  }
+  return d.busy;
+}
 
 }  // namespace
 
-double other_processes_cores() {
-  static Sampler s;
-  std::lock_guard<std::mutex> lock(s.mutex);
-  const auto now = std::chrono::steady_clock::now();
-  const double wall = std::chrono::duration<double>(now - s.at).count();
-  if (s.busy >= 0 && wall < kMinWindowSeconds) return s.others;
-  const double busy = machine_busy_seconds(), own = process_cpu_seconds();
-  if (busy < 0) return 0;
-  if (s.busy >= 0) s.others = std::max(0.0, (busy - s.busy) - (own - s.own)) / wall;
-  s.at = now;
-  s.busy = busy;
-  s.own = own;
-  return s.others;
+int other_runnable_threads() {
+  const int all = machine_runnable(), own = own_runnable();
+  if (all < 0 || own < 0) return -1;
+  return std::max(0, all - own);
 }
 
 TeamScope::TeamScope(int configured, bool adapt) : team_(std::max(1, configured)) {
   const bool other_calls = g_in_flight.fetch_add(1) > 0;
-  if (adapt && team_ > 1 && (other_calls || other_processes_cores() > kIdleBelowCores)) team_ = 1;
+  if (adapt && team_ > 1 && (other_calls || others_busy())) team_ = 1;
   // LibTorch reads this thread's OpenMP thread count (at::get_num_threads); set after its
   // lazy per-thread initialisation, which would otherwise overwrite it.
   (void)at::get_num_threads();

@@ -5,10 +5,12 @@
 
 namespace facekit::models {
 
-/// Cores that other processes kept busy lately: (busy CPU time of the machine - this
-/// process's CPU time) / wall time, over windows of at least a quarter second, from
-/// /proc/stat. 0 where /proc is not readable.
-double other_processes_cores();
+/// Threads of other processes that are runnable right now: the kernel's count of runnable
+/// threads (/proc/loadavg) less this process's own (/proc/self/task/*/stat in state R). A
+/// snapshot, not an average: when calls alternate with another program's (a benchmark
+/// harness, a pipeline), the other program's last burst must not count. -1 if /proc is not
+/// readable.
+int other_runnable_threads();
 
 /// Holds one model call in flight; `team()` is the thread count chosen for it.
 class TeamScope {
