@@ -25,6 +25,10 @@ class Server:
         cfg = {"face_endpoint": self.face, "pedestrian_endpoint": self.pedestrian,
                "model_dir": facekit.model_dir(), "pool_size": 2}
         cfg["registry_path"] = os.path.join(tmp, "registry.db")
+        # FACEKIT_TEST_REQUEST_TIMEOUT_MS: a slower build (scripts/sanitize-server's) on a busy
+        # machine needs a longer deadline than the default 15 s; a test that sets one keeps it.
+        if os.environ.get("FACEKIT_TEST_REQUEST_TIMEOUT_MS"):
+            cfg["request_timeout_ms"] = int(os.environ["FACEKIT_TEST_REQUEST_TIMEOUT_MS"])
         cfg.update(extra)
         if keys:
             cfg["api_keys"] = keys
@@ -37,7 +41,9 @@ class Server:
         self.start()
 
     def start(self):
-        binary = os.path.join(os.path.dirname(facekit.__file__), "bin", "facekit_server")
+        # FACEKIT_SERVER_BINARY: another build of the server (scripts/sanitize-server's ASan one).
+        binary = os.environ.get("FACEKIT_SERVER_BINARY") or os.path.join(os.path.dirname(facekit.__file__), "bin",
+                                                                          "facekit_server")
         self.log = open(os.path.join(self.tmp, "server.log"), "a+")
         start = self.log.tell()
         self.proc = subprocess.Popen([binary, "--config", self.cfg_path], stderr=self.log)
