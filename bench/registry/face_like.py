@@ -33,14 +33,15 @@ def _labelled_photos():
     return items
 
 
-def real_descriptors(cache_dir):
-    """(descriptors, identity labels) of the real photos, cached in cache_dir."""
-    path = os.path.join(cache_dir, "real_descriptors.npz")
+def real_descriptors(cache_dir, descriptor="accurate"):
+    """(descriptors, identity labels) of the real photos by the engine's `descriptor` ("accurate":
+    1152-d, "fast": 1024-d), cached in cache_dir per descriptor."""
+    path = os.path.join(cache_dir, f"real_descriptors_{descriptor}.npz")
     if os.path.exists(path):
         z = np.load(path)
         return z["x"], list(z["labels"])
     import facekit
-    eng = facekit.Engine()
+    eng = facekit.Engine(descriptor=descriptor)
     x, labels = [], []
     for ident, p in _labelled_photos():
         small = "orl-faces" in p or "spoof-nuaa" in p

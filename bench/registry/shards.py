@@ -25,7 +25,6 @@ placement: rendezvous (highest random weight) against modulo hashing of groups o
 """
 import argparse
 import ctypes
-import functools
 import glob
 import hashlib
 import heapq
@@ -96,10 +95,7 @@ def _engine_facts(kind, crop_photos):
         crops.append((c.jpeg, np.asarray(c.landmarks, dtype=np.float32)))
     models_rss, process_rss = rss() - before, rss()
     del eng
-    # face_like makes its engine with facekit.Engine(): in this child, one of the descriptor asked for
-    # (the cache is per descriptor, so each child describes the photos with its own).
-    facekit.Engine = functools.partial(facekit.Engine, descriptor=kind)
-    x, _ = face_like.real_descriptors(os.path.join(CACHE, kind))
+    x, _ = face_like.real_descriptors(os.path.join(CACHE, kind), descriptor=kind)
     return {"dim": x.shape[1], "real": len(x), "models_rss": models_rss, "process_rss": process_rss,
             "crops": crops}
 
@@ -110,7 +106,7 @@ def engine_facts(kind, crop_photos):
 
 
 def face_like_vectors(kind, n, seed=0):
-    gen = face_like.FaceLike(*face_like.real_descriptors(os.path.join(CACHE, kind)), seed=seed)
+    gen = face_like.FaceLike(*face_like.real_descriptors(os.path.join(CACHE, kind), descriptor=kind), seed=seed)
     return gen, np.concatenate([gen.faces(min(50000, n - s)) for s in range(0, n, 50000)])
 
 
