@@ -178,6 +178,15 @@ def checked(reply, code):
     return reply
 
 
+
+def print_table(header, rows):
+    """A markdown table: `header` names, then one line per row."""
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for r in rows:
+        print("| " + " | ".join(str(x) for x in r) + " |")
+
+
 def percentile(values, q):
     return float(np.percentile(values, q)) if values else float("nan")
 
@@ -501,19 +510,14 @@ def main():
     print(f"\n{len(d_ack)} samples{f', {missed} NOT FOUND within 60 s' if missed else ''}"
           f"{' (p99 of fewer than 100 samples is close to the maximum)' if len(d_ack) < 100 else ''}.\n")
     if catch_rows:
-        print("| catch-up | changes missed | fill rate /s (2 servers) | answering after start s | "
-              "registry opened in s (server log) | newest version applied after s | registry faces |")
-        print("|---|---|---|---|---|---|---|")
-        for r in catch_rows:
-            print("| " + " | ".join(str(x) for x in r) + " |")
+        print_table(["catch-up", "changes missed", "fill rate /s (2 servers)", "answering after start s",
+                     "registry opened in s (server log)", "newest version applied after s", "registry faces"],
+                    catch_rows)
         print("\nrestart: stopped (SIGINT: it writes its snapshot), started again (its snapshot + the change log's "
               "tail); pause: SIGSTOP, then SIGCONT (timed from SIGCONT), the running server follows the log.\n")
     if start_rows:
-        print("| registry faces (all groups) | database MB | start-up from | answering after s |"
-              " registry opened in s (server log) | newest version applied after s | RSS MB |")
-        print("|---|---|---|---|---|---|---|")
-        for r in start_rows:
-            print("| " + " | ".join(str(x) for x in r) + " |")
+        print_table(["registry faces (all groups)", "database MB", "start-up from", "answering after s",
+                     "registry opened in s (server log)", "newest version applied after s", "RSS MB"], start_rows)
         print("\n'answering': from starting the process to its first reply (the models load first); "
               "'applied': until a search with min_version = the newest version is answered.")
         sizes = next(iter(fits.values()), [])

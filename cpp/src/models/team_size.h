@@ -1,7 +1,8 @@
 #pragma once
 // How many OpenMP threads the next model call may use: all of them on an idle machine, one
 // when other processes or other calls of this process are busy (a team waiting at each layer
-// for a descheduled member ran 3-5x slower; docs/BENCHMARKS.md, "Threads under load").
+// for a descheduled member ran 3-5x slower; docs/BENCHMARKS.md, "Threads: the team size
+// follows the load").
 
 namespace facekit::models {
 
