@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "json_reader.h"
+#include "protocol/json_reader.h"
 
 namespace {
 

@@ -44,10 +44,41 @@ class ProtocolTimeout(ProtocolError):
         super().__init__("timeout", message)
 
 
-_MEANING = {10001: "unknown api_key", 10002: "no face found", 10003: "more than one face",
-            10004: "server error", 10005: "parameter error", 10006: "not a JSON object",
-            10007: "invalid base64 image", 10008: "rate limit exceeded", 10009: "empty array",
-            10010: "not authorised"}
+# Every code a reply's error_message can carry: code -> (interface answering it, or -1 for an
+# error any interface may answer; meaning). The server's own table (server/src/protocol/
+# wire_codes.h, printed by `facekit_server --wire-codes`) is the source: a conformance test
+# (tests/conformance/test_wire_tables.py) keeps this copy equal to it.
+WIRE_CODES = {
+    101: (0, "every person registered"),
+    102: (0, "some persons not registered (failed_face_id, failed_message)"),
+    201: (1, "faces above the threshold"),
+    202: (1, "no face above the threshold"),
+    301: (2, "at least one face deleted"),
+    302: (2, "no face matched"),
+    401: (3, "registered"),
+    402: (3, "not registered"),
+    501: (4, "the same person"),
+    502: (4, "not the same person"),
+    601: (5, "faces detected"),
+    701: (6, "features extracted"),
+    801: (7, "gender of each image"),
+    901: (8, "age of each image"),
+    1001: (9, "liveness checked"),
+    1101: (10, "persons detected"),
+    1201: (11, "hairstyle of each image"),
+    1301: (12, "registry counts"),
+    10001: (-1, "unknown api_key"),
+    10002: (-1, "no face found"),
+    10003: (-1, "more than one face"),
+    10004: (-1, "server error"),
+    10005: (-1, "parameter error"),
+    10006: (-1, "not a JSON object"),
+    10007: (-1, "invalid base64 image"),
+    10008: (-1, "rate limit exceeded"),
+    10009: (-1, "empty array"),
+    10010: (-1, "not authorised"),
+}
+_ERRORS = {code: meaning for code, (interface, meaning) in WIRE_CODES.items() if interface < 0}
 
 
 def encode_image(image):
@@ -173,8 +204,8 @@ class Client:
                 what = f"no reply from any of {', '.join(order)}"
             raise ProtocolTimeout(f"interface {interface}: {what} after {self.timeout:g} s")
         code = reply.get("error_message", "")
-        if code.isdigit() and 10001 <= int(code) <= 10010:
-            raise ProtocolError(code, _MEANING.get(int(code), ""))
+        if code.isdigit() and int(code) in _ERRORS:
+            raise ProtocolError(code, _ERRORS[int(code)])
         return reply
 
     def _try(self, endpoint, data):
@@ -257,7 +288,7 @@ class Client:
         for fid, code in zip(reply.get("failed_face_id", []), reply.get("failed_message", [])):
             result[fid] = int(code)
         if len(persons) == 1 and result[ids[0]] is not None:
-            raise ProtocolError(result[ids[0]], _MEANING.get(result[ids[0]], ""))
+            raise ProtocolError(result[ids[0]], _ERRORS.get(result[ids[0]], ""))
         return result
 
     def search(self, group_id, images=None, feature=None, score=70.0, topk=5, landmarks=None,

@@ -7,20 +7,49 @@
 #include <chrono>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "config.h"
 #include "facekit/error.h"
 #include "facekit/engine.h"
 #include "facekit/person.h"
 #include "facekit/registry.h"
-#include "handlers/request.h"
+#include "handlers/handlers.h"
 #include "facekit/version.h"
 #include "log.h"
-#include "protocol.h"
-#include "transport.h"
+#include "protocol/interfaces.h"
+#include "protocol/protocol.h"
+#include "protocol/wire_codes.h"
+#include "transport/transport.h"
 
 namespace {
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
+
+// `--wire-codes` / `--interfaces`: the protocol's tables as JSON, for clients and docs.
+bool print_table(const char* option) {
+  using namespace facekit::server;
+  nlohmann::json out = nlohmann::json::array();
+  if (std::string(option) == "--wire-codes") {
+    for (const auto& c : kWireCodes)
+      out.push_back({{"code", wire_text(c.code)}, {"interface", c.interface_id}, {"meaning", c.meaning}});
+  } else if (std::string(option) == "--interfaces") {
+    const char* rates[] = {"none", "general", "register"};
+    const char* quick[] = {"never", "always", "local registry"};
+    for (const auto& i : kInterfaces)
+      out.push_back({{"interface", std::to_string(i.id)},
+                     {"name", i.name},
+                     {"endpoint", i.endpoint == Endpoint::kFace ? "face" : "pedestrian"},
+                     {"rate_limit", rates[static_cast<int>(i.rate)]},
+                     {"names_groups", i.names_groups},
+                     {"quick", quick[static_cast<int>(i.quick)]},
+                     {"heavy", i.heavy}});
+  } else {
+    return false;
+  }
+  std::printf("%s\n", out.dump(1).c_str());
+  return true;
+}
 
 // "3.62": start-up times for the log.
 std::string seconds_text(double s) {
@@ -32,6 +61,7 @@ std::string seconds_text(double s) {
 
 int main(int argc, char** argv) {
   using namespace facekit::server;
+  if (argc == 2 && print_table(argv[1])) return 0;
   ServerConfig config;
   try {
     config = parse_command_line(argc, argv);
@@ -86,18 +116,14 @@ int main(int argc, char** argv) {
     track.max_tracks = static_cast<size_t>(config.max_tracks_per_camera);
     facekit::CameraTracks cameras(engine, track, int64_t{1000} * config.camera_idle_s,
                                   static_cast<size_t>(config.max_cameras));
-    HandlerContext ctx{engine, registry, config, eo.decode, cameras};
-    Protocol face(config), pedestrian(config);
-    auto limited = std::make_shared<RateLimiter>(config.max_requests);
-    auto register_limit = std::make_shared<RateLimiter>(static_cast<double>(config.pool_size) * config.register_factor);
-    add_registry_handlers(face, ctx, limited, register_limit);
-    add_face_handlers(face, ctx, limited);
-    add_liveness_handler(face, ctx);
     facekit::PersonDetector people(engine.models());
-    add_pedestrian_handler(pedestrian, ctx, people);
-    // Requests whose work can take long never hold every worker (Transport::heavy_limit).
-    face.mark_heavy({0, 5, 9});
-    pedestrian.mark_heavy({10});
+    HandlerContext ctx{engine, registry, config, eo.decode, cameras, people};
+    Protocol face(config, Endpoint::kFace, registry.shared(), engine.dimension());
+    Protocol pedestrian(config, Endpoint::kPedestrian, registry.shared(), engine.dimension());
+    face.set_limiter(RateClass::kGeneral, std::make_shared<RateLimiter>(config.max_requests));
+    face.set_limiter(RateClass::kRegister,
+                     std::make_shared<RateLimiter>(static_cast<double>(config.pool_size) * config.register_factor));
+    add_handlers(face, pedestrian, ctx);
     zmq::context_t ctx_zmq(1);
     // Oversize messages are dropped by the socket as they arrive; up to 1 MiB over the limit
     // they are still read, and answered 10005.

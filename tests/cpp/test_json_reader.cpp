@@ -6,7 +6,7 @@
 #include <random>
 #include <string>
 
-#include "json_reader.h"
+#include "protocol/json_reader.h"
 
 using facekit::server::read_json;
 using nlohmann::json;

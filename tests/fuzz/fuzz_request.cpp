@@ -1,5 +1,6 @@
 // Request bytes from a client: the simdjson reader must read exactly what nlohmann's parser
-// reads (or refuse what it refuses), and the protocol's envelope (JSON, api_key, interface,
+// reads (or refuse what it refuses); parse(bytes) must return a typed request or a wire error
+// (never throw, never crash); and the protocol's envelope (JSON, api_key, interface,
 // authorisation, size) must answer every message with a JSON reply carrying an error code.
 #include <cstddef>
 #include <cstdint>
@@ -8,9 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "config.h"
-#include "json_reader.h"
 #include "log.h"
-#include "protocol.h"
+#include "protocol/json_reader.h"
+#include "protocol/protocol.h"
+#include "protocol/requests.h"
 
 namespace {
 facekit::server::ServerConfig make_config() {
@@ -26,13 +28,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const facekit::server::ServerConfig config = make_config();
   static facekit::server::Protocol* protocol = [] {
     facekit::server::set_log_level("error");
-    auto* p = new facekit::server::Protocol(config);
-    // One handler that reads fields the way handlers do, so authorisation and parameter
-    // checks run past the envelope.
-    p->add_handler(3, [](const nlohmann::json& r, nlohmann::json& reply) {
-      if (!r.contains("group_id") || !r["group_id"].is_string()) throw facekit::server::ProtocolError{facekit::server::kBadParameter, "group"};
-      reply["error_message"] = "401";
-    });
+    auto* p = new facekit::server::Protocol(config, facekit::server::Endpoint::kFace, false, 4);
+    // Every face interface served by a handler that answers its typed request, so
+    // authorisation and every interface's parser run past the envelope.
+    for (const auto& spec : facekit::server::kInterfaces)
+      if (spec.endpoint == facekit::server::Endpoint::kFace)
+        p->set_handler(spec.id, [](const facekit::server::Request& r) {
+          return nlohmann::json{{"error_message", std::to_string(r.index())}};
+        });
     return p;
   }();
   const std::string bytes(reinterpret_cast<const char*>(data), size);
@@ -46,6 +49,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (fast.is_discarded() != reference.is_discarded()) __builtin_trap();
     if (!fast.is_discarded() && fast != reference) __builtin_trap();
   }
+  facekit::server::ParseLimits limits;
+  limits.max_request_bytes = config.max_request_bytes;
+  limits.feature_dimension = 4;
+  const auto parsed = facekit::server::parse(bytes, limits);  // returns; never throws
+  if (parsed.valueless_by_exception()) __builtin_trap();
   const nlohmann::json reply = nlohmann::json::parse(protocol->handle(bytes), nullptr, false);
   if (reply.is_discarded() || !reply.contains("error_message") || !reply["error_message"].is_string()) __builtin_trap();
   return 0;

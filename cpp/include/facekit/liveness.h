@@ -13,9 +13,25 @@ class Engine;
 
 enum class LiveAction { kBlink, kMouth, kNod, kShake };
 
+/// The protocol's names of the actions. Inline: the server's request parser uses them without
+/// the engine (and so does its fuzz target).
+inline constexpr struct {
+  const char* name;
+  LiveAction action;
+} kLiveActionNames[] = {{"blink", LiveAction::kBlink}, {"mouth", LiveAction::kMouth}, {"nod", LiveAction::kNod},
+                        {"shake", LiveAction::kShake}};
+
 /// "blink", "mouth", "nod", "shake" -> the action; anything else -> nullopt.
-std::optional<LiveAction> live_action_from_name(std::string_view name);
-const char* live_action_name(LiveAction action);
+inline std::optional<LiveAction> live_action_from_name(std::string_view name) {
+  for (const auto& a : kLiveActionNames)
+    if (name == a.name) return a.action;
+  return std::nullopt;
+}
+inline const char* live_action_name(LiveAction action) {
+  for (const auto& a : kLiveActionNames)
+    if (a.action == action) return a.name;
+  return "?";
+}
 
 /// What one image says about liveness: its only face and the measures of that face.
 struct LiveSignals {

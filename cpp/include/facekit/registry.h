@@ -119,8 +119,11 @@ class Registry {
   /// A registry path as logs may show it: a PostgreSQL URL loses its password.
   static std::string printable_path(const std::string& path);
 
-  /// True for a valid face_id: 1-32 decimal digits.
-  static bool valid_face_id(const std::string& face_id);
+  /// True for a valid face_id: 1-32 decimal digits. Inline: the server's request parser uses
+  /// it without the registry (and so does its fuzz target).
+  static bool valid_face_id(const std::string& face_id) {
+    return !face_id.empty() && face_id.size() <= 32 && face_id.find_first_not_of("0123456789") == std::string::npos;
+  }
 
  private:
   class Impl;

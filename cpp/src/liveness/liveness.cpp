@@ -10,12 +10,6 @@ namespace facekit {
 
 namespace {
 
-constexpr struct {
-  const char* name;
-  LiveAction action;
-} kActions[] = {{"blink", LiveAction::kBlink}, {"mouth", LiveAction::kMouth}, {"nod", LiveAction::kNod},
-                {"shake", LiveAction::kShake}};
-
 enum class State { kOpen, kClosed, kUnclear };
 
 State eye_state(const LiveSignals& s, const LivenessRules& r) {
@@ -58,18 +52,6 @@ LiveCheck angle_change(LiveAction action, float a, float b, float min_degrees, c
 }
 
 }  // namespace
-
-std::optional<LiveAction> live_action_from_name(std::string_view name) {
-  for (const auto& a : kActions)
-    if (name == a.name) return a.action;
-  return std::nullopt;
-}
-
-const char* live_action_name(LiveAction action) {
-  for (const auto& a : kActions)
-    if (a.action == action) return a.name;
-  return "?";
-}
 
 LiveCheck check_action(LiveAction action, const LiveSignals& a, const LiveSignals& b, const LivenessRules& r) {
   switch (action) {

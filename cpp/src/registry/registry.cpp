@@ -359,10 +359,6 @@ std::string Registry::printable_path(const std::string& path) {
   return registry::is_postgres_url(path) ? registry::redacted_url(path) : path;
 }
 
-bool Registry::valid_face_id(const std::string& id) {
-  return !id.empty() && id.size() <= 32 && id.find_first_not_of("0123456789") == std::string::npos;
-}
-
 static void check_ids(const std::string& group, const std::string& face_id) {
   if (group.empty() || group.size() > 256) throw Error(ErrorCode::kInvalidArgument, "group_id must be 1-256 bytes");
   if (!Registry::valid_face_id(face_id)) throw Error(ErrorCode::kInvalidArgument, "face_id must be 1-32 digits");

@@ -1,4 +1,4 @@
-#include "transport.h"
+#include "transport/transport.h"
 
 #include <malloc.h>
 
@@ -22,7 +22,7 @@ std::string answer(const Protocol& protocol, const zmq::message_t& body, std::ch
     ScopedDeadline scoped(deadline);
     return protocol.handle(body.to_string());
   } catch (...) {
-    return R"({"error_message":"10004"})";
+    return "{\"error_message\":\"" + wire_text(kServerError) + "\"}";
   }
 }
 

@@ -13,7 +13,7 @@
 
 #include <zmq.hpp>
 
-#include "protocol.h"
+#include "protocol/protocol.h"
 
 namespace facekit::server {
 

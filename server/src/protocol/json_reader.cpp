@@ -1,4 +1,4 @@
-#include "json_reader.h"
+#include "protocol/json_reader.h"
 
 #include <simdjson.h>
 

@@ -1,13 +1,13 @@
-#include "protocol.h"
+#include "protocol/protocol.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <limits>
 #include <random>
+#include <stdexcept>
 
 #include "facekit/error.h"
-#include "json_reader.h"
 #include "log.h"
 
 namespace facekit::server {
@@ -18,18 +18,6 @@ bool equal_constant_time(const std::string& a, const std::string& b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
   for (size_t i = 0; i < a.size(); ++i) diff |= a[i] ^ b[i % (b.empty() ? 1 : b.size())];
   return diff == 0 && !b.empty();
-}
-
-int parse_interface(const nlohmann::json& request) {
-  auto it = request.find("interface");
-  if (it == request.end() || !it->is_string()) throw ProtocolError{kBadParameter, "interface must be a string"};
-  const std::string s = it->get<std::string>();
-  if (s.empty() || s.size() > 2 || s.find_first_not_of("0123456789") != std::string::npos ||
-      (s.size() == 2 && s[0] == '0'))
-    throw ProtocolError{kBadParameter, "unknown interface"};
-  const int id = std::stoi(s);
-  if (id > 12) throw ProtocolError{kBadParameter, "unknown interface"};
-  return id;
 }
 
 }  // namespace
@@ -46,17 +34,31 @@ std::string uuid4() {
   return buf;
 }
 
-Protocol::Protocol(const ServerConfig& config) : config_(config) {}
-
-void Protocol::add_handler(int interface_id, Handler handler, std::shared_ptr<RateLimiter> limiter) {
-  handlers_[interface_id] = {std::move(handler), std::move(limiter)};
+Protocol::Protocol(const ServerConfig& config, Endpoint endpoint, bool shared_registry, int feature_dimension)
+    : config_(config), endpoint_(endpoint), shared_registry_(shared_registry) {
+  limits_.max_request_bytes = config.max_request_bytes;
+  limits_.feature_dimension = feature_dimension;
 }
 
-const ApiKey* Protocol::check_key(const nlohmann::json& request) const {
+void Protocol::set_handler(int interface_id, Handler handler) {
+  if (interface_id < 0 || interface_id >= kInterfaceCount || interface_spec(interface_id).endpoint != endpoint_)
+    throw std::invalid_argument("interface " + std::to_string(interface_id) + " is not served on this endpoint");
+  handlers_[interface_id] = std::move(handler);
+}
+
+void Protocol::set_limiter(RateClass rate, std::shared_ptr<RateLimiter> limiter) {
+  if (rate == RateClass::kGeneral) general_limit_ = std::move(limiter);
+  if (rate == RateClass::kRegister) register_limit_ = std::move(limiter);
+}
+
+bool Protocol::served(int interface_id) const {
+  return interface_id >= 0 && interface_id < kInterfaceCount && handlers_[interface_id] != nullptr;
+}
+
+const ApiKey* Protocol::check_key(const Envelope& envelope) const {
   if (config_.api_keys.empty()) return nullptr;  // development mode: any key (loopback only)
-  auto it = request.find("api_key");
-  if (it == request.end() || !it->is_string()) throw ProtocolError{kUnknownKey, "api_key missing"};
-  const std::string key = it->get<std::string>();
+  if (!envelope.api_key) throw ProtocolError{kUnknownKey, "api_key missing"};
+  const std::string& key = *envelope.api_key;
   const ApiKey* found = nullptr;
   for (const auto& k : config_.api_keys)  // every key compared, in constant time each
     if (equal_constant_time(key, k.key)) found = &k;
@@ -75,7 +77,7 @@ void Protocol::authorise(const ApiKey* key, int interface_id, const nlohmann::js
   };
   auto it = request.find("group_id");
   if (it == request.end()) {
-    if (interface_id == 0 || interface_id == 1 || interface_id == 2 || interface_id == 3 || interface_id == 12)
+    if (interface_spec(interface_id).names_groups)
       throw ProtocolError{kForbidden, "key is limited to some groups"};
     return;
   }
@@ -86,8 +88,6 @@ void Protocol::authorise(const ApiKey* key, int interface_id, const nlohmann::js
     throw ProtocolError{kForbidden, "key may not touch this group"};
   }
 }
-
-void Protocol::mark_quick(std::initializer_list<int> interface_ids) { quick_.insert(interface_ids); }
 
 namespace {
 // The interface a request names, from a look at its bytes (no parse); -1 if none is found.
@@ -104,15 +104,18 @@ int peek_interface(std::string_view bytes) {
 }  // namespace
 
 bool Protocol::quick(std::string_view bytes) const {
-  if (quick_.empty() || bytes.find("image") != std::string_view::npos ||
-      bytes.find("min_version") != std::string_view::npos)
+  if (bytes.find("image") != std::string_view::npos || bytes.find("min_version") != std::string_view::npos)
     return false;
-  return quick_.count(peek_interface(bytes)) > 0;
+  const int id = peek_interface(bytes);
+  if (!served(id)) return false;
+  const Quick q = interface_spec(id).quick;
+  return q == Quick::kAlways || (q == Quick::kLocalRegistry && !shared_registry_);
 }
 
-void Protocol::mark_heavy(std::initializer_list<int> interface_ids) { heavy_.insert(interface_ids); }
-
-bool Protocol::heavy(std::string_view bytes) const { return !heavy_.empty() && heavy_.count(peek_interface(bytes)) > 0; }
+bool Protocol::heavy(std::string_view bytes) const {
+  const int id = peek_interface(bytes);
+  return served(id) && interface_spec(id).heavy;
+}
 
 namespace {
 thread_local int64_t t_pixels_left = std::numeric_limits<int64_t>::max();
@@ -131,20 +134,21 @@ std::string Protocol::handle(const std::string& bytes) const {
   std::string interface_label = "?";
   t_pixels_left = config_.max_request_pixels > 0 ? config_.max_request_pixels : std::numeric_limits<int64_t>::max();
   try {
-    if (bytes.size() > config_.max_request_bytes) throw ProtocolError{kBadParameter, "request too large"};
-    nlohmann::json request = read_json(bytes);
-    if (request.is_discarded() || !request.is_object()) throw ProtocolError{kBadJson, "not a JSON object"};
-    const ApiKey* key = check_key(request);
-    const int id = parse_interface(request);
+    Envelope envelope = parse_envelope(bytes, limits_);
+    const ApiKey* key = check_key(envelope);
+    const int id = interface_of(envelope);
     interface_label = std::to_string(id);
-    auto h = handlers_.find(id);
-    if (h == handlers_.end())
-      throw ProtocolError{kBadParameter, "interface " + interface_label + " is not served on this endpoint"};
-    authorise(key, id, request);
-    if (h->second.limiter && !h->second.limiter->try_acquire()) throw ProtocolError{kRateLimited, "rate limit"};
-    h->second.handler(request, reply);
+    if (!served(id)) throw ProtocolError{kBadParameter, "interface " + interface_label + " is not served on this endpoint"};
+    authorise(key, id, envelope.document);
+    const RateClass rate = interface_spec(id).rate;
+    RateLimiter* limiter = rate == RateClass::kGeneral    ? general_limit_.get()
+                           : rate == RateClass::kRegister ? register_limit_.get()
+                                                          : nullptr;
+    if (limiter && !limiter->try_acquire()) throw ProtocolError{kRateLimited, "rate limit"};
+    const Request request = parse_body(envelope, limits_);
+    reply = handlers_[id](request);
   } catch (const ProtocolError& e) {
-    reply = {{"error_message", std::to_string(e.code)}};
+    reply = {{"error_message", wire_text(e.code)}};
     log_line(LogLevel::kDebug, "request " + request_id + ": " + e.message);
   } catch (const facekit::Error& e) {
     reply = {{"error_message", std::to_string(protocol_error_code(e.code()))}};
@@ -154,7 +158,7 @@ std::string Protocol::handle(const std::string& bytes) const {
     }
     log_line(LogLevel::kDebug, "request " + request_id + ": " + e.what());
   } catch (const std::exception& e) {
-    reply = {{"error_message", std::to_string(kServerError)}};
+    reply = {{"error_message", wire_text(kServerError)}};
     log_line(LogLevel::kError, "request " + request_id + " failed unexpectedly: " + e.what());
   }
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();

@@ -1,8 +1,6 @@
-#include "handlers/request.h"
+#include "protocol/fields.h"
 
 #include <cmath>
-
-#include "facekit/error.h"
 
 namespace facekit::server {
 
@@ -78,30 +76,14 @@ std::vector<std::optional<Landmarks5>> optional_landmarks(const Json& r, size_t 
   return out;
 }
 
-void check_image_strings(const Json& images) {
-  for (const auto& i : images)
+std::vector<std::string> take_image_strings(Json& images) {
+  std::vector<std::string> out;
+  out.reserve(images.size());
+  for (auto& i : images) {
     if (!i.is_string()) bad("images must be base64 strings");
-}
-
-Image decode(const Json& image_b64, const DecodeOptions& options) {
-  try {
-    const auto bytes = decode_base64(image_b64.get_ref<const std::string&>());
-    const ImageSize size = read_image_size(bytes.data(), bytes.size());  // the header only
-    if (!spend_request_pixels(int64_t(size.width) * size.height))
-      throw ProtocolError{kBadImage, "the request's images exceed max_request_pixels"};
-    return decode_image(bytes.data(), bytes.size(), options);  // checks the size against options
-  } catch (const Error&) {
-    throw ProtocolError{kBadImage, "image is not valid base64, not an image, or too large"};
+    out.push_back(std::move(i.get_ref<std::string&>()));
   }
-}
-
-Json landmark_json(const Landmarks5& l) {
-  Json x = Json::array(), y = Json::array();
-  for (const auto& p : l) {
-    x.push_back(std::round(static_cast<double>(p.x) * 10.0) / 10.0);
-    y.push_back(std::round(static_cast<double>(p.y) * 10.0) / 10.0);
-  }
-  return {{"x", x}, {"y", y}};
+  return out;
 }
 
 }  // namespace facekit::server
