@@ -1,6 +1,6 @@
 """Verification accuracy of facekit's descriptors on real labelled photos.
 
-usage: python bench/accuracy/verification.py [--orl] [--json OUT]
+usage: python bench/accuracy/verification.py [--orl] [--json OUT] [--mirror-faceres]
 
 Faces come from facekit's own detector and 5 points. Descriptors: the engine's "accurate"
 descriptor (faceres fused with dlib's ResNet, 1152-d: the default), and its two parts on
@@ -50,6 +50,25 @@ def split(fused):
     return {"accurate": unit(f), "faceres": unit(f[:, :FACERES_DIM]), "dlib": unit(f[:, FACERES_DIM:])}
 
 
+MIRROR_FACERES = False  # --mirror-faceres: faceres's half averaged over the mirrored photo too
+
+
+def mirrored(img, landmarks):
+    """The photo mirrored, and its 5 points (image-left first again)."""
+    w = img.shape[1]
+    pts = [(w - 1 - x, y) for x, y in (tuple(p) for p in landmarks)]
+    return np.ascontiguousarray(img[:, ::-1]), [pts[1], pts[0], pts[2], pts[4], pts[3]]
+
+
+def describe(eng, img, landmarks):
+    f = np.asarray(eng.extract_one(img, landmarks), np.float32)
+    if MIRROR_FACERES:
+        g = np.asarray(eng.extract_one(*mirrored(img, landmarks)), np.float32)
+        both = f[:FACERES_DIM] + g[:FACERES_DIM]
+        f[:FACERES_DIM] = both * (np.linalg.norm(f[:FACERES_DIM]) / np.linalg.norm(both))
+    return f
+
+
 def collect(eng, items, min_side, pad):
     feats, labels, missed = [], [], 0
     for ident, path in items:
@@ -59,7 +78,7 @@ def collect(eng, items, min_side, pad):
         except facekit.FacekitError:
             missed += 1
             continue
-        feats.append(eng.extract_one(img, face.landmarks))
+        feats.append(describe(eng, img, face.landmarks))
         labels.append(ident)
     return split(feats), labels, missed
 
@@ -69,7 +88,7 @@ def group_faces(eng):
     for path in datasets.sample_group_photos():
         img = datasets.load(path)
         for i, face in enumerate(eng.detect(img, min_face=40, max_face=600)):
-            feats.append(eng.extract_one(img, face.landmarks))
+            feats.append(describe(eng, img, face.landmarks))
             labels.append(f"{os.path.basename(path)}#{i}")
     return split(feats), labels
 
@@ -156,7 +175,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--orl", action="store_true", help="also ORL (400+ grey faces, slower)")
     ap.add_argument("--json")
+    ap.add_argument("--mirror-faceres", action="store_true",
+                    help="also average faceres over the mirrored photo (an experiment; the engine does not)")
     args = ap.parse_args()
+    global MIRROR_FACERES
+    MIRROR_FACERES = args.mirror_faceres
     engines = {"accurate": facekit.Engine(), "fast": facekit.Engine(descriptor="fast")}
     extra = group_faces(engines["accurate"])
     sets = {"faces-dev + group photos": (datasets.faces_dev(), 200, 0.3)}

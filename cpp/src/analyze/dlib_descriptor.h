@@ -21,7 +21,8 @@ bool has_dlib(const ModelRuntime::Impl& models);
 /// (0.5, 0.43) side), axis-aligned, sampled in one warp, black outside the image.
 cv::Mat dlib_crop(const cv::Mat& bgr, const std::array<cv::Point2f, 5>& landmarks);
 
-/// One batch through the dlib net: unit 128-d descriptors.
+/// One batch through the dlib net, each face as cropped and mirrored: unit 128-d descriptors,
+/// the normalised mean of each face's two.
 std::vector<std::vector<float>> run_dlib(const ModelRuntime::Impl& models, const std::vector<FaceRef>& faces);
 
 /// unit(sqrt(1 - w) faceres, sqrt(w) dlib) for unit inputs: its cosine is the weighted mean of

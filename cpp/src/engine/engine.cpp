@@ -36,7 +36,7 @@ namespace {
 struct ScoreCurve {
   std::array<float, 6> cosine, score;
 };
-constexpr ScoreCurve kFusedCurve{{-1.f, 0.7556f, 0.7936f, 0.8202f, 0.8398f, 1.f}, {0.f, 50.f, 60.f, 70.f, 80.f, 100.f}};
+constexpr ScoreCurve kFusedCurve{{-1.f, 0.7582f, 0.7960f, 0.8238f, 0.8405f, 1.f}, {0.f, 50.f, 60.f, 70.f, 80.f, 100.f}};
 constexpr ScoreCurve kFaceresCurve{{-1.f, 0.4846f, 0.5646f, 0.6242f, 0.6650f, 1.f}, {0.f, 50.f, 60.f, 70.f, 80.f, 100.f}};
 
 // Linear interpolation along a monotonic table.
@@ -117,7 +117,10 @@ class Engine::Impl {
       const ModelInfo& d = runtime.info("face_recognition");
       char weight[16];
       std::snprintf(weight, sizeof weight, "%.2f", analyze::kDlibWeight);
-      feature_id = "faceres+dlib:" + f.weights_id.substr(0, 16) + "+" + d.weights_id.substr(0, 16) + ":w" + weight;
+      // ":flip": dlib's half is the mean of the crop's and its mirror's descriptors; registries
+      // written before it hold other vectors and need `facekit registry migrate`.
+      feature_id = "faceres+dlib:" + f.weights_id.substr(0, 16) + "+" + d.weights_id.substr(0, 16) + ":w" + weight +
+                   ":flip";
       shape = d.input_shape;
       shape[0] = 1;
       dimension += static_cast<int>(runtime.impl().forward("face_recognition", at::zeros(shape))[0].size(1));
