@@ -60,6 +60,10 @@ class Node(Server):
     """The conformance suite's Server, started with a readiness probe instead of a log line (so the log
     level can be warn), and stoppable / startable again."""
 
+    start_limit_s = 1800
+    on_wait = None  # called with the seconds waited, about every progress_s, while the server starts
+    progress_s = 60
+
     def start(self):
         binary = os.path.join(os.path.dirname(__import__("facekit").__file__), "bin", "facekit_server")
         self.log = open(os.path.join(self.tmp, "server.log"), "a+")
@@ -69,12 +73,17 @@ class Node(Server):
         sock.setsockopt(zmq.LINGER, 0)
         sock.connect(self.face)
         sock.send_json({"interface": "12", "api_key": "bench"})
+        next_report = self.progress_s
         try:
             while not sock.poll(20):
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
-                if time.perf_counter() - t0 > 1800:
-                    raise RuntimeError("server did not answer within 30 min")
+                waited = time.perf_counter() - t0
+                if waited > self.start_limit_s:
+                    raise RuntimeError(f"server did not answer within {self.start_limit_s} s")
+                if self.on_wait and waited >= next_report:
+                    next_report += self.progress_s
+                    self.on_wait(waited)
             sock.recv()
         finally:
             sock.close()
@@ -177,6 +186,16 @@ def checked(reply, code):
         raise RuntimeError(f"expected {code}, got {reply}")
     return reply
 
+
+
+def print_logs(nodes, pg):
+    """After a failure: each server's and PostgreSQL's log tail, on stderr."""
+    for n in nodes:
+        try:
+            print(f"--- {n.face} log:\n{n.log_tail()}", file=sys.stderr)
+        except OSError:
+            pass
+    print(f"--- postgres log:\n{pg.log_tail()}", file=sys.stderr)
 
 
 def print_table(header, rows):
@@ -475,12 +494,7 @@ def main():
                       f"{applied:.2f} s", flush=True)
             c.set_config(snapshot_dir=own_snapshots)  # its next start reads its own (pre-fill) snapshot again
     except BaseException:
-        for n in nodes:
-            try:
-                print(f"--- {n.face} log:\n{n.log_tail()}", file=sys.stderr)
-            except OSError:
-                pass
-        print(f"--- postgres log:\n{pg.log_tail()}", file=sys.stderr)
+        print_logs(nodes, pg)
         raise
     finally:
         for n in nodes:

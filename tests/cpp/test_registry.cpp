@@ -193,6 +193,18 @@ TEST_F(RegistryTest, ReopenRestoresEverything) {
   EXPECT_EQ(r.search("g", a, 5, 0.9f).at(0).face_id, "1");
 }
 
+TEST_F(RegistryTest, AVariantOfTheSameModelOpensItsRegistry) {
+  {
+    facekit::Registry r(options("model-a"));
+    r.put("g", "1", {a});
+  }
+  {
+    facekit::Registry flip(options("model-a:flip"));  // dlib's half mirror-averaged: interchangeable
+    EXPECT_EQ(flip.count("g"), 1u);
+  }
+  EXPECT_THROW(facekit::Registry(options("model-a:other")), facekit::Error);
+}
+
 TEST_F(RegistryTest, FeaturesOfAnotherModelAreRefused) {
   { facekit::Registry r(options("model-a")); }
   try {

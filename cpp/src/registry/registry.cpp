@@ -66,6 +66,23 @@ std::string hex(const std::string& s) {
 
 }  // namespace
 
+namespace registry {
+// Engine variants whose vectors stand in for the plain model's: a registry written by the plain
+// model is opened by the variant as it is (and the other way round). ":flip": dlib's half
+// averaged with its mirror image's; the same face's vectors with and without it have a cosine
+// of about 0.999 (docs/ACCURACY.md), far above any threshold's margin, so refusing them would
+// only strand registries that cannot be migrated (PostgreSQL ones, or any without kept crops).
+bool model_ids_compatible(const std::string& stored, const std::string& engine) {
+  static const char* const kVariants[] = {":flip"};
+  if (stored == engine) return true;
+  for (const char* v : kVariants) {
+    const std::string suffix(v);
+    if (stored + suffix == engine || engine + suffix == stored) return true;
+  }
+  return false;
+}
+}  // namespace registry
+
 class Registry::Impl {
  public:
   explicit Impl(const RegistryOptions& o) : options(o) {
@@ -81,7 +98,7 @@ class Registry::Impl {
       store->set_model_id(o.feature_model_id);
       stored = store->model_id();  // a shared store: another server may have set it first
     }
-    if (stored != o.feature_model_id) {
+    if (!registry::model_ids_compatible(stored, o.feature_model_id)) {
       throw Error(ErrorCode::kModelUnavailable,
                   "registry " + shown + " holds features of model '" + stored + "', the engine makes '" +
                       o.feature_model_id + "': re-describe its faces with `facekit registry migrate " + shown +
@@ -99,6 +116,10 @@ class Registry::Impl {
       load_index();
     }
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // Every group came whole from its snapshot: nothing to write until something changes
+    // (an idle 1M-face server rewrote its 3.6 GB snapshot every snapshot_interval_s).
+    snapshot_current = report.rows_replayed == 0 && report.rows_rebuilt == 0 && report.rows_dropped == 0 &&
+                       report.groups_from_snapshot > 0;
   }
 
   ~Impl() {
@@ -340,6 +361,7 @@ class Registry::Impl {
   RegistryOptions options;
   StartupReport report;
   std::atomic<uint64_t> changes{0}, saved_changes{0};
+  std::atomic<bool> snapshot_current{false};  // the snapshot on disk holds every group as it is
   std::unique_ptr<registry::FeatureStore> store;
   registry::ChangeFeed* feed = nullptr;  // the store, when it is shared
   bool starting = false;                 // the constructor is loading: count into `report`
@@ -544,7 +566,7 @@ bool Registry::wait_for_version(const std::string& group, int64_t version, std::
 void Registry::save_snapshot() {
   if (impl_->options.snapshot_dir.empty()) return;
   const uint64_t seen = impl_->changes.load();
-  if (seen == impl_->saved_changes.load() && seen != 0) return;
+  if (seen == impl_->saved_changes.load() && (seen != 0 || impl_->snapshot_current)) return;
   std::error_code ec;
   std::filesystem::create_directories(impl_->options.snapshot_dir, ec);
   for (const auto& name : groups()) {
@@ -556,6 +578,7 @@ void Registry::save_snapshot() {
     if (impl_->feed) impl_->write_snapshot_version(impl_->snapshot_prefix(name), impl_->feed->store_id(), g->applied);
   }
   impl_->saved_changes = seen;
+  impl_->snapshot_current = true;
 }
 
 }  // namespace facekit
