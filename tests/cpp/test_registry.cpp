@@ -196,7 +196,7 @@ TEST_F(RegistryTest, ReopenRestoresEverything) {
 TEST_F(RegistryTest, AVariantOfTheSameModelOpensItsRegistry) {
   {
     facekit::Registry r(options("model-a"));
-    r.put("g", "1", {a});
+    r.put("g", "1", {random_unit(rng_)});
   }
   {
     facekit::Registry flip(options("model-a:flip"));  // dlib's half mirror-averaged: interchangeable
