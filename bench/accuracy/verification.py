@@ -1,8 +1,10 @@
 """Verification accuracy of facekit's descriptors on real labelled photos.
 
-usage: python bench/accuracy/verification.py [--orl] [--json OUT] [--mirror-faceres]
+usage: python bench/accuracy/verification.py [--orl] [--json OUT] [--mirror-faceres] [--one-call]
 
-Faces come from facekit's own detector and 5 points. Descriptors: the engine's "accurate"
+Faces come from facekit's own detector and 5 points: `largest_face` (every pyramid level), or with
+--one-call the descriptor of the photo as one call, `extract_one(img)`, whose plan is the
+server's (compare, feature, search): a whole-image pass first. Descriptors: the engine's "accurate"
 descriptor (faceres fused with dlib's ResNet, 1152-d: the default), and its two parts on
 their own: faceres (the "fast" descriptor, 1024-d) and dlib (128-d), read back from the
 fused vector (its first 1024 and last 128 components, renormalised). Pairs: every genuine
@@ -51,6 +53,7 @@ def split(fused):
 
 
 MIRROR_FACERES = False  # --mirror-faceres: faceres's half averaged over the mirrored photo too
+ONE_CALL = False  # --one-call: extract_one(img), the detector plan of the server's compare / feature / search
 
 
 def mirrored(img, landmarks):
@@ -74,11 +77,13 @@ def collect(eng, items, min_side, pad):
     for ident, path in items:
         img = datasets.load(path, min_side, pad)
         try:
-            face = eng.largest_face(img)
+            if ONE_CALL:
+                feats.append(np.asarray(eng.extract_one(img, None), np.float32))
+            else:
+                feats.append(describe(eng, img, eng.largest_face(img).landmarks))
         except facekit.FacekitError:
             missed += 1
             continue
-        feats.append(describe(eng, img, face.landmarks))
         labels.append(ident)
     return split(feats), labels, missed
 
@@ -177,9 +182,12 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--mirror-faceres", action="store_true",
                     help="also average faceres over the mirrored photo (an experiment; the engine does not)")
+    ap.add_argument("--one-call", action="store_true",
+                    help="each photo's descriptor from one extract_one(img) call (the server's plan)")
     args = ap.parse_args()
-    global MIRROR_FACERES
+    global MIRROR_FACERES, ONE_CALL
     MIRROR_FACERES = args.mirror_faceres
+    ONE_CALL = args.one_call
     engines = {"accurate": facekit.Engine(), "fast": facekit.Engine(descriptor="fast")}
     extra = group_faces(engines["accurate"])
     sets = {"faces-dev + group photos": (datasets.faces_dev(), 200, 0.3)}

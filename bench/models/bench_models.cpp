@@ -1,7 +1,9 @@
 // Median latency of every converted model at batch 1 and 8, through the same runtime the
 // engine uses, and at batch 1 as the plain TorchScript graph (RuntimeOptions::optimize_graphs
 // off), alternating with the optimised one so that both see the same machine.
-// usage: facekit_bench_models [model_dir] [runs=20] [threads=cores]
+// usage: facekit_bench_models [model_dir] [runs=20] [threads=cores] [model HxW...]
+// With a model and sizes: that model alone at batch 1 at each input size (fully convolutional
+// models such as blazeface-back), to see what a smaller pass saves.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -30,6 +32,26 @@ int main(int argc, char** argv) {
     r.impl().forward(name, input);
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   };
+  if (argc > 5) {
+    const std::string name = argv[4];
+    const auto& info = rt.info(name);
+    const bool nhwc = info.layout == "NHWC";
+    std::printf("| %s input | batch 1 median ms |\n|---|---|\n", name.c_str());
+    for (int a = 5; a < argc; ++a) {
+      int h = 0, w = 0;
+      if (std::sscanf(argv[a], "%dx%d", &h, &w) != 2) return 2;
+      std::vector<int64_t> shape = info.input_shape;
+      shape[0] = 1;
+      shape[nhwc ? 1 : 2] = h;
+      shape[nhwc ? 2 : 3] = w;
+      auto input = at::rand(shape);
+      rt.impl().forward(name, input);
+      std::vector<double> ms;
+      for (int i = 0; i < runs; ++i) ms.push_back(time_ms(rt, name, input));
+      std::printf("| %dx%d | %.2f |\n", h, w, median(ms));
+    }
+    return 0;
+  }
   std::printf("| model | batch 1 median ms | plain graph, batch 1 ms | batch 8 median ms | per image at 8 |\n"
               "|---|---|---|---|---|\n");
   for (const auto& m : rt.models()) {

@@ -1,6 +1,7 @@
 // The engine on real photos: detection, landmarks, descriptors, scores, errors, threads.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include <cstdlib>
@@ -135,6 +136,25 @@ TEST(Detect, LargestFaceLandmarksMatchLargestFace) {
   }
   auto building = facekit::read_image(FACEKIT_OPENCV_DATA "/building.jpg");
   EXPECT_EQ(code_of([&] { engine().largest_face_landmarks(building); }), ErrorCode::kNoFace);
+}
+
+// A face under a fifth of the long side is left to the pyramid by the whole-image pass: the
+// same face in a frame twice as big (an eighth of its long side) still gives largest_face's points.
+TEST(Detect, LargestFaceLandmarksOfASmallFaceInABigFrame) {
+  const auto face = facekit::read_image(shared("faces-dev/obama/obama1.jpg"));
+  facekit::Image img;  // grey, the photo pasted at (width / 2, height)
+  img.width = face.width * 2;
+  img.height = face.height * 2;
+  img.bgr.assign(static_cast<size_t>(img.width) * img.height * 3, 120);
+  for (int y = 0; y < face.height; ++y)
+    std::copy_n(face.bgr.begin() + static_cast<size_t>(y) * face.width * 3, face.width * 3,
+                img.bgr.begin() + (static_cast<size_t>(y + face.height) * img.width + face.width / 2) * 3);
+  const auto full = engine().largest_face(img).landmarks;
+  const auto cheap = engine().largest_face_landmarks(img);
+  const float eyes = std::hypot(full[1].x - full[0].x, full[1].y - full[0].y);
+  for (int i = 0; i < 5; ++i) EXPECT_LT(std::hypot(cheap[i].x - full[i].x, cheap[i].y - full[i].y), 0.1f * eyes) << i;
+  EXPECT_GT(full[0].x, face.width / 2);  // in the pasted photo, not elsewhere
+  EXPECT_GT(full[0].y, face.height);
 }
 
 TEST(Detect, MinMaxFilterAndBadOptions) {

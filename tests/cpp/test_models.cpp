@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "facekit/deadline.h"
 #include "facekit/error.h"
 #include "facekit/models.h"
 #include "models/team_size.h"
@@ -143,6 +144,53 @@ TEST(ModelRuntime, ConcurrentCallsRunOnOneThreadWithTheSameOutputs) {
   }
   facekit::models::TeamScope fixed(2, false);
   EXPECT_EQ(fixed.team(), 2);
+}
+
+// The descriptor's two models side by side: both run, each with a team of one, on two
+// threads when OpenMP gives two; outputs as when run alone; the caller's deadline holds in
+// both lanes; an error of either lane reaches the caller once both have ended.
+TEST(ModelRuntime, SideBySideLanesRunBothKeepTheDeadlineAndRethrow) {
+  const facekit::ModelRuntime& plain = plain_runtime();
+  const auto& rt = runtime();
+  const auto a_in = real_input(rt.info("faceres"), "faces-dev/obama/obama1.jpg");
+  const auto b_in = real_input(rt.info("face_recognition"), "faces-dev/obama/obama1.jpg");
+  std::vector<facekit::Tensor> a, b;
+  int teams[2] = {0, 0};
+  std::thread::id threads[2];
+  facekit::models::run_side_by_side(
+      [&] {
+        threads[0] = std::this_thread::get_id();
+        facekit::models::TeamScope t(2, true);
+        teams[0] = t.team();
+        a = rt.run("faceres", a_in);
+      },
+      [&] {
+        threads[1] = std::this_thread::get_id();
+        facekit::models::TeamScope t(2, true);
+        teams[1] = t.team();
+        b = rt.run("face_recognition", b_in);
+      });
+  EXPECT_EQ(teams[0], 1);
+  EXPECT_EQ(teams[1], 1);
+  EXPECT_NE(threads[0], threads[1]);
+  expect_same_outputs(a, plain.run("faceres", a_in), "faceres");
+  expect_same_outputs(b, plain.run("face_recognition", b_in), "face_recognition");
+  {
+    facekit::ScopedDeadline passed(std::chrono::steady_clock::now() - std::chrono::milliseconds(1));
+    bool first_ran = false;
+    try {
+      facekit::models::run_side_by_side([&] { first_ran = true; }, [&] { facekit::check_deadline(); });
+      ADD_FAILURE() << "the second lane ignored the caller's deadline";
+    } catch (const facekit::Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kDeadlineExceeded);
+    }
+    EXPECT_TRUE(first_ran);
+  }
+  bool second_ran = false;
+  EXPECT_THROW(facekit::models::run_side_by_side([] { throw std::runtime_error("lane one"); },
+                                                 [&] { second_ran = true; }),
+               std::runtime_error);
+  EXPECT_TRUE(second_ran);
 }
 
 // Another process's busy thread is seen (the measure that sends calls to one thread under

@@ -144,4 +144,27 @@ std::vector<Detection> FaceDetector::detect(const cv::Mat& bgr, int min_face, in
   return nms(std::move(all), iou);
 }
 
+std::vector<Detection> FaceDetector::detect_whole(const cv::Mat& bgr, int side, float threshold, float iou) const {
+  const ModelInfo& m = models_.info("blazeface-back");
+  const float pad_value = -m.mean[0] * m.scale;
+  const double scale = std::min(1.0, static_cast<double>(side) / std::max(bgr.cols, bgr.rows));
+  const cv::Size size = scaled_size(bgr.size(), scale);
+  const int w = (size.width + kStride - 1) / kStride * kStride, h = (size.height + kStride - 1) / kStride * kStride;
+  const int x0 = (w - size.width) / 2, y0 = (h - size.height) / 2;
+  cv::Mat scaled;
+  cv::resize(bgr, scaled, size, 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  cv::cvtColor(scaled, scaled, cv::COLOR_BGR2RGB);
+  auto input = at::empty({1, h, w, 3}, at::kFloat);
+  cv::Mat f(h, w, CV_32FC3, input.data_ptr<float>());
+  f.setTo(cv::Scalar::all(pad_value));
+  scaled.convertTo(f(cv::Rect(x0, y0, size.width, size.height)), CV_32FC3, m.scale, pad_value);
+  std::vector<Detection> dets = decode(models_.forward("blazeface-back", input), 0, w, h, threshold);
+  const float inv = static_cast<float>(1.0 / scale);
+  for (auto& d : dets) {
+    d.box = cv::Rect2f((d.box.x - x0) * inv, (d.box.y - y0) * inv, d.box.width * inv, d.box.height * inv);
+    for (auto& kp : d.keypoints) kp = cv::Point2f((kp.x - x0) * inv, (kp.y - y0) * inv);
+  }
+  return nms(std::move(dets), iou);
+}
+
 }  // namespace facekit::detect

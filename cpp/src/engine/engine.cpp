@@ -57,6 +57,13 @@ constexpr float kDetectorBoxOfMinFace = 0.8f;
 // The detector looks a little below min_face: the final size comes from the mesh box.
 int detector_min_face(int min_face) { return std::max(8, static_cast<int>(min_face * kDetectorBoxOfMinFace)); }
 constexpr float kMeshBoxOfDetectorBox = 1.25f;
+// The descriptor's whole-image pass (Impl::big_faces_in_one_pass): 192 px kept verification
+// as it was (faces-dev TAR @ FAR 1e-3 0.969, ORL 0.998, `verification.py --orl --one-call`)
+// where 128 and 160 px lost one faces-dev pair (0.958); 640x480 extract 29.7 -> 24.8 ms with
+// the descriptor lanes (docs/BENCHMARKS.md). Faces from a fifth of the long side (38 px at
+// the pass's input): group photos' faces are smaller and take the pyramid.
+constexpr int kWholePassSide = 192;
+constexpr float kWholePassMinShare = 0.2f;
 // "kid": an estimated age under 14 (shared/spec/interfaces.md, interface 8).
 constexpr float kKidBelowYears = 14.f;
 
@@ -150,6 +157,14 @@ class Engine::Impl {
     }
     auto dets = detector.detect(bgr, detector_min_face(min_face), max_face,
                                 options.detector_threshold, options.nms_iou);
+    return faces_of(bgr, dets, opt, min_face, max_face, assess);
+  }
+
+  // Faces of detections: a mesh each, kept if it is a face (of min_face..max_face px unless
+  // `opt.portrait`) and not a duplicate; best score first.
+  std::vector<Face> faces_of(const cv::Mat& bgr, const std::vector<detect::Detection>& dets, const DetectOptions& opt,
+                             int min_face, int max_face, bool assess) const {
+    const ImageSize image{bgr.cols, bgr.rows};
     auto meshes = analyze::run_mesh(runtime.impl(), bgr, dets);
     std::vector<Face> faces;
     std::vector<cv::Rect2f> boxes;
@@ -186,6 +201,22 @@ class Engine::Impl {
     return faces;
   }
 
+  // For the 5 points alone, first one small pass over the whole image (its long side at
+  // kWholePassSide px): a photo's face is usually big, and this pass costs about half of a
+  // 256 px one. Its faces count only when the biggest is at least kWholePassMinShare of the
+  // long side: smaller faces are near the pass's limit, where it may miss the biggest one.
+  std::vector<Face> big_faces_in_one_pass(const Image& image) const {
+    const cv::Mat bgr = as_mat(image);
+    DetectOptions any;
+    any.portrait = true;  // no size filter: the share below decides
+    auto faces = faces_of(bgr, detector.detect_whole(bgr, kWholePassSide, options.detector_threshold, options.nms_iou),
+                          any, 0, 0, /*assess=*/false);
+    float biggest = 0;
+    for (const auto& f : faces) biggest = std::max(biggest, std::max(f.box.width, f.box.height));
+    if (biggest < kWholePassMinShare * std::max(image.width, image.height)) faces.clear();
+    return faces;
+  }
+
   Face largest(const Image& image, bool attributes, bool assess = true) const {
     check_image(image);
     // Coarse pass first (faces from ~12 % of the long side); only if it finds nothing, the full
@@ -202,7 +233,9 @@ class Engine::Impl {
     if (!assess)
       coarse.max_face = std::min(coarse.max_face, detect::one_level_max_face(detector_min_face(coarse.min_face)));
     coarse.max_face = std::max(coarse.max_face, coarse.min_face + 1);
-    auto faces = detect(image, coarse, assess);
+    std::vector<Face> faces;
+    if (!assess) faces = big_faces_in_one_pass(image);
+    if (faces.empty()) faces = detect(image, coarse, assess);
     if (faces.empty()) faces = detect(image, Engine::whole_image_options(image), assess);
     if (faces.empty()) throw Error(ErrorCode::kNoFace, "no face found");
     auto it = std::max_element(faces.begin(), faces.end(), [](const Face& a, const Face& b) {
@@ -289,9 +322,11 @@ class Engine::Impl {
   // Descriptors (and faceres's attributes) of faces of any images: faceres, fused with dlib's
   // for the accurate descriptor.
   std::vector<analyze::FaceresResult> describe(const std::vector<analyze::FaceRef>& refs) const {
-    auto res = analyze::run_faceres(runtime.impl(), refs);
-    if (!fused) return res;
-    const auto dlib = analyze::run_dlib(runtime.impl(), refs);
+    if (!fused) return analyze::run_faceres(runtime.impl(), refs);
+    std::vector<analyze::FaceresResult> res;
+    std::vector<std::vector<float>> dlib;
+    runtime.impl().side_by_side([&] { res = analyze::run_faceres(runtime.impl(), refs); },
+                                [&] { dlib = analyze::run_dlib(runtime.impl(), refs); });
     for (size_t i = 0; i < res.size(); ++i) res[i].descriptor = analyze::fuse(res[i].descriptor, dlib[i]);
     return res;
   }

@@ -32,6 +32,20 @@ bool runs_faster_as_onednn(const std::string& model) { return model == "face_rec
 
 namespace {
 int g_configured_threads = 1;
+
+bool fixed_threads() {
+  static const bool fixed = std::getenv("FACEKIT_FIXED_THREADS") != nullptr;  // benchmarks
+  return fixed;
+}
+}  // namespace
+
+void ModelRuntime::Impl::side_by_side(const std::function<void()>& first, const std::function<void()>& second) const {
+  if (fixed_threads() || !models::all_threads_free(g_configured_threads)) {
+    first();
+    second();
+    return;
+  }
+  models::run_side_by_side(first, second);
 }
 
 void configure_inference_process(int num_threads) {
@@ -120,8 +134,7 @@ std::vector<at::Tensor> ModelRuntime::Impl::forward(const std::string& name, con
                                                    std::to_string(m.input_shape[d]));
   }
   c10::InferenceMode guard;
-  static const bool fixed = std::getenv("FACEKIT_FIXED_THREADS") != nullptr;  // benchmarks
-  models::TeamScope team(g_configured_threads, !fixed);
+  models::TeamScope team(g_configured_threads, !fixed_threads());
   auto out = modules_.at(name).forward({input.to(at::kFloat).contiguous()});
   std::vector<at::Tensor> tensors;
   for (const auto& v : out.toTuple()->elements()) tensors.push_back(v.toTensor());

@@ -2,6 +2,7 @@
 // Internal face of ModelRuntime for the engine's own code: torch types allowed here.
 #include <torch/script.h>
 
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -17,6 +18,14 @@ class ModelRuntime::Impl {
   /// Runs a model under InferenceMode; returns its outputs in manifest order.
   std::vector<at::Tensor> forward(const std::string& name, const at::Tensor& input) const;
   const ModelInfo& info(const std::string& name) const;
+
+  /// Runs two independent pieces of model work at once, `first` on this thread and `second` on
+  /// a helper thread, each with a team of one, when all threads are free (no other call in
+  /// flight, no other process busy); otherwise one after the other here. Two one-thread calls
+  /// side by side each run at about their one-thread speed, while one call gains little from a
+  /// second thread (BlazeFace 8.4 -> 7.9 ms; docs/BENCHMARKS.md). The helper keeps this
+  /// thread's deadline; an exception of either is rethrown once both have ended.
+  void side_by_side(const std::function<void()>& first, const std::function<void()>& second) const;
 
   std::string model_dir;
   std::vector<ModelInfo> infos;

@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <exception>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +13,9 @@
 #include <mutex>
 #include <string>
 #include <thread>
+
+#include "common/deadline_of_thread.h"
+#include "facekit/deadline.h"
 
 namespace facekit::models {
 
@@ -25,6 +29,7 @@ constexpr auto kDecisionLifetime = std::chrono::milliseconds(5);
 constexpr auto kSecondLook = std::chrono::microseconds(200);
 
 std::atomic<int> g_in_flight{0};
+thread_local bool t_one_thread_lane = false;
 
 // The "R/N" field of /proc/loadavg: runnable scheduling entities now.
 int machine_runnable() {
@@ -89,9 +94,39 @@ int other_runnable_threads() {
   return std::max(0, all - own);
 }
 
+bool all_threads_free(int configured) { return configured > 1 && g_in_flight.load() == 0 && !others_busy(); }
+
+OneThreadLane::OneThreadLane() : previous_(t_one_thread_lane) { t_one_thread_lane = true; }
+OneThreadLane::~OneThreadLane() { t_one_thread_lane = previous_; }
+
+void run_side_by_side(const std::function<void()>& first, const std::function<void()>& second) {
+  const auto deadline = current_deadline();
+  std::exception_ptr errors[2];
+  auto run = [&](int which) {
+    OneThreadLane lane;
+    ScopedDeadline keep(deadline);
+    try {
+      (which == 0 ? first : second)();
+    } catch (...) {
+      errors[which] = std::current_exception();
+    }
+  };
+#pragma omp parallel num_threads(2)
+  {
+    if (omp_get_num_threads() == 1) {
+      run(0);
+      run(1);
+    } else if (omp_get_thread_num() < 2) {
+      run(omp_get_thread_num());
+    }
+  }
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
 TeamScope::TeamScope(int configured, bool adapt) : team_(std::max(1, configured)) {
   const bool other_calls = g_in_flight.fetch_add(1) > 0;
-  if (adapt && team_ > 1 && (other_calls || others_busy())) team_ = 1;
+  if (t_one_thread_lane || (adapt && team_ > 1 && (other_calls || others_busy()))) team_ = 1;
   // LibTorch reads this thread's OpenMP thread count (at::get_num_threads); set after its
   // lazy per-thread initialisation, which would otherwise overwrite it.
   (void)at::get_num_threads();
