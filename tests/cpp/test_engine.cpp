@@ -157,6 +157,26 @@ TEST(Detect, LargestFaceLandmarksOfASmallFaceInABigFrame) {
   EXPECT_GT(full[0].y, face.height);
 }
 
+// A 290 px face in a 6000x4500 photo (27 MP): "the largest face" looks down to 80 px in any
+// photo, biggest sizes first (a twelfth of the short side, 375 px here, answered "no face").
+TEST(Detect, LargestFaceOfAMidSizedFaceInABigPhoto) {
+  const auto face = facekit::read_image(shared("faces-dev/obama/obama1.jpg"));
+  facekit::Image img;
+  img.width = 6000;
+  img.height = 4500;
+  img.bgr.assign(static_cast<size_t>(img.width) * img.height * 3, 110);
+  const int x0 = 3500, y0 = 1200;
+  for (int y = 0; y < face.height; ++y)
+    std::copy_n(face.bgr.begin() + static_cast<size_t>(y) * face.width * 3, face.width * 3,
+                img.bgr.begin() + (static_cast<size_t>(y + y0) * img.width + x0) * 3);
+  const auto f = engine().largest_face(img);
+  EXPECT_GT(f.box.left, x0);
+  EXPECT_LT(f.box.left + f.box.width, x0 + face.width);
+  EXPECT_GT(f.box.width, 150.f);
+  EXPECT_LE(facekit::Engine::whole_image_options(img).min_face, 80);
+  EXPECT_GT(facekit::Engine::cosine(engine().extract(img), engine().extract(face)), 0.99f);
+}
+
 TEST(Detect, MinMaxFilterAndBadOptions) {
   auto img = facekit::read_image(shared("faces-dev/obama/obama1.jpg"));  // face about 240 px
   facekit::DetectOptions small;

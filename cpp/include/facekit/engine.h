@@ -83,7 +83,8 @@ class Engine {
   float score(const Feature& a, const Feature& b) const { return score(cosine(a, b)); }
   /// The cosine whose score is `score` (the inverse of score(), for thresholds).
   float cosine_for_score(float score) const;
-  /// Options that find every face of an image worth a descriptor (registration, "largest face").
+  /// Options that find every face of an image worth a descriptor (registration, "largest face"):
+  /// from a twelfth of the short side, at most 80 px, to twice the long side.
   static DetectOptions whole_image_options(const Image& image);
 
   int dimension() const;

@@ -63,6 +63,8 @@ constexpr float kMeshBoxOfDetectorBox = 1.25f;
 // the descriptor lanes (docs/BENCHMARKS.md). Faces from a fifth of the long side (38 px at
 // the pass's input): group photos' faces are smaller and take the pyramid.
 constexpr int kWholePassSide = 192;
+// Neighbouring size bands of the largest-face scan share this factor (Impl::scan_down).
+constexpr float kBandOverlap = 1.25f;
 constexpr float kWholePassMinShare = 0.2f;
 // "kid": an estimated age under 14 (shared/spec/interfaces.md, interface 8).
 constexpr float kKidBelowYears = 14.f;
@@ -217,6 +219,22 @@ class Engine::Impl {
     return faces;
   }
 
+  // Faces from `from` down to `to` px, biggest first, a band of three sizes at a time (one
+  // pyramid level): the first band that finds a face holds the largest one, so the finest
+  // levels, which cost the most, run only when there is no bigger face. Bands overlap by
+  // kBandOverlap, as a face's mesh box may fall either side of an edge.
+  std::vector<Face> scan_down(const Image& image, int from, int to, bool assess) const {
+    for (int hi = from; hi > to;) {
+      DetectOptions band;
+      band.min_face = std::max(to, hi / 3);
+      band.max_face = static_cast<int>(hi * kBandOverlap) + 1;
+      auto faces = detect(image, band, assess);
+      if (!faces.empty()) return faces;
+      hi = band.min_face;
+    }
+    return {};
+  }
+
   Face largest(const Image& image, bool attributes, bool assess = true) const {
     check_image(image);
     // Coarse pass first (faces from ~12 % of the long side); only if it finds nothing, the full
@@ -236,7 +254,13 @@ class Engine::Impl {
     std::vector<Face> faces;
     if (!assess) faces = big_faces_in_one_pass(image);
     if (faces.empty()) faces = detect(image, coarse, assess);
-    if (faces.empty()) faces = detect(image, Engine::whole_image_options(image), assess);
+    const DetectOptions whole = Engine::whole_image_options(image);
+    if (faces.empty() && coarse.max_face < whole.max_face) {  // faces that overfill the frame
+      DetectOptions bigger = whole;
+      bigger.min_face = static_cast<int>(coarse.max_face / kBandOverlap);
+      faces = detect(image, bigger, assess);
+    }
+    if (faces.empty()) faces = scan_down(image, coarse.min_face, whole.min_face, assess);
     if (faces.empty()) throw Error(ErrorCode::kNoFace, "no face found");
     auto it = std::max_element(faces.begin(), faces.end(), [](const Face& a, const Face& b) {
       return a.box.width * a.box.height < b.box.width * b.box.height;
@@ -489,7 +513,11 @@ float Engine::cosine_for_score(float s) const { return along(impl_->curve.score,
 DetectOptions Engine::whole_image_options(const Image& image) {
   DetectOptions o;
   const int short_side = std::min(image.width, image.height), long_side = std::max(image.width, image.height);
-  o.min_face = std::max(20, short_side / 12);
+  // A twelfth of the short side, but never over 80 px (the protocol's default minimum): a
+  // 200 px face in a 12 MP phone photo (4032x3024) is worth a descriptor, and at a twelfth
+  // (252 px) it was "no face" on every largest-face interface. The cost stays bounded: the
+  // finest level is then at most (long side x 20 / 64)^2 pixels, 0.31x the image's side.
+  o.min_face = std::clamp(short_side / 12, 20, 80);
   o.max_face = std::max(o.min_face + 1, 2 * long_side);
   return o;
 }
