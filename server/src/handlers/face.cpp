@@ -28,11 +28,21 @@ DetectOptions detect_options(const DetectRequest& r) {
 
 /// The largest face of each image, through `answer(image, face)`.
 template <typename Answer>
-void per_image(const HandlerContext& ctx, const std::vector<std::string>& images, Answer answer) {
+void per_image(const HandlerContext& ctx, const std::vector<std::string>& images, Answer answer,
+               bool attributes = false) {
   for (const auto& i : images) {
     const Image img = decode(i, ctx.decode);
-    answer(img, ctx.engine.largest_face(img));
+    answer(img, ctx.engine.largest_face(img, attributes));
   }
+}
+
+/// Gender and age of the largest face of each image, read from that face's own mesh: the path
+/// docs/ACCURACY.md measures. Re-meshing from its 5 points (Engine::attributes) cost two more
+/// FaceMesh runs and read worse on the UTK chips (age MAE 4.55 vs 4.30, gender 0.887 vs 0.912).
+std::vector<FaceAttributes> attributes_of_largest(const HandlerContext& ctx, const std::vector<std::string>& images) {
+  std::vector<FaceAttributes> out;
+  per_image(ctx, images, [&](const Image&, const Face& f) { out.push_back(*f.attributes); }, /*attributes=*/true);
+  return out;
 }
 
 }  // namespace
@@ -89,17 +99,13 @@ FeaturesReply features(const HandlerContext& ctx, const FeaturesRequest& r) {
 
 GenderReply gender(const HandlerContext& ctx, const GenderRequest& r) {
   GenderReply reply;
-  per_image(ctx, r.images, [&](const Image& img, const Face& f) {
-    reply.attributes.push_back(ctx.engine.attributes(img, f.landmarks));
-  });
+  reply.attributes = attributes_of_largest(ctx, r.images);
   return reply;
 }
 
 AgeReply age(const HandlerContext& ctx, const AgeRequest& r) {
   AgeReply reply;
-  per_image(ctx, r.images, [&](const Image& img, const Face& f) {
-    reply.attributes.push_back(ctx.engine.attributes(img, f.landmarks));
-  });
+  reply.attributes = attributes_of_largest(ctx, r.images);
   return reply;
 }
 
