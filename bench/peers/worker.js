@@ -5,6 +5,8 @@
 //   -> {"ready": true, ...versions, simd, threads}
 //   {"op": "load", "key": K, "path": RAW_RGB_FILE, "w": W, "h": H}  -> {"ok": true}
 //   {"op": "run", "lib": "faceapi"|"human", "key": K, "multi": bool} -> {"ms": T, "faces": N}
+//   {"op": "describe", "lib": "faceapi"|"human", "key": K} -> {"descriptor": [...] or null}
+//     (the pipeline's one-face descriptor, for bench/peers/verification.py)
 // Timed: tensor from the decoded RGB pixels -> detection, landmarks and descriptors of the
 // faces -> results read back to JS. JPEG decoding is not timed (nor is it for facekit).
 'use strict';
@@ -87,7 +89,29 @@ async function humanRun(pixels, h, w, multi) {
   return res.face.filter((f) => f.embedding && f.embedding.length > 0).length;
 }
 
+// The descriptor each peer's one-face pipeline gives (null when it finds no face).
+async function describe(lib, pixels, h, w) {
+  if (lib === 'faceapi') {
+    const t = tf.tensor3d(pixels, [h, w, 3], 'int32');
+    const res = await faceapi.detectSingleFace(t, new faceapi.SsdMobilenetv1Options()).withFaceLandmarks().withFaceDescriptor();
+    tf.dispose(t);
+    return res && res.descriptor ? Array.from(res.descriptor) : null;
+  }
+  const t = tf.tensor4d(pixels, [1, h, w, 3], 'float32');
+  const res = await human.detect(t, { face: { detector: { maxDetected: 1 } } });
+  tf.dispose(t);
+  if (res.error) throw new Error(`human: ${res.error}`);
+  const f = res.face.find((x) => x.embedding && x.embedding.length > 0);
+  return f ? Array.from(f.embedding) : null;
+}
+
 async function handle(msg) {
+  if (msg.op === 'describe') {
+    const img = images[msg.key];
+    const descriptor = await describe(msg.lib, img.pixels, img.h, img.w);
+    delete images[msg.key];
+    return { descriptor };
+  }
   if (msg.op === 'load') {
     images[msg.key] = { pixels: new Uint8Array(fs.readFileSync(msg.path)), h: msg.h, w: msg.w };
     return { ok: true };
