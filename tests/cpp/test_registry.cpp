@@ -103,6 +103,37 @@ TEST_F(RegistryTest, RegisterQueryCountDelete) {
   EXPECT_EQ(r.count("g1"), 1u);
 }
 
+// A delete names any group it likes: one nobody registered must not get an index (each was
+// ~3.5 MiB, so a stream of made-up names filled memory) nor show up among the groups.
+TEST_F(RegistryTest, DeletesNamingAnUnknownGroupLeaveNoGroupBehind) {
+  facekit::Registry r(options());
+  r.put("g1", "1", {random_unit(rng_)});
+  EXPECT_FALSE(r.remove("made-up", "1"));
+  EXPECT_EQ(r.remove_range("another", "99"), 0u);
+  EXPECT_EQ(r.groups(), (std::vector<std::string>{"g1"}));
+  EXPECT_EQ(r.count("made-up"), 0u);
+  r.put("made-up", "1", {random_unit(rng_)});  // a real registration still makes the group
+  EXPECT_TRUE(r.contains("made-up", "1"));
+  EXPECT_TRUE(r.remove("made-up", "1"));
+  EXPECT_EQ(r.groups(), (std::vector<std::string>{"g1", "made-up"}));
+}
+
+// New groups start small and grow: faces well past the first capacity are all found.
+TEST_F(RegistryTest, AGroupGrowsFromItsSmallFirstIndex) {
+  facekit::Registry r(options());
+  std::vector<facekit::Feature> people;
+  for (int i = 0; i < 300; ++i) {
+    people.push_back(random_unit(rng_));
+    r.put("g", std::to_string(i), {people.back()});
+  }
+  ASSERT_EQ(r.count("g"), 300u);
+  for (int i = 0; i < 300; ++i) {
+    const auto hits = r.search("g", people[static_cast<size_t>(i)], 1, 0.5f);
+    ASSERT_EQ(hits.size(), 1u) << i;
+    EXPECT_EQ(hits[0].face_id, std::to_string(i));
+  }
+}
+
 TEST_F(RegistryTest, ReplaceRemovesOldFeatures) {
   facekit::Registry r(options());
   auto old_face = random_unit(rng_), new_face = random_unit(rng_);

@@ -215,3 +215,20 @@ def test_concurrent_writers_on_two_registries_converge_on_the_truth(url):
     for x in v:
         assert hits(a, x) == hits(truth, x) and hits(b, x) == hits(truth, x)
     assert a.count("g") == sum(truth.contains("g", f) for f in map(str, range(12)))
+
+
+def test_a_delete_through_a_registry_that_may_not_have_the_group_yet(url):
+    # b may or may not have mirrored "fresh" when the delete comes (its notice races the
+    # writes): either way the delete lands, b answers with the version it wrote, and a delete
+    # naming a group nobody registered leaves no group behind.
+    b = facekit.Registry(url, _Model(), sync_interval_ms=60_000)
+    a = facekit.Registry(url, _Model())
+    v = vectors(2, seed=5)
+    a.put("fresh", "1", v[:1])
+    a.put("fresh", "2", v[1:2])
+    assert b.remove("fresh", "2")
+    assert b.version("fresh") == 3
+    assert a.wait_for_version("fresh", 3, 10.0) and not a.contains("fresh", "2") and a.contains("fresh", "1")
+    assert b.remove_range("fresh", "9") == 1 and b.count("fresh") == 0
+    assert not b.remove("made-up", "1") and b.remove_range("made-up-too", "9") == 0
+    assert "made-up" not in b.groups() and "made-up-too" not in b.groups()

@@ -26,7 +26,10 @@
 namespace facekit::registry {
 
 namespace {
-constexpr size_t kInitialCapacity = 1024;
+// A new group's index holds this many vectors before it first grows (then it doubles): an
+// empty group costs ~60 KiB instead of the ~3.5 MiB of a 1,024-slot start, so that many small
+// groups (or an attacker registering one face into each of many) cannot fill memory.
+constexpr size_t kInitialCapacity = 16;
 // Version 3: int8 codes + half floats (registry/stored_vector.h). Snapshots of earlier versions
 // (1: floats, 2: half floats) are rebuilt from SQLite.
 constexpr char kSlotsMagic[8] = {'F', 'K', 'S', 'L', 'O', 'T', 'S', '3'};

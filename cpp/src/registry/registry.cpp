@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <thread>
 
@@ -352,6 +353,24 @@ class Registry::Impl {
     return *it->second;
   }
 
+  // A delete naming a group with no index here goes to the store alone, holding the lock that
+  // creates groups, so no put can create the group meanwhile: a delete naming a group nobody
+  // registered leaves no index behind (a stream of made-up group names filled memory with
+  // empty indexes). Where a shared store did change, the group is real, only not mirrored here
+  // yet: it is synced, so that the reply's version is the one just written. Returns nothing when
+  // the group has an index: the caller writes through it.
+  template <typename Write>
+  auto delete_where_unindexed(const std::string& name, Write&& write) -> std::optional<decltype(write())> {
+    std::unique_lock<std::shared_mutex> lock(groups_mutex);
+    if (groups.count(name) != 0) return std::nullopt;
+    auto result = write();
+    ++changes;
+    const bool shared_group_changed = feed && feed->version_written_by_this_thread() != 0;
+    lock.unlock();
+    if (shared_group_changed) sync_group(name);
+    return result;
+  }
+
   const Group* find(const std::string& name) const {
     std::shared_lock<std::shared_mutex> lock(groups_mutex);
     auto it = groups.find(name);
@@ -477,6 +496,8 @@ Registry::Migration Registry::migrate(const RegistryOptions& target,
 
 bool Registry::remove(const std::string& group, const std::string& face_id) {
   check_ids(group, face_id);
+  if (auto stored = impl_->delete_where_unindexed(group, [&] { return impl_->store->delete_person(group, face_id); }))
+    return *stored;
   Group& g = impl_->group_for_write(group);
   std::unique_lock<std::shared_mutex> lock(g.mutex);
   const bool stored = impl_->store->delete_person(group, face_id);
@@ -490,6 +511,8 @@ bool Registry::remove(const std::string& group, const std::string& face_id) {
 
 size_t Registry::remove_range(const std::string& group, const std::string& max_face_id) {
   check_ids(group, max_face_id);
+  if (auto doomed = impl_->delete_where_unindexed(group, [&] { return impl_->store->delete_range(group, max_face_id); }))
+    return doomed->size();
   Group& g = impl_->group_for_write(group);
   std::unique_lock<std::shared_mutex> lock(g.mutex);
   const auto doomed = impl_->store->delete_range(group, max_face_id);
