@@ -99,12 +99,29 @@ std::vector<Packed> pack(const std::vector<Pass>& passes) {
 
 std::vector<Detection> FaceDetector::detect(const cv::Mat& bgr, int min_face, int max_face, float threshold,
                                             float iou) const {
+  return nms(run_passes(bgr, plan_passes(bgr.cols, bgr.rows, min_face, max_face), threshold), iou);
+}
+
+std::vector<Detection> FaceDetector::detect_whole(const cv::Mat& bgr, int side, float threshold, float iou) const {
+  // One pass, the scaled image centred in an input padded to multiples of the model's stride.
+  Pass p;
+  p.scale = std::min(1.0, static_cast<double>(side) / std::max(bgr.cols, bgr.rows));
+  const cv::Size size = scaled_size(bgr.size(), p.scale);
+  p.width = (size.width + kStride - 1) / kStride * kStride;
+  p.height = (size.height + kStride - 1) / kStride * kStride;
+  p.x = (p.width - size.width) / 2;
+  p.y = (p.height - size.height) / 2;
+  return nms(run_passes(bgr, {p}, threshold), iou);
+}
+
+std::vector<Detection> FaceDetector::run_passes(const cv::Mat& bgr, const std::vector<Pass>& passes,
+                                                float threshold) const {
   const ModelInfo& m = models_.info("blazeface-back");
   const float pad_value = -m.mean[0] * m.scale;
   std::vector<Detection> all;
   cv::Mat scaled;
   double scaled_by = 0;
-  for (const Packed& k : pack(plan_passes(bgr.cols, bgr.rows, min_face, max_face))) {
+  for (const Packed& k : pack(passes)) {
     // The input: padding is black, as in the 256 px windows the model was converted with.
     auto input = at::empty({1, k.height, k.width, 3}, at::kFloat);
     cv::Mat f(k.height, k.width, CV_32FC3, input.data_ptr<float>());
@@ -141,30 +158,7 @@ std::vector<Detection> FaceDetector::detect(const cv::Mat& bgr, int min_face, in
       all.push_back(d);
     }
   }
-  return nms(std::move(all), iou);
-}
-
-std::vector<Detection> FaceDetector::detect_whole(const cv::Mat& bgr, int side, float threshold, float iou) const {
-  const ModelInfo& m = models_.info("blazeface-back");
-  const float pad_value = -m.mean[0] * m.scale;
-  const double scale = std::min(1.0, static_cast<double>(side) / std::max(bgr.cols, bgr.rows));
-  const cv::Size size = scaled_size(bgr.size(), scale);
-  const int w = (size.width + kStride - 1) / kStride * kStride, h = (size.height + kStride - 1) / kStride * kStride;
-  const int x0 = (w - size.width) / 2, y0 = (h - size.height) / 2;
-  cv::Mat scaled;
-  cv::resize(bgr, scaled, size, 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
-  cv::cvtColor(scaled, scaled, cv::COLOR_BGR2RGB);
-  auto input = at::empty({1, h, w, 3}, at::kFloat);
-  cv::Mat f(h, w, CV_32FC3, input.data_ptr<float>());
-  f.setTo(cv::Scalar::all(pad_value));
-  scaled.convertTo(f(cv::Rect(x0, y0, size.width, size.height)), CV_32FC3, m.scale, pad_value);
-  std::vector<Detection> dets = decode(models_.forward("blazeface-back", input), 0, w, h, threshold);
-  const float inv = static_cast<float>(1.0 / scale);
-  for (auto& d : dets) {
-    d.box = cv::Rect2f((d.box.x - x0) * inv, (d.box.y - y0) * inv, d.box.width * inv, d.box.height * inv);
-    for (auto& kp : d.keypoints) kp = cv::Point2f((kp.x - x0) * inv, (kp.y - y0) * inv);
-  }
-  return nms(std::move(dets), iou);
+  return all;
 }
 
 }  // namespace facekit::detect

@@ -5,6 +5,7 @@
 #include <array>
 #include <vector>
 
+#include "detect/pyramid.h"
 #include "models/runtime_impl.h"
 
 namespace facekit::detect {
@@ -33,6 +34,8 @@ class FaceDetector {
   std::vector<Detection> detect_whole(const cv::Mat& bgr, int side, float threshold, float iou) const;
 
  private:
+  /// The detections of `passes` (finest level first), in image pixels, before NMS.
+  std::vector<Detection> run_passes(const cv::Mat& bgr, const std::vector<Pass>& passes, float threshold) const;
   const ModelRuntime::Impl& models_;
 };
 

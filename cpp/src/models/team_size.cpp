@@ -5,11 +5,11 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <exception>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <mutex>
 #include <string>
 #include <thread>
