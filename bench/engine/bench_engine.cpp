@@ -1,5 +1,6 @@
 // Per-stage latency of the engine on a 640x480 one-face photo and a 1920x1280 group photo.
-// usage: facekit_bench_engine ONE_FACE.jpg GROUP.jpg [runs=20]
+// usage: facekit_bench_engine ONE_FACE.jpg GROUP.jpg [runs=20] [min_face max_face]
+//   (detect's face range: DetectOptions' defaults unless given; max_face 0 = no maximum)
 // Stages: decode (JPEG bytes -> BGR), detect (pyramid -> BlazeFace -> FaceMesh -> pose,
 // blur, glasses), extract (alignment -> faceres: descriptor + gender + age, all faces batched).
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <string>
 #include <vector>
 
 #include <opencv2/imgcodecs.hpp>
@@ -42,10 +44,15 @@ std::vector<uint8_t> jpeg_of(const cv::Mat& m) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s ONE_FACE.jpg GROUP.jpg [runs]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s ONE_FACE.jpg GROUP.jpg [runs] [min_face max_face]\n", argv[0]);
     return 2;
   }
   const int runs = argc > 3 ? std::atoi(argv[3]) : 20;
+  facekit::DetectOptions range;
+  if (argc > 5) {
+    range.min_face = std::atoi(argv[4]);
+    range.max_face = std::atoi(argv[5]);
+  }
   facekit::Engine engine;
   // The one-face photo, centre-cropped to 4:3 and resized to 640x480.
   cv::Mat one = cv::imread(argv[1]);
@@ -58,13 +65,16 @@ int main(int argc, char** argv) {
     facekit::Image img;
     const double t_decode = median_ms(runs, [&] { img = facekit::decode_image(bytes.data(), bytes.size()); });
     std::vector<facekit::Face> faces;
-    const double t_detect = median_ms(runs, [&] { faces = engine.detect(img); });
+    const double t_detect = median_ms(runs, [&] { faces = engine.detect(img, range); });
     std::vector<facekit::Landmarks5> lms;
     for (const auto& f : faces) lms.push_back(f.landmarks);
     const double t_extract = lms.empty() ? 0 : median_ms(runs, [&] { engine.extract(img, lms); });
-    const auto windows = facekit::detect::plan_passes(img.width, img.height, static_cast<int>(80 * 0.7f), 300);
-    std::printf("| %s (%dx%d) | %zu | %zu | %.1f | %.1f | %.1f | %.1f |\n", label, img.width, img.height, faces.size(),
-                windows.size(), t_decode, t_detect, t_extract, t_decode + t_detect + t_extract);
+    const auto windows = facekit::detect::plan_passes(img.width, img.height, static_cast<int>(range.min_face * 0.8f),
+                                                                range.max_face > 0 ? range.max_face : 2 * std::max(img.width, img.height));
+    std::string passes = std::to_string(windows.size()) + ":";
+    for (const auto& p : windows) passes += " " + std::to_string(p.width) + "x" + std::to_string(p.height);
+    std::printf("| %s (%dx%d) | %zu | %s | %.1f | %.1f | %.1f | %.1f |\n", label, img.width, img.height, faces.size(),
+                passes.c_str(), t_decode, t_detect, t_extract, t_decode + t_detect + t_extract);
   }
   return 0;
 }
