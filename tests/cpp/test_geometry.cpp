@@ -1,6 +1,7 @@
 // Detector post-processing, window planning, alignment maths and score mapping.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include <opencv2/imgproc.hpp>
@@ -76,6 +77,18 @@ TEST(Pyramid, SmallImageIsOnePassPerLevel) {
   for (const auto& pass : p) EXPECT_TRUE(pass.width % facekit::detect::kStride == 0 && pass.height % facekit::detect::kStride == 0);
 }
 
+TEST(Pyramid, ALevelUnderAMegapixelIsOnePassWhateverItsShape) {
+  // 1920x1080 from 32 px (min_face 40): the finest level is 1200x675, one 1216x704 pass, not
+  // two blocks whose seam is run twice. At full resolution (2 MP) it is cut into blocks.
+  auto p = facekit::detect::plan_passes(1920, 1080, 32, 300);
+  ASSERT_GE(p.size(), 1u);
+  EXPECT_EQ(p[0].width, 1216);
+  EXPECT_EQ(p[0].height, 704);
+  EXPECT_TRUE(p.size() == 1 || p[1].scale < p[0].scale);
+  p = facekit::detect::plan_passes(1920, 1080, 20, 300);
+  EXPECT_GT(std::count_if(p.begin(), p.end(), [](const auto& q) { return q.scale == 1.0; }), 1);
+}
+
 TEST(Pyramid, OneLevelMaxFaceIsTheCheapestWholeImagePass) {
   // Engine::largest_face's coarse pass on 640x480 from 60 px: one 256x256 call (not the
   // 512x288 of two levels packed); a little more needs a bigger input.
@@ -98,8 +111,9 @@ TEST(Pyramid, EveryFaceSizeFitsSomePassWhollyAtADetectableSize) {
                               std::tuple{200, 200, 20, 400}, std::tuple{8000, 1, 20, 16000}}) {
     auto passes = facekit::detect::plan_passes(W, H, mn, mx);
     for (const auto& p : passes) {
-      EXPECT_LE(p.width, facekit::detect::kMaxBlockSide);  // memory bounded per forward pass
-      EXPECT_LE(p.height, facekit::detect::kMaxBlockSide);
+      EXPECT_LE(p.width * p.height, facekit::detect::kMaxPassPixels);  // memory bounded per forward pass
+      EXPECT_LE(p.width, facekit::detect::kMaxPassSide);
+      EXPECT_LE(p.height, facekit::detect::kMaxPassSide);
     }
     for (int size : {mn, (mn + mx) / 2, mx}) {
       // A face bigger than the image (a tight crop, a cut face) is centred on it.

@@ -55,7 +55,7 @@ std::vector<Pass> plan_passes(int width, int height, int min_face, int max_face)
     // trained on (in a 224x160 input a 62 px face was missed that a 256x192 one finds).
     const int context = std::max(kTrainedSide, static_cast<int>(std::ceil(biggest / kFaceShareOfInput)));
     const int cw = round_up(std::max(sw, context), kStride), ch = round_up(std::max(sh, context), kStride);
-    if (cw <= kMaxBlockSide && ch <= kMaxBlockSide) {
+    if (cw * ch <= kMaxPassPixels && cw <= kMaxPassSide && ch <= kMaxPassSide) {
       out.push_back({scale, (cw - sw) / 2, (ch - sh) / 2, cw, ch});  // centred in its padding
     } else {
       const int overlap = round_up(static_cast<int>(std::ceil(biggest * 1.1)), kStride);

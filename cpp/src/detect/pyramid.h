@@ -28,6 +28,12 @@ constexpr int kStride = 32;
 /// The largest side of one forward pass: a bigger level is cut into overlapping blocks, which
 /// bounds the model's activation memory (~100 MiB at 1024x1024).
 constexpr int kMaxBlockSide = 1024;
+/// A level whose padded input holds at most kMaxPassPixels, no side over kMaxPassSide, runs as
+/// one forward pass whatever its shape: the same activation memory as a 1024x1024 input, and
+/// no seam run twice (1920x1080 at min_face 40: one 1216x704 pass 57 ms against two 672x704
+/// blocks 61 ms; 1920x1280: 64 against 70 ms; facekit_bench_models, 2 threads).
+constexpr int kMaxPassPixels = kMaxBlockSide * kMaxBlockSide;
+constexpr int kMaxPassSide = 2 * kMaxBlockSide;
 
 /// One forward pass: the image scaled by `scale`, whose pixel (0, 0) lands at (`x`, `y`) of a
 /// `width` x `height` input (multiples of kStride); input pixels outside the image are padding.
