@@ -62,30 +62,40 @@ TEST(Nms, KeepsBestOfOverlapsAndDistinctFaces) {
 }
 
 TEST(Pyramid, SmallImageIsOnePassPerLevel) {
-  // 640x480, faces 80-300 px: at 20/80 (160x120, centred in the model's 256x256) a 300 px
-  // face is 75 px, within the detector's range: one pass. A 2000 px maximum adds a level.
+  using facekit::detect::kMinFaceAtInput;
+  // 640x480, faces 80-300 px: at kMinFaceAtInput / 80 (144x108 at 18 / 80, centred in the
+  // model's 256x256) a 300 px face is under 70 px, within the detector's range: one pass. A
+  // 2000 px maximum adds a level.
   auto p = facekit::detect::plan_passes(640, 480, 80, 300);
   ASSERT_EQ(p.size(), 1u);
-  EXPECT_DOUBLE_EQ(p[0].scale, 0.25);
+  const double s = kMinFaceAtInput / 80.0;
+  EXPECT_DOUBLE_EQ(p[0].scale, s);
   EXPECT_EQ(p[0].width, 256);
   EXPECT_EQ(p[0].height, 256);
-  EXPECT_EQ(p[0].x, 48);  // centred in its padding
-  EXPECT_EQ(p[0].y, 68);
+  const cv::Size level = facekit::detect::scaled_size({640, 480}, s);
+  EXPECT_EQ(p[0].x, (256 - level.width) / 2);  // centred in its padding
+  EXPECT_EQ(p[0].y, (256 - level.height) / 2);
   p = facekit::detect::plan_passes(640, 480, 80, 2000);
   ASSERT_EQ(p.size(), 2u);
-  EXPECT_DOUBLE_EQ(p[1].scale, 0.25 / facekit::detect::kLevelRatio);
+  EXPECT_DOUBLE_EQ(p[1].scale, s / facekit::detect::kLevelRatio);
   for (const auto& pass : p) EXPECT_TRUE(pass.width % facekit::detect::kStride == 0 && pass.height % facekit::detect::kStride == 0);
 }
 
 TEST(Pyramid, ALevelUnderAMegapixelIsOnePassWhateverItsShape) {
-  // 1920x1080 from 32 px (min_face 40): the finest level is 1200x675, one 1216x704 pass, not
-  // two blocks whose seam is run twice. At full resolution (2 MP) it is cut into blocks.
+  // 1920x1080 from 32 px (min_face 40): the finest level (1080x608 at 18 / 32) is wider than a
+  // block but under a megapixel: one pass over all of it, not two blocks whose seam is run
+  // twice. At full resolution (2 MP) it is cut into blocks.
   auto p = facekit::detect::plan_passes(1920, 1080, 32, 300);
   ASSERT_GE(p.size(), 1u);
-  EXPECT_EQ(p[0].width, 1216);
-  EXPECT_EQ(p[0].height, 704);
+  const cv::Size level = facekit::detect::scaled_size({1920, 1080}, facekit::detect::kMinFaceAtInput / 32.0);
+  EXPECT_GT(p[0].width, facekit::detect::kMaxBlockSide);
+  EXPECT_GE(p[0].width, level.width);
+  EXPECT_GE(p[0].height, level.height);
+  EXPECT_GE(p[0].x, 0);
+  EXPECT_GE(p[0].y, 0);
   EXPECT_TRUE(p.size() == 1 || p[1].scale < p[0].scale);
-  p = facekit::detect::plan_passes(1920, 1080, 20, 300);
+  p = facekit::detect::plan_passes(1920, 1080, 8, 300);
+  ASSERT_EQ(p[0].scale, 1.0);
   EXPECT_GT(std::count_if(p.begin(), p.end(), [](const auto& q) { return q.scale == 1.0; }), 1);
 }
 
