@@ -63,8 +63,8 @@ TEST(Nms, KeepsBestOfOverlapsAndDistinctFaces) {
 
 TEST(Pyramid, SmallImageIsOnePassPerLevel) {
   using facekit::detect::kMinFaceAtInput;
-  // 640x480, faces 80-300 px: at kMinFaceAtInput / 80 (144x108 at 18 / 80, centred in the
-  // model's 256x256) a 300 px face is under 70 px, within the detector's range: one pass. A
+  // 640x480, faces 80-300 px: at kMinFaceAtInput / 80 (160x120 at 20 / 80, centred in the
+  // model's 256x256) a 300 px face is 75 px, within the detector's range: one pass. A
   // 2000 px maximum adds a level.
   auto p = facekit::detect::plan_passes(640, 480, 80, 300);
   ASSERT_EQ(p.size(), 1u);
@@ -82,7 +82,7 @@ TEST(Pyramid, SmallImageIsOnePassPerLevel) {
 }
 
 TEST(Pyramid, ALevelUnderAMegapixelIsOnePassWhateverItsShape) {
-  // 1920x1080 from 32 px (min_face 40): the finest level (1080x608 at 18 / 32) is wider than a
+  // 1920x1080 from 32 px (min_face 40): the finest level (1200x675 at 20 / 32) is wider than a
   // block but under a megapixel: one pass over all of it, not two blocks whose seam is run
   // twice. At full resolution (2 MP) it is cut into blocks.
   auto p = facekit::detect::plan_passes(1920, 1080, 32, 300);

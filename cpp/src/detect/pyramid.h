@@ -12,10 +12,10 @@ namespace facekit::detect {
 
 /// Face sizes (box side, px at the detector's input) BlazeFace (back) finds reliably: from
 /// kMinFaceAtInput to kMaxFaceAtInput (a face must leave some context in the 256 px the model
-/// was trained on). 18 px found as many of the group photos' faces as 20 px over ten scale /
-/// min_face pairs (209 of 220 each; 16 px 206) for ~20 % fewer detector pixels (docs/ACCURACY.md,
-/// The smallest face at the detector's input).
-constexpr float kMinFaceAtInput = 18.f;
+/// was trained on). 18 px found as many of the group photos' faces (209 of 220 over ten scale /
+/// min_face pairs; 16 px 206) with 0.81x the pixels, but read head pose worse: AFLW2000 mean
+/// yaw error 4.8 against 3 degrees (docs/ACCURACY.md, The smallest face at the detector's input).
+constexpr float kMinFaceAtInput = 20.f;
 constexpr float kMaxFaceAtInput = 180.f;
 /// Each level covers faces from kMinFaceAtInput to kLevelRatio times that; the last level
 /// covers up to kMaxFaceAtInput.
