@@ -353,20 +353,27 @@ class Registry::Impl {
     return *it->second;
   }
 
-  // A delete naming a group with no index here goes to the store alone, holding the lock that
-  // creates groups, so no put can create the group meanwhile: a delete naming a group nobody
-  // registered leaves no index behind (a stream of made-up group names filled memory with
-  // empty indexes). Where a shared store did change, the group is real, only not mirrored here
-  // yet: it is synced, so that the reply's version is the one just written. Returns nothing when
-  // the group has an index: the caller writes through it.
+  // A delete naming a group with no index here goes to the store alone: a delete naming a
+  // group nobody registered leaves no index behind (a stream of made-up group names filled
+  // memory with empty indexes). On SQLite it holds the lock that creates groups, so no put can
+  // create the group between the check and the delete. A shared store needs no lock: its
+  // versions order the writes, and a put that raced the delete finds its version out of step
+  // and syncs the group (record_write). Where a shared store did change, the group is real,
+  // only not mirrored here yet: it is synced, so that the reply's version is the one just
+  // written. Returns nothing when the group has an index: the caller writes through it.
   template <typename Write>
   auto delete_where_unindexed(const std::string& name, Write&& write) -> std::optional<decltype(write())> {
-    std::unique_lock<std::shared_mutex> lock(groups_mutex);
-    if (groups.count(name) != 0) return std::nullopt;
+    std::unique_lock<std::shared_mutex> lock(groups_mutex, std::defer_lock);
+    if (feed) {
+      if (find(name)) return std::nullopt;
+    } else {
+      lock.lock();
+      if (groups.count(name) != 0) return std::nullopt;
+    }
     auto result = write();
     ++changes;
     const bool shared_group_changed = feed && feed->version_written_by_this_thread() != 0;
-    lock.unlock();
+    if (lock.owns_lock()) lock.unlock();
     if (shared_group_changed) sync_group(name);
     return result;
   }
