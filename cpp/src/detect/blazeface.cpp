@@ -103,15 +103,7 @@ std::vector<Detection> FaceDetector::detect(const cv::Mat& bgr, int min_face, in
 }
 
 std::vector<Detection> FaceDetector::detect_whole(const cv::Mat& bgr, int side, float threshold, float iou) const {
-  // One pass, the scaled image centred in an input padded to multiples of the model's stride.
-  Pass p;
-  p.scale = std::min(1.0, static_cast<double>(side) / std::max(bgr.cols, bgr.rows));
-  const cv::Size size = scaled_size(bgr.size(), p.scale);
-  p.width = (size.width + kStride - 1) / kStride * kStride;
-  p.height = (size.height + kStride - 1) / kStride * kStride;
-  p.x = (p.width - size.width) / 2;
-  p.y = (p.height - size.height) / 2;
-  return nms(run_passes(bgr, {p}, threshold), iou);
+  return nms(run_passes(bgr, {whole_image_pass(bgr.cols, bgr.rows, side)}, threshold), iou);
 }
 
 std::vector<Detection> FaceDetector::run_passes(const cv::Mat& bgr, const std::vector<Pass>& passes,

@@ -33,6 +33,13 @@ namespace {
 double finest_scale(int min_face) { return std::min(1.0, static_cast<double>(kMinFaceAtInput) / std::max(min_face, 4)); }
 }  // namespace
 
+Pass whole_image_pass(int width, int height, int side) {
+  const double scale = std::min(1.0, static_cast<double>(side) / std::max(width, height));
+  const cv::Size size = scaled_size({width, height}, scale);
+  const int w = round_up(size.width, kStride), h = round_up(size.height, kStride);
+  return {scale, (w - size.width) / 2, (h - size.height) / 2, w, h};
+}
+
 int one_level_max_face(int min_face) {
   const double biggest = std::min<double>(kMaxFaceAtInput, kFaceShareOfInput * kTrainedSide);
   return std::max(std::max(min_face, 4) + 1, static_cast<int>(std::floor(biggest / finest_scale(min_face))));

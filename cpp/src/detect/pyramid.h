@@ -53,6 +53,10 @@ cv::Size scaled_size(cv::Size size, double scale);
 /// most (never upscaled): faces under kMinFaceAtInput px are found only as the model sees them.
 std::vector<Pass> plan_passes(int width, int height, int min_face, int max_face);
 
+/// One pass over the whole image, its long side scaled to `side` (never up), centred in an
+/// input padded to multiples of kStride.
+Pass whole_image_pass(int width, int height, int side);
+
 /// The largest max_face for which plan_passes(..., min_face, max_face) is one level on an
 /// input no bigger than kTrainedSide where the scaled image fits it: the cheapest whole-image pass.
 int one_level_max_face(int min_face);

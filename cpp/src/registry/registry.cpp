@@ -360,7 +360,9 @@ class Registry::Impl {
   // versions order the writes, and a put that raced the delete finds its version out of step
   // and syncs the group (record_write). Where a shared store did change, the group is real,
   // only not mirrored here yet: it is synced, so that the reply's version is the one just
-  // written. Returns nothing when the group has an index: the caller writes through it.
+  // written. No index changes here, so `changes` is not counted (sync_group counts what it
+  // applies): a stream of such deletes must not make every snapshot save rewrite the registry.
+  // Returns nothing when the group has an index: the caller writes through it.
   template <typename Write>
   auto delete_where_unindexed(const std::string& name, Write&& write) -> std::optional<decltype(write())> {
     std::unique_lock<std::shared_mutex> lock(groups_mutex, std::defer_lock);
@@ -371,7 +373,6 @@ class Registry::Impl {
       if (groups.count(name) != 0) return std::nullopt;
     }
     auto result = write();
-    ++changes;
     const bool shared_group_changed = feed && feed->version_written_by_this_thread() != 0;
     if (lock.owns_lock()) lock.unlock();
     if (shared_group_changed) sync_group(name);
