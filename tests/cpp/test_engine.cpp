@@ -7,6 +7,9 @@
 #include <cstdlib>
 #include <thread>
 
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
 #include "facekit/deadline.h"
 #include "facekit/engine.h"
 #include "facekit/error.h"
@@ -22,6 +25,15 @@ namespace {
 const facekit::Engine& engine() {
   static facekit::Engine e;
   return e;
+}
+
+facekit::Image image_of(const cv::Mat& bgr) {
+  facekit::Image img;
+  img.width = bgr.cols;
+  img.height = bgr.rows;
+  const cv::Mat packed = bgr.isContinuous() ? bgr : bgr.clone();
+  img.bgr.assign(packed.data, packed.data + packed.total() * 3);
+  return img;
 }
 
 }  // namespace
@@ -175,6 +187,34 @@ TEST(Detect, LargestFaceOfAMidSizedFaceInABigPhoto) {
   EXPECT_GT(f.box.width, 150.f);
   EXPECT_LE(facekit::Engine::whole_image_options(img).min_face, 80);
   EXPECT_GT(facekit::Engine::cosine(engine().extract(img), engine().extract(face)), 0.99f);
+}
+
+// The detector skips passes over regions without texture (detect/texture.h): small faces on a
+// big flat canvas, at full and at a tenth of their contrast (no 8x8 cell of the pasted photo then
+// varies by more than a std-dev of ~9 grey levels), are found as in the photo alone.
+TEST(Detect, SmallFacesOnAFlatCanvasAreFoundAsInThePhotoAlone) {
+  const cv::Mat photo = cv::imread(shared("faces-dev/multi/two_people.jpg"));
+  ASSERT_FALSE(photo.empty());
+  for (double contrast : {1.0, 0.1}) {
+    cv::Mat small;
+    cv::resize(photo, small, {}, 0.2, 0.2, cv::INTER_AREA);  // faces ~30 px
+    small.convertTo(small, -1, contrast, 128 * (1 - contrast));
+    cv::Mat canvas(2000, 3000, CV_8UC3, cv::Scalar(128, 128, 128));
+    const cv::Point at(1700, 900);
+    small.copyTo(canvas(cv::Rect(at, small.size())));
+    facekit::DetectOptions o;
+    o.min_face = 20;
+    const auto alone = engine().detect(image_of(small), o);
+    const auto found = engine().detect(image_of(canvas), o);
+    ASSERT_EQ(found.size(), alone.size()) << "contrast " << contrast;
+    EXPECT_GE(alone.size(), 2u) << "contrast " << contrast;
+    for (const auto& a : alone) {
+      const float cx = a.box.left + a.box.width / 2 + at.x, cy = a.box.top + a.box.height / 2 + at.y;
+      EXPECT_TRUE(std::any_of(found.begin(), found.end(), [&](const facekit::Face& f) {
+        return std::hypot(f.box.left + f.box.width / 2 - cx, f.box.top + f.box.height / 2 - cy) < 0.15f * a.box.width;
+      })) << "contrast " << contrast;
+    }
+  }
 }
 
 TEST(Detect, MinMaxFilterAndBadOptions) {

@@ -9,6 +9,7 @@
 #include "align/align.h"
 #include "detect/blazeface.h"
 #include "detect/pyramid.h"
+#include "detect/texture.h"
 #include "facekit/error.h"
 
 using facekit::detect::Detection;
@@ -144,6 +145,31 @@ TEST(Pyramid, EveryFaceSizeFitsSomePassWhollyAtADetectableSize) {
       }
     }
   }
+}
+
+TEST(Texture, OnlyCellsThatVaryHoldAFace) {
+  using facekit::detect::kTextureCell;
+  // 1003x501: the last column and row of cells are partial.
+  cv::Mat img(501, 1003, CV_8UC3, cv::Scalar(90, 120, 150));
+  // Noise under the threshold (a +-1 checkerboard: std-dev 1 - 1/64 per cell after rounding) is flat.
+  cv::Mat grey(501, 1003, CV_8U, cv::Scalar(120));
+  for (int y = 0; y < 64; ++y)
+    for (int x = 0; x < 64; ++x) grey.at<uint8_t>(y, x) = static_cast<uint8_t>(120 + ((x + y) % 2 ? 0 : 1));
+  EXPECT_FALSE(facekit::detect::TextureMap(grey).any_texture({0, 0, 1003, 501}));
+  EXPECT_FALSE(facekit::detect::TextureMap(img).any_texture({0, 0, 1003, 501}));
+  // One textured 8x8 square at (400, 200), on the cell grid, and one in the partial corner cell.
+  img(cv::Rect(400, 200, kTextureCell, kTextureCell)).setTo(cv::Scalar(0, 0, 0));
+  img(cv::Rect(404, 200, 4, kTextureCell)).setTo(cv::Scalar(255, 255, 255));
+  img.at<cv::Vec3b>(500, 1002) = cv::Vec3b(255, 255, 255);
+  const facekit::detect::TextureMap t(img);
+  EXPECT_TRUE(t.any_texture({0, 0, 1003, 501}));
+  EXPECT_TRUE(t.any_texture({400, 200, 1, 1}));
+  EXPECT_TRUE(t.any_texture({300, 100, 101, 101}));  // touches the square's first pixel
+  EXPECT_FALSE(t.any_texture({300, 100, 100, 100}));  // ends just before it
+  EXPECT_FALSE(t.any_texture({408, 208, 500, 200}));
+  EXPECT_TRUE(t.any_texture({1000, 498, 64, 64}));  // clipped to the image, the corner cell
+  EXPECT_FALSE(t.any_texture({-50, -50, 40, 40}));  // outside the image
+  EXPECT_FALSE(t.any_texture({0, 0, 0, 0}));
 }
 
 TEST(Align, SimilarityRecoversAKnownTransform) {

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include <opencv2/imgproc.hpp>
 
 #include "detect/pyramid.h"
+#include "detect/texture.h"
 #include "facekit/error.h"
 
 namespace facekit::detect {
@@ -111,22 +113,39 @@ std::vector<Detection> FaceDetector::run_passes(const cv::Mat& bgr, const std::v
   const ModelInfo& m = models_.info("blazeface-back");
   const float pad_value = -m.mean[0] * m.scale;
   std::vector<Detection> all;
+  // One scaled copy of the image at a time (its blocks share it), with each level's texture.
   cv::Mat scaled;
   double scaled_by = 0;
+  std::map<double, TextureMap> textures;
+  auto level = [&](double scale) -> const cv::Mat& {
+    if (scale != scaled_by) {
+      cv::resize(bgr, scaled, scaled_size(bgr.size(), scale), 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+      cv::cvtColor(scaled, scaled, cv::COLOR_BGR2RGB);
+      scaled_by = scale;
+      textures.try_emplace(scale, scaled);
+    }
+    return scaled;
+  };
   for (const Packed& k : pack(passes)) {
+    // A pass over a region without texture cannot find a face (detect/texture.h): it is
+    // skipped, so a big flat photo costs no forward pass.
+    std::vector<bool> skip(k.passes.size());
+    for (size_t i = 0; i < k.passes.size(); ++i) {
+      const Pass& p = k.passes[i];
+      level(p.scale);
+      skip[i] = !textures.at(p.scale).any_texture({-p.x, -p.y, p.width, p.height});
+    }
+    if (std::all_of(skip.begin(), skip.end(), [](bool s) { return s; })) continue;
     // The input: padding is black, as in the 256 px windows the model was converted with.
     auto input = at::empty({1, k.height, k.width, 3}, at::kFloat);
     cv::Mat f(k.height, k.width, CV_32FC3, input.data_ptr<float>());
     f.setTo(cv::Scalar::all(pad_value));
     for (size_t i = 0; i < k.passes.size(); ++i) {
+      if (skip[i]) continue;
       const Pass& p = k.passes[i];
-      if (p.scale != scaled_by) {  // one resize per level, shared by its blocks
-        cv::resize(bgr, scaled, scaled_size(bgr.size(), p.scale), 0, 0, p.scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
-        cv::cvtColor(scaled, scaled, cv::COLOR_BGR2RGB);
-        scaled_by = p.scale;
-      }
-      const cv::Rect part = cv::Rect(p.x, p.y, scaled.cols, scaled.rows) & cv::Rect(0, 0, p.width, p.height);
-      scaled(part - cv::Point(p.x, p.y)).convertTo(f(part + cv::Point(k.left[i], 0)), CV_32FC3, m.scale, pad_value);
+      const cv::Mat& image = level(p.scale);
+      const cv::Rect part = cv::Rect(p.x, p.y, image.cols, image.rows) & cv::Rect(0, 0, p.width, p.height);
+      image(part - cv::Point(p.x, p.y)).convertTo(f(part + cv::Point(k.left[i], 0)), CV_32FC3, m.scale, pad_value);
     }
     const auto out = models_.forward("blazeface-back", input);
     for (auto d : decode(out, 0, k.width, k.height, threshold)) {
@@ -134,6 +153,7 @@ std::vector<Detection> FaceDetector::run_passes(const cv::Mat& bgr, const std::v
       const float cx = d.box.x + d.box.width / 2;
       size_t i = 0;
       while (i + 1 < k.passes.size() && cx >= k.left[i + 1]) ++i;
+      if (skip[i]) continue;  // padding only
       const Pass& p = k.passes[i];
       const cv::Point2f origin(static_cast<float>(k.left[i] + p.x), static_cast<float>(p.y));
       const cv::Rect2f box(d.box.x - k.left[i], d.box.y, d.box.width, d.box.height);  // in the pass
