@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
 
 #include <opencv2/imgproc.hpp>
@@ -113,27 +114,40 @@ std::vector<Detection> FaceDetector::run_passes(const cv::Mat& bgr, const std::v
   const ModelInfo& m = models_.info("blazeface-back");
   const float pad_value = -m.mean[0] * m.scale;
   std::vector<Detection> all;
-  // One scaled copy of the image at a time (its blocks share it), with each level's texture.
-  cv::Mat scaled;
-  double scaled_by = 0;
-  std::map<double, TextureMap> textures;
-  auto level = [&](double scale) -> const cv::Mat& {
-    if (scale != scaled_by) {
-      cv::resize(bgr, scaled, scaled_size(bgr.size(), scale), 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
-      cv::cvtColor(scaled, scaled, cv::COLOR_BGR2RGB);
-      scaled_by = scale;
-      textures.try_emplace(scale, scaled);
+  // The scaled copies of the image (RGB) that a pack's passes read, each with its texture: a
+  // level is made once for its blocks and for the small levels sharing one forward pass.
+  struct Level {
+    cv::Mat rgb;
+    TextureMap texture;
+  };
+  std::map<double, Level> levels;
+  auto level = [&](double scale) -> const Level& {
+    if (auto it = levels.find(scale); it != levels.end()) return it->second;
+    // A coarser level is made from the nearest finer one (a third of its side): resampling
+    // the whole photo for each level took 2-2.6 ms a level on 1024x1024 (OpenCV's INTER_AREA
+    // at a ratio that is not a whole number), as much as a small forward pass. Same recall
+    // (detection.py, detection_edge.py), head pose and verification (docs/ACCURACY.md).
+    const auto finer = levels.upper_bound(scale);
+    cv::Mat rgb;
+    if (finer != levels.end()) {
+      cv::resize(finer->second.rgb, rgb, scaled_size(bgr.size(), scale), 0, 0, cv::INTER_AREA);
+    } else {
+      cv::resize(bgr, rgb, scaled_size(bgr.size(), scale), 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+      cv::cvtColor(rgb, rgb, cv::COLOR_BGR2RGB);
     }
-    return scaled;
+    TextureMap texture(rgb);
+    return levels.emplace(scale, Level{std::move(rgb), std::move(texture)}).first->second;
   };
   for (const Packed& k : pack(passes)) {
+    // Levels finer than this pack's are done with, but for the nearest: the coarser levels' source.
+    if (auto source = levels.upper_bound(k.passes.front().scale); source != levels.end())
+      levels.erase(std::next(source), levels.end());
     // A pass over a region without texture cannot find a face (detect/texture.h): it is
     // skipped, so a big flat photo costs no forward pass.
     std::vector<bool> skip(k.passes.size());
     for (size_t i = 0; i < k.passes.size(); ++i) {
       const Pass& p = k.passes[i];
-      level(p.scale);
-      skip[i] = !textures.at(p.scale).any_texture({-p.x, -p.y, p.width, p.height});
+      skip[i] = !level(p.scale).texture.any_texture({-p.x, -p.y, p.width, p.height});
     }
     if (std::all_of(skip.begin(), skip.end(), [](bool s) { return s; })) continue;
     // The input: padding is black, as in the 256 px windows the model was converted with.
@@ -143,7 +157,7 @@ std::vector<Detection> FaceDetector::run_passes(const cv::Mat& bgr, const std::v
     for (size_t i = 0; i < k.passes.size(); ++i) {
       if (skip[i]) continue;
       const Pass& p = k.passes[i];
-      const cv::Mat& image = level(p.scale);
+      const cv::Mat& image = level(p.scale).rgb;
       const cv::Rect part = cv::Rect(p.x, p.y, image.cols, image.rows) & cv::Rect(0, 0, p.width, p.height);
       image(part - cv::Point(p.x, p.y)).convertTo(f(part + cv::Point(k.left[i], 0)), CV_32FC3, m.scale, pad_value);
     }
