@@ -552,6 +552,11 @@ TEST_F(RegistryTest, ASnapshotIsWrittenOnlyAfterAChange) {
   fs::remove(index_files()[0]);  // the open index keeps its mapping
   r.save_snapshot();
   EXPECT_TRUE(index_files().empty());
+  // Deletes naming groups this registry has no index for change no index: still no rewrite.
+  EXPECT_FALSE(r.remove("made-up", "1"));
+  EXPECT_EQ(r.remove_range("another", "99"), 0u);
+  r.save_snapshot();
+  EXPECT_TRUE(index_files().empty());
   r.put("g", "20", {random_unit(rng_)});
   r.save_snapshot();
   EXPECT_EQ(index_files().size(), 1u);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <iterator>
 #include <map>
 
 #include <opencv2/imgproc.hpp>
@@ -141,30 +140,23 @@ std::vector<Detection> FaceDetector::run_passes(const cv::Mat& bgr, const std::v
   std::map<double, Level> levels;
   auto level = [&](double scale) -> const Level& {
     if (auto it = levels.find(scale); it != levels.end()) return it->second;
-    // A coarser level is made from the nearest finer one (a third of its side): resampling
-    // the whole photo for each level took 2-2.6 ms a level on 1024x1024 (OpenCV's INTER_AREA
-    // at a ratio that is not a whole number), as much as a small forward pass. Same recall
-    // (detection.py, detection_edge.py), head pose and verification (docs/ACCURACY.md).
-    const auto finer = levels.upper_bound(scale);
-    cv::Mat rgb;
+    // Each level from the photo itself. Made from the next finer level instead, the levels
+    // came 3-5 ms cheaper but shifted detector boxes enough to move FaceMesh-based readings
+    // (the closed-eye reading of shared/data/blink/both_blink.jpg 0.117 -> 0.119, over its
+    // 0.118 threshold; docs/ACCURACY.md, Liveness).
     const cv::Size size = scaled_size(bgr.size(), scale);
-    if (finer != levels.end()) {
-      shrink(finer->second.rgb, rgb, size);
+    cv::Mat rgb;
+    if (size == bgr.size()) {
+      cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
     } else {
-      if (size == bgr.size()) {
-        cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-      } else {
-        shrink(bgr, rgb, size);
-        cv::cvtColor(rgb, rgb, cv::COLOR_BGR2RGB);
-      }
+      shrink(bgr, rgb, size);
+      cv::cvtColor(rgb, rgb, cv::COLOR_BGR2RGB);
     }
     TextureMap texture(rgb);
     return levels.emplace(scale, Level{std::move(rgb), std::move(texture)}).first->second;
   };
   for (const Packed& k : pack(passes)) {
-    // Levels finer than this pack's are done with, but for the nearest: the coarser levels' source.
-    if (auto source = levels.upper_bound(k.passes.front().scale); source != levels.end())
-      levels.erase(std::next(source), levels.end());
+    levels.erase(levels.upper_bound(k.passes.front().scale), levels.end());  // finer levels are done
     // A pass over a region without texture cannot find a face (detect/texture.h): it is
     // skipped, so a big flat photo costs no forward pass.
     std::vector<bool> skip(k.passes.size());
