@@ -165,7 +165,7 @@ def main():
         for r in range(args.warmup + args.rounds):
             for i, (name, img, multi) in enumerate(images):
                 for p in PIPES:
-                    time.sleep(0.2)  # whatever ran before settles (threads parking, page cache)
+                    time.sleep(float(os.environ.get("PEERS_PAUSE", "0.2")))  # whatever ran before settles (threads parking, page cache)
                     t, n = runs[p](str(i), img, multi)
                     faces[i, p].add(n)
                     if r >= args.warmup:
