@@ -138,18 +138,23 @@ def conv2d(ctx, node, args, depthwise=False):
     dh, dw = _hw(node.attr.get("dilations", [1, 1, 1, 1]))
     if depthwise:
         c, m = filt.t.shape[2], filt.t.shape[3]
-        weight = ctx.prepared(filt, "dw", lambda t: t.permute(2, 3, 0, 1).reshape(c * m, 1, kh, kw).contiguous())
-        groups = c
+        role, groups = "dw", c
+
+        def oihw(w):
+            return w.permute(2, 3, 0, 1).reshape(c * m, 1, kh, kw)
     else:
-        weight = ctx.prepared(filt, "conv", lambda t: t.permute(3, 2, 0, 1).contiguous())
-        groups = 1
+        role, groups = "conv", 1
+
+        def oihw(w):
+            return w.permute(3, 2, 0, 1)
     # A fused bias is the convolution's own bias: one op less per layer.
     fused, rest, bias = node.attr.get("fused_ops", []), list(args[2:]), None
     if fused[:1] == ["BiasAdd"]:
-        bias = ctx.prepared(rest.pop(0), "bias", lambda t: t.reshape(-1).contiguous())
+        bias = ctx.prepared(rest.pop(0), "bias", lambda w: w.reshape(-1).contiguous())
         fused = fused[1:]
     t, b, l, r = _spatial_padding(node, x, kh, kw, sh, sw, dh, dw)
     if t == b and l == r:
+        weight = ctx.prepared(filt, role, lambda w: oihw(w).contiguous())
         y = F.conv2d(x, weight, bias, (sh, sw), (t, l), (dh, dw), groups)
     elif dh == 1 and dw == 1:
         # Uneven padding (TF's SAME at stride 2: one more row below than above) as even
@@ -157,10 +162,11 @@ def conv2d(ctx, node, args, depthwise=False):
         # copying the whole input into a padded tensor first (faceres at 2 threads 8.9 ->
         # 5.5 ms with the bias above, facekit_bench_models; BlazeFace and FaceMesh unchanged).
         ph, pw = max(t, b), max(l, r)
-        grown = ctx.prepared(filt, "dw_grown" if depthwise else "conv_grown",
-                             lambda _: F.pad(weight, (pw - l, pw - r, ph - t, ph - b)).contiguous())
-        y = F.conv2d(x, grown, bias, (sh, sw), (ph, pw), 1, groups)
+        weight = ctx.prepared(filt, role + "_grown",
+                              lambda w: F.pad(oihw(w), (pw - l, pw - r, ph - t, ph - b)).contiguous())
+        y = F.conv2d(x, weight, bias, (sh, sw), (ph, pw), 1, groups)
     else:
+        weight = ctx.prepared(filt, role, lambda w: oihw(w).contiguous())
         y = F.conv2d(F.pad(x, (l, r, t, b)), weight, bias, (sh, sw), 0, (dh, dw), groups)
     return V(_apply_fused(ctx, node, y, rest, True, fused), nchw=True)
 

@@ -14,6 +14,7 @@
 #include "facekit/engine.h"
 #include "facekit/error.h"
 #include "facekit/person.h"
+#include "image/cv_image.h"
 #include "test_support.h"
 
 using facekit::ErrorCode;
@@ -25,15 +26,6 @@ namespace {
 const facekit::Engine& engine() {
   static facekit::Engine e;
   return e;
-}
-
-facekit::Image image_of(const cv::Mat& bgr) {
-  facekit::Image img;
-  img.width = bgr.cols;
-  img.height = bgr.rows;
-  const cv::Mat packed = bgr.isContinuous() ? bgr : bgr.clone();
-  img.bgr.assign(packed.data, packed.data + packed.total() * 3);
-  return img;
 }
 
 }  // namespace
@@ -204,8 +196,8 @@ TEST(Detect, SmallFacesOnAFlatCanvasAreFoundAsInThePhotoAlone) {
     small.copyTo(canvas(cv::Rect(at, small.size())));
     facekit::DetectOptions o;
     o.min_face = 20;
-    const auto alone = engine().detect(image_of(small), o);
-    const auto found = engine().detect(image_of(canvas), o);
+    const auto alone = engine().detect(facekit::from_mat(small), o);
+    const auto found = engine().detect(facekit::from_mat(canvas), o);
     ASSERT_EQ(found.size(), alone.size()) << "contrast " << contrast;
     EXPECT_GE(alone.size(), 2u) << "contrast " << contrast;
     for (const auto& a : alone) {
