@@ -184,11 +184,13 @@ def main():
                     help="also average faceres over the mirrored photo (an experiment; the engine does not)")
     ap.add_argument("--one-call", action="store_true",
                     help="each photo's descriptor from one extract_one(img) call (the server's plan)")
+    ap.add_argument("--float-dlib", action="store_true",
+                    help="dlib's ResNet in float32 (Engine(int8=False)), the int8 model's baseline")
     args = ap.parse_args()
     global MIRROR_FACERES, ONE_CALL
     MIRROR_FACERES = args.mirror_faceres
     ONE_CALL = args.one_call
-    engines = {"accurate": facekit.Engine(), "fast": facekit.Engine(descriptor="fast")}
+    engines = {"accurate": facekit.Engine(int8=not args.float_dlib), "fast": facekit.Engine(descriptor="fast")}
     extra = group_faces(engines["accurate"])
     sets = {"faces-dev + group photos": (datasets.faces_dev(), 200, 0.3)}
     if args.orl:

@@ -19,6 +19,7 @@ import torch
 
 from . import faceapi
 from . import graph as tfgraph
+from . import quantize
 from .fold import fold
 from .module import GraphModule
 
@@ -47,10 +48,12 @@ def verify_sources(entry, root):
             raise SystemExit(f"checksum mismatch for {path}: {got} != {want}")
 
 
-def convert_one(name, entry, packages, out_dir):
+def convert_one(name, entry, packages, out_dir, catalog):
     root = package_dir(packages, entry["package"])
     verify_sources(entry, root)
-    if "architecture" in entry:  # weights only: the architecture is rebuilt in torch
+    if "quantized" in entry:  # int8 from another entry's float net, calibrated on real faces
+        module = quantize.build(entry, catalog, packages, package_dir)
+    elif "architecture" in entry:  # weights only: the architecture is rebuilt in torch
         module = faceapi.build(entry, root)
     else:
         g = fold(tfgraph.load(os.path.join(root, entry["path"])))
@@ -63,6 +66,8 @@ def convert_one(name, entry, packages, out_dir):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             traced = torch.jit.trace(module, example, check_trace=False)
+        if "quantized" in entry:  # weights packed for oneDNN once, at conversion
+            traced = torch.jit.freeze(traced.eval())
         check_batch(traced, shape, gen)
     out = os.path.join(out_dir, f"{name}.pt")
     traced.save(out)
@@ -84,7 +89,7 @@ def check_batch(traced, shape, gen):
 
 def manifest_entry(name, entry, pt_path, packages):
     keys = ("task", "package", "path", "origin", "weights_licence", "input", "preprocessing_source",
-            "outputs", "alignment", "architecture", "architecture_source")
+            "outputs", "alignment", "architecture", "architecture_source", "quantized")
     m = {k: entry[k] for k in keys if k in entry}
     m["file"] = os.path.basename(pt_path)
     m["sha256"] = sha256(pt_path)
@@ -109,9 +114,9 @@ def main(argv=None):
         if args.only and name not in args.only:
             continue
         t0 = time.time()
-        pt = convert_one(name, entry, args.packages, args.out)
+        pt = convert_one(name, entry, args.packages, args.out, catalog["models"])
         manifest["models"][name] = manifest_entry(name, entry, pt, args.packages)
-        print(f"converted {name:16s} {os.path.getsize(pt) / 1e6:6.2f} MB  {time.time() - t0:5.1f} s", flush=True)
+        print(f"converted {name:22s} {os.path.getsize(pt) / 1e6:6.2f} MB  {time.time() - t0:5.1f} s", flush=True)
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2, sort_keys=True)
     return 0

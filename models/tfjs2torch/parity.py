@@ -6,6 +6,10 @@ Each model gets the same inputs in both runtimes: real photos (or face crops) re
 input and pre-processed as its manifest says, plus one uniform random tensor. Pass criteria,
 per output: max |torch - tfjs| <= 1e-3 x (range of the tfjs output), cosine >= 0.9999.
 
+An int8 model (`quantized` in the catalog) is held to its own bound instead (cosine >=
+quantized.parity.min_cosine on real face chips, no random tensor: int8 ranges are calibrated
+on faces, and a uniform tensor lies far outside them).
+
 Graph models run in TF.js's graph executor (../parity/reference.js). Weights-only models
 (face-api's nets, `architecture` in the catalog) run face-api's own JS code
 (../parity/faceapi.js), which takes the raw RGB crop and normalises it itself.
@@ -22,6 +26,7 @@ import numpy as np
 import torch
 
 from .convert import CATALOG, package_dir
+from .quantize import use_onednn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NODE_DIR = os.path.join(os.path.dirname(HERE), "parity")
@@ -53,14 +58,14 @@ def preprocess(bgr, spec):
     return normalise(raw_pixels(bgr, spec), spec)
 
 
-def compare(ref, got, rng):
+def compare(ref, got, rng, min_cosine=MIN_COSINE, max_diff_of_range=MAX_DIFF_OF_RANGE):
     """rng: the output's range over all inputs of the run (a 1-value output has none alone)."""
     ref = ref.astype(np.float64).reshape(-1)
     got = got.astype(np.float64).reshape(-1)
     diff = float(np.abs(ref - got).max()) if ref.size else 0.0
     denom = np.linalg.norm(ref) * np.linalg.norm(got)
     cos = float(ref @ got / denom) if denom > 0 else (1.0 if diff == 0 else 0.0)
-    ok = diff <= MAX_DIFF_OF_RANGE * max(rng, 1e-6) and cos >= MIN_COSINE
+    ok = diff <= max_diff_of_range * max(rng, 1e-6) and cos >= min_cosine
     return {"max_abs_diff": diff, "range": rng, "cosine": cos, "ok": bool(ok)}
 
 
@@ -103,18 +108,25 @@ def _label(item, i):
 
 
 def check_model(name, entry, packages, models_dir, images):
-    """images: paths, or uint8 BGR arrays (e.g. face crops); one random tensor is added."""
+    """images: paths, or uint8 BGR arrays (e.g. face crops); one random tensor is added (not
+    for an int8 model)."""
     spec = entry["input"]
     bgrs = [cv2.imread(p) if isinstance(p, str) else p for p in images]
     root = package_dir(packages, entry["package"])
+    quantized = "quantized" in entry
+    bounds = {}
+    if quantized:
+        use_onednn()  # before the load: its weights are packed for the engine current then
+        bounds = {"min_cosine": entry["quantized"]["parity"]["min_cosine"], "max_diff_of_range": float("inf")}
     module = torch.jit.load(os.path.join(models_dir, f"{name}.pt"))
     with tempfile.TemporaryDirectory() as work:
         if "architecture" in entry:
             if spec["layout"] != "NHWC" or spec["colour"] != "RGB":
                 raise ValueError(f"{name}: face-api nets take NHWC RGB")
             raws = [raw_pixels(b, spec)[None] for b in bgrs]
-            rand = np.random.default_rng(7).random(spec["shape"], dtype=np.float32)
-            raws.append((255.0 * rand).astype(np.float32))
+            if not quantized:
+                rand = np.random.default_rng(7).random(spec["shape"], dtype=np.float32)
+                raws.append((255.0 * rand).astype(np.float32))
             inputs = [normalise(r[0], spec) for r in raws]
             refs = run_faceapi_reference(root, entry, raws, work)
         else:
@@ -130,7 +142,7 @@ def check_model(name, entry, packages, models_dir, images):
         for i, x in enumerate(inputs):
             outs = module(torch.from_numpy(x))
             for k, out in enumerate(outs):
-                r = compare(refs[i][k], out.numpy(), ranges[k])
+                r = compare(refs[i][k], out.numpy(), ranges[k], **bounds)
                 r.update(input="random" if i == len(images) else _label(images[i], i),
                          output=entry["outputs"][k]["name"])
                 results.append(r)

@@ -63,10 +63,12 @@ class Engine(_facekit.Engine):
         >>> eng.compare("a.jpg", "b.jpg")   # 0-100, >= 70 means the same person
     """
 
-    def __init__(self, model_dir_=None, num_threads=0, cosine_at_threshold=0.0, descriptor="accurate"):
+    def __init__(self, model_dir_=None, num_threads=0, cosine_at_threshold=0.0, descriptor="accurate", int8=True):
         """descriptor: "accurate" (faceres fused with dlib's ResNet, 1152-d, the default) or
-        "fast" (faceres alone, 1024-d, about half the descriptor time); docs/ACCURACY.md."""
-        super().__init__(model_dir_ or model_dir(), num_threads, cosine_at_threshold, descriptor)
+        "fast" (faceres alone, 1024-d, about half the descriptor time); docs/ACCURACY.md.
+        int8: dlib's ResNet as its int8 model (faster, cosine >= 0.997 to the float one's);
+        False runs the float model."""
+        super().__init__(model_dir_ or model_dir(), num_threads, cosine_at_threshold, descriptor, int8)
 
     def extract(self, image, landmarks=None, rgb=False):
         """L2-normalised descriptor(s) of the largest face (or of the face at `landmarks`).

@@ -154,17 +154,18 @@ void bind_engine(py::module_& m) {
 
   py::class_<Engine>(m, "Engine")
       .def(py::init([](const std::string& model_dir, int num_threads, float cosine_at_threshold,
-                       const std::string& descriptor) {
+                       const std::string& descriptor, bool int8) {
              EngineOptions o;
              o.runtime.model_dir = model_dir;
              o.runtime.num_threads = num_threads;
              o.cosine_at_threshold = cosine_at_threshold;
              o.descriptor = parse_descriptor(descriptor);
+             o.int8 = int8;
              py::gil_scoped_release release;
              return std::make_unique<Engine>(o);
            }),
            py::arg("model_dir") = "", py::arg("num_threads") = 0, py::arg("cosine_at_threshold") = 0.f,
-           py::arg("descriptor") = "accurate")
+           py::arg("descriptor") = "accurate", py::arg("int8") = true)
       .def("detect", [](const Engine& e, const py::object& img, int min_face, int max_face, bool portrait,
                         bool attributes, bool rgb) {
              Image image = to_image(img, rgb, e.options().decode);

@@ -47,6 +47,7 @@ void apply_json(ServerConfig& c, const nlohmann::json& j) {
   c.sync_interval_ms = std::clamp(j.value("sync_interval_ms", c.sync_interval_ms), 50, 600000);
   c.min_version_wait_ms = std::clamp(j.value("min_version_wait_ms", c.min_version_wait_ms), 0, 60000);
   c.descriptor = j.value("descriptor", c.descriptor);
+  c.int8 = j.value("int8", c.int8);
   c.keep_face_crops = j.value("keep_face_crops", c.keep_face_crops);
   c.compare_threshold = j.value("compare_threshold", c.compare_threshold);
   c.max_requests = j.value("max_requests", c.max_requests);

@@ -35,6 +35,7 @@ struct ServerConfig {
   /// "accurate" (faceres fused with dlib's ResNet, 1152-d) or "fast" (faceres, 1024-d); a
   /// registry holds one kind (docs/CONFIGURATION.md, `facekit registry migrate`).
   std::string descriptor = "accurate";
+  bool int8 = true;  ///< dlib's half of the accurate descriptor from its int8 model (EngineOptions::int8)
   /// Keep each registered face's aligned crop (a ~20 KB JPEG) so that a model upgrade can
   /// re-describe it (`facekit registry migrate`) instead of asking for new photos.
   bool keep_face_crops = true;

@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
     eo.decode.max_pixels = config.max_pixels;
     eo.decode.max_aspect_ratio = config.max_aspect_ratio;
     eo.descriptor = facekit::parse_descriptor(config.descriptor);
+    eo.int8 = config.int8;
     facekit::Engine engine(eo);
     log_line(LogLevel::kInfo, "facekit " + std::string(facekit::version()) + ": " +
                                   std::to_string(engine.models().models().size()) + " models from " +

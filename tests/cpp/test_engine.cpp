@@ -92,6 +92,28 @@ TEST(Descriptor, DlibHalfIsTheSameForAMirroredPhoto) {
   EXPECT_GT(dot / std::sqrt(na * nb), 0.999);  // 0.9996; from the crop alone it was 0.9956
 }
 
+// dlib's half from the int8 model (the default) against the float model's, on real faces: the
+// same descriptor to int8 rounding, the model id marked ":int8", the faceres half untouched.
+TEST(Descriptor, Int8DlibHalfMatchesTheFloatModel) {
+  const auto& int8 = engine();
+  facekit::EngineOptions o;
+  o.int8 = false;
+  facekit::Engine flt(o);
+  EXPECT_EQ(int8.feature_model_id(), flt.feature_model_id() + ":int8");
+  for (const char* photo : {"faces-dev/obama/obama1.jpg", "faces-dev/biden/biden1.jpg", "faces-dev/bbt/bbt1.jpg",
+                            "orl-faces/s1/1.pgm"}) {
+    const auto img = facekit::read_image(shared(photo));
+    const auto l = int8.largest_face(img).landmarks;
+    const auto a = int8.extract(img, l), b = flt.extract(img, l);
+    ASSERT_EQ(a.size(), b.size());
+    double dot = 0, na = 0, nb = 0;
+    for (size_t i = 1024; i < a.size(); ++i) dot += double(a[i]) * b[i], na += double(a[i]) * a[i], nb += double(b[i]) * b[i];
+    EXPECT_GT(dot / std::sqrt(na * nb), 0.99) << photo;
+    EXPECT_LT(dot / std::sqrt(na * nb), 0.99999) << photo << ": the same model ran twice";
+    for (size_t i = 0; i < 1024; ++i) ASSERT_NEAR(a[i], b[i], 1e-4) << photo;
+  }
+}
+
 TEST(Detect, OneFaceWithOrderedLandmarks) {
   auto img = facekit::read_image(shared("faces-dev/obama/obama1.jpg"));
   auto faces = engine().detect(img);

@@ -233,7 +233,17 @@ TEST_F(RegistryTest, AVariantOfTheSameModelOpensItsRegistry) {
     facekit::Registry flip(options("model-a:flip"));  // dlib's half mirror-averaged: interchangeable
     EXPECT_EQ(flip.count("g"), 1u);
   }
+  {
+    facekit::Registry int8(options("model-a:flip:int8"));  // and from the int8 model
+    EXPECT_EQ(int8.count("g"), 1u);
+  }
+  {
+    facekit::Registry int8_alone(options("model-a:int8"));
+    EXPECT_EQ(int8_alone.count("g"), 1u);
+  }
   EXPECT_THROW(facekit::Registry(options("model-a:other")), facekit::Error);
+  EXPECT_THROW(facekit::Registry(options("model-b:int8")), facekit::Error);
+  EXPECT_THROW(facekit::Registry(options("model:int8")), facekit::Error);  // a prefix is another model
 }
 
 TEST_F(RegistryTest, FeaturesOfAnotherModelAreRefused) {

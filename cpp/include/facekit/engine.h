@@ -30,6 +30,10 @@ struct EngineOptions {
   /// Cosine similarity that maps to score 70 (the FAR = 1e-3 point of docs/ACCURACY.md).
   float cosine_at_threshold = 0.0f;  ///< 0: the calibrated default of the descriptor
   Descriptor descriptor = Descriptor::kAccurate;
+  /// dlib's half of the accurate descriptor from the int8 model where the models folder has
+  /// it (face_recognition_int8: cosine >= 0.997 to the float model's on faces-dev chips,
+  /// docs/ACCURACY.md); false: the float model.
+  bool int8 = true;
 };
 
 class Engine {

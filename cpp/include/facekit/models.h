@@ -32,6 +32,9 @@ struct ModelInfo {
   float mean[3] = {0.f, 0.f, 0.f};
   std::vector<std::string> output_names;
   int64_t bytes = 0;
+  /// For an int8 model: the float model it was quantised from (its weights_id is that
+  /// model's, as it computes the same function to int8 rounding); empty for float models.
+  std::string quantized_from;
 };
 
 /// A dense float tensor, row-major.

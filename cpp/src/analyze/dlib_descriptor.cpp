@@ -9,7 +9,8 @@
 namespace facekit::analyze {
 
 namespace {
-constexpr const char* kModel = "face_recognition";
+constexpr const char* kFloatModel = "face_recognition";
+constexpr const char* kInt8Model = "face_recognition_int8";
 // face-api's FaceLandmarks.alignDlib geometry.
 constexpr float kEyeMouthToSide = 1.f / 0.45f, kLeftOfCentre = 0.5f, kAboveCentre = 0.43f;
 float inverse_norm(const float* d, int64_t n) {
@@ -19,10 +20,14 @@ float inverse_norm(const float* d, int64_t n) {
 }
 }  // namespace
 
-bool has_dlib(const ModelRuntime::Impl& models) {
-  for (const auto& m : models.infos)
-    if (m.name == kModel) return true;
-  return false;
+std::string dlib_model(const ModelRuntime::Impl& models, bool int8) {
+  bool has_float = false, has_int8 = false;
+  for (const auto& m : models.infos) {
+    has_float = has_float || m.name == kFloatModel;
+    has_int8 = has_int8 || m.name == kInt8Model;
+  }
+  if (int8 && has_int8) return kInt8Model;
+  return has_float ? kFloatModel : "";
 }
 
 cv::Mat dlib_crop(const cv::Mat& bgr, const std::array<cv::Point2f, 5>& l) {
@@ -41,9 +46,10 @@ cv::Mat dlib_crop(const cv::Mat& bgr, const std::array<cv::Point2f, 5>& l) {
   return crop;
 }
 
-std::vector<std::vector<float>> run_dlib(const ModelRuntime::Impl& models, const std::vector<FaceRef>& faces) {
+std::vector<std::vector<float>> run_dlib(const ModelRuntime::Impl& models, const std::string& model,
+                                         const std::vector<FaceRef>& faces) {
   if (faces.empty()) return {};
-  const ModelInfo& m = models.info(kModel);
+  const ModelInfo& m = models.info(model);
   constexpr int S = kDlibSide;
   // Each face twice, as cropped and mirrored, in one batch: the mean of the two descriptors
   // (docs/ACCURACY.md: faces-dev TAR @ FAR 1e-3 0.927 -> 0.958 fused, ORL 0.999 both).
@@ -56,7 +62,7 @@ std::vector<std::vector<float>> run_dlib(const ModelRuntime::Impl& models, const
     write_input(m, rgb, input[2 * i]);
     write_input(m, mirrored, input[2 * i + 1]);
   }
-  const auto out = models.forward(kModel, input)[0].contiguous();
+  const auto out = models.forward(model, input)[0].contiguous();
   std::vector<std::vector<float>> result(faces.size());
   const int64_t n = out.size(1);
   for (int64_t i = 0; i < n_faces; ++i) {

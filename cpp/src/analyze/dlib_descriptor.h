@@ -1,6 +1,7 @@
 #pragma once
 // dlib's metric-learning ResNet (face-api's face_recognition net, 128-d) on a box made from
 // the 5 landmarks, and its fusion with faceres into the engine's accurate descriptor.
+#include <string>
 #include <vector>
 
 #include "analyze/faceres.h"
@@ -14,7 +15,9 @@ constexpr int kDlibSide = 150;
 /// faces-dev and ORL: bench/accuracy/dlib_fusion.py, docs/ACCURACY.md).
 constexpr float kDlibWeight = 0.68f;
 
-bool has_dlib(const ModelRuntime::Impl& models);
+/// The dlib model the runtime has: "face_recognition_int8" when `int8` and it is loaded, else
+/// "face_recognition"; empty when neither is.
+std::string dlib_model(const ModelRuntime::Impl& models, bool int8);
 
 /// The 150 px RGB crop dlib's net is fed: face-api's alignDlib box from the eye centres and
 /// the mouth centre (side = mean eye-to-mouth distance / 0.45, top-left = their centroid -
@@ -23,7 +26,8 @@ cv::Mat dlib_crop(const cv::Mat& bgr, const std::array<cv::Point2f, 5>& landmark
 
 /// One batch through the dlib net, each face as cropped and mirrored: unit 128-d descriptors,
 /// the normalised mean of each face's two.
-std::vector<std::vector<float>> run_dlib(const ModelRuntime::Impl& models, const std::vector<FaceRef>& faces);
+std::vector<std::vector<float>> run_dlib(const ModelRuntime::Impl& models, const std::string& model,
+                                         const std::vector<FaceRef>& faces);
 
 /// unit(sqrt(1 - w) faceres, sqrt(w) dlib) for unit inputs: its cosine is the weighted mean of
 /// the two descriptors' cosines.

@@ -120,19 +120,20 @@ class Engine::Impl {
     dimension = static_cast<int>(runtime.impl().forward("faceres", at::zeros(shape))[0].size(1));
     fused = o.descriptor == Descriptor::kAccurate;
     if (fused) {
-      if (!analyze::has_dlib(runtime.impl()))
+      dlib_model = analyze::dlib_model(runtime.impl(), o.int8);
+      if (dlib_model.empty())
         throw Error(ErrorCode::kModelUnavailable, "the accurate descriptor needs the face_recognition model in " +
                                                       runtime.model_dir() + " (or use descriptor \"fast\")");
-      const ModelInfo& d = runtime.info("face_recognition");
+      const ModelInfo& d = runtime.info(dlib_model);
       char weight[16];
       std::snprintf(weight, sizeof weight, "%.2f", analyze::kDlibWeight);
-      // ":flip": dlib's half is the mean of the crop's and its mirror's descriptors; registries
-      // written before it hold other vectors and need `facekit registry migrate`.
+      // ":flip": dlib's half is the mean of the crop's and its mirror's descriptors; ":int8":
+      // it comes from the int8 model. Both are variants (registry::model_ids_compatible).
       feature_id = "faceres+dlib:" + f.weights_id.substr(0, 16) + "+" + d.weights_id.substr(0, 16) + ":w" + weight +
-                   ":flip";
+                   ":flip" + (d.quantized_from.empty() ? "" : ":int8");
       shape = d.input_shape;
       shape[0] = 1;
-      dimension += static_cast<int>(runtime.impl().forward("face_recognition", at::zeros(shape))[0].size(1));
+      dimension += static_cast<int>(runtime.impl().forward(dlib_model, at::zeros(shape))[0].size(1));
     } else {
       feature_id = "faceres:" + f.weights_id.substr(0, 16);
     }
@@ -350,7 +351,7 @@ class Engine::Impl {
     std::vector<analyze::FaceresResult> res;
     std::vector<std::vector<float>> dlib;
     runtime.impl().side_by_side([&] { res = analyze::run_faceres(runtime.impl(), refs); },
-                                [&] { dlib = analyze::run_dlib(runtime.impl(), refs); });
+                                [&] { dlib = analyze::run_dlib(runtime.impl(), dlib_model, refs); });
     for (size_t i = 0; i < res.size(); ++i) res[i].descriptor = analyze::fuse(res[i].descriptor, dlib[i]);
     return res;
   }
@@ -359,6 +360,7 @@ class Engine::Impl {
   ModelRuntime runtime;
   detect::FaceDetector detector;
   std::string feature_id;
+  std::string dlib_model;  ///< the accurate descriptor's dlib net (analyze::dlib_model)
   bool fused = false;
   ScoreCurve curve;
   int dimension = 0;

@@ -31,6 +31,7 @@ ModelInfo parse_entry(const std::string& name, const nlohmann::json& j) {
   m.weights_licence = j.value("weights_licence", "");
   m.package_licence = j.value("package_licence", "");
   m.bytes = j.value("bytes", int64_t{0});
+  if (j.contains("quantized")) m.quantized_from = j.at("quantized").at("from").get<std::string>();
   const auto& in = j.at("input");
   m.input_shape = in.at("shape").get<std::vector<int64_t>>();
   m.layout = in.at("layout").get<std::string>();

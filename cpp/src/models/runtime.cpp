@@ -1,11 +1,13 @@
 #include <dlfcn.h>
 #include <malloc.h>
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 
 #include <torch/csrc/jit/api/module.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -59,6 +61,11 @@ void configure_inference_process(int num_threads) {
     // time (a 36 MP detection took 2.4-2.8 s on a worker thread, 0.6-0.8 s on the main thread
     // or with one arena; docs/RELIABILITY.md). Small blocks still come from per-thread caches.
     mallopt(M_ARENA_MAX, 1);
+    // int8 models are packed for oneDNN at conversion (models/tfjs2torch/quantize.py) and
+    // unpacked for the engine current at load.
+    const auto& engines = at::globalContext().supportedQEngines();
+    if (std::find(engines.begin(), engines.end(), at::QEngine::ONEDNN) != engines.end())
+      at::globalContext().setQEngine(at::QEngine::ONEDNN);
     // Torch parallelises across cores itself; OpenBLAS threads on top of that oversubscribe.
     using SetThreads = void (*)(int);
     if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(1);

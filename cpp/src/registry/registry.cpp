@@ -69,18 +69,28 @@ std::string hex(const std::string& s) {
 
 namespace registry {
 // Engine variants whose vectors stand in for the plain model's: a registry written by the plain
-// model is opened by the variant as it is (and the other way round). ":flip": dlib's half
+// model is opened by a variant as it is (and the other way round). ":flip": dlib's half
 // averaged with its mirror image's; the same face's vectors with and without it have a cosine
-// of about 0.999 (docs/ACCURACY.md), far above any threshold's margin, so refusing them would
-// only strand registries that cannot be migrated (PostgreSQL ones, or any without kept crops).
-bool model_ids_compatible(const std::string& stored, const std::string& engine) {
-  static const char* const kVariants[] = {":flip"};
-  if (stored == engine) return true;
-  for (const char* v : kVariants) {
-    const std::string suffix(v);
-    if (stored + suffix == engine || engine + suffix == stored) return true;
+// of about 0.999 (docs/ACCURACY.md); ":int8": dlib's half from the int8 model, cosine >= 0.997
+// to the float one's. Both are far above any threshold's margin, so refusing them would only
+// strand registries that cannot be migrated (PostgreSQL ones, or any without kept crops).
+namespace {
+std::string without_variants(std::string id) {
+  static const std::string kVariants[] = {":flip", ":int8"};
+  for (bool stripped = true; stripped;) {
+    stripped = false;
+    for (const auto& v : kVariants)
+      if (id.size() > v.size() && id.compare(id.size() - v.size(), v.size(), v) == 0) {
+        id.resize(id.size() - v.size());
+        stripped = true;
+      }
   }
-  return false;
+  return id;
+}
+}  // namespace
+
+bool model_ids_compatible(const std::string& stored, const std::string& engine) {
+  return stored == engine || without_variants(stored) == without_variants(engine);
 }
 }  // namespace registry
 
