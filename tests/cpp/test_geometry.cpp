@@ -114,6 +114,27 @@ TEST(Pyramid, OneLevelMaxFaceIsTheCheapestWholeImagePass) {
   EXPECT_EQ(facekit::detect::plan_passes(1024, 1024, 98, facekit::detect::one_level_max_face(98)).size(), 1u);
 }
 
+// The finest level scans at most kMaxScanPixels of the image whatever the photo and the range;
+// the smallest face found grows by the square root of the excess, and not at all under the cap.
+TEST(Pyramid, TheFinestLevelOfABigPhotoIsCapped) {
+  using facekit::detect::kMaxScanPixels;
+  for (auto [W, H, mn] : {std::tuple{6000, 6000, 20}, std::tuple{6000, 6000, 40}, std::tuple{7360, 4912, 20},
+                          std::tuple{12000, 3000, 20}, std::tuple{3000, 2000, 20}}) {
+    const auto passes = facekit::detect::plan_passes(W, H, mn, 6000);
+    ASSERT_FALSE(passes.empty());
+    const double s = passes.front().scale;
+    EXPECT_LE(double(W) * H * s * s, kMaxScanPixels * 1.001) << W << "x" << H << " min " << mn;
+    double scanned = 0;
+    for (const auto& p : passes) scanned += double(p.width) * p.height;
+    EXPECT_LE(scanned, 1.6 * kMaxScanPixels) << W << "x" << H << " min " << mn;  // coarser levels and seams
+  }
+  EXPECT_EQ(facekit::detect::scanned_min_face(6000, 6000, 20), 59);  // 20 px at a scale of 2048 / 6000
+  EXPECT_EQ(facekit::detect::scanned_min_face(6000, 6000, 40), 59);
+  EXPECT_EQ(facekit::detect::scanned_min_face(6000, 6000, 80), 80);  // a quarter: under the cap
+  EXPECT_EQ(facekit::detect::scanned_min_face(1920, 1080, 20), 20);
+  EXPECT_EQ(facekit::detect::scanned_min_face(640, 480, 8), 8);
+}
+
 TEST(Pyramid, EveryFaceSizeFitsSomePassWhollyAtADetectableSize) {
   using facekit::detect::kMaxFaceAtInput;
   using facekit::detect::kMinFaceAtInput;
@@ -126,7 +147,8 @@ TEST(Pyramid, EveryFaceSizeFitsSomePassWhollyAtADetectableSize) {
       EXPECT_LE(p.width, facekit::detect::kMaxPassSide);
       EXPECT_LE(p.height, facekit::detect::kMaxPassSide);
     }
-    for (int size : {mn, (mn + mx) / 2, mx}) {
+    const int lo = facekit::detect::scanned_min_face(W, H, mn);  // min_face, or more in a photo over the cap
+    for (int size : {lo, (lo + mx) / 2, mx}) {
       // A face bigger than the image (a tight crop, a cut face) is centred on it.
       const int step_x = size > W ? 1 << 30 : std::max(1, W / 7), step_y = size > H ? 1 << 30 : std::max(1, H / 5);
       for (int fx = std::min(0, (W - size) / 2); fx + size <= std::max(W, size); fx += step_x) {

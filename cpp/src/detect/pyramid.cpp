@@ -31,7 +31,17 @@ namespace {
 // Never upscaled: a face below ~kMinFaceAtInput px has too few pixels to gain from it, and
 // the cost stays bounded by the image's own pixels.
 double finest_scale(int min_face) { return std::min(1.0, static_cast<double>(kMinFaceAtInput) / std::max(min_face, 4)); }
+// ... and no more image pixels than kMaxScanPixels.
+double finest_scale(int width, int height, int min_face) {
+  const double pixels = static_cast<double>(width) * height;
+  return std::min(finest_scale(min_face), pixels > kMaxScanPixels ? std::sqrt(kMaxScanPixels / pixels) : 1.0);
+}
 }  // namespace
+
+int scanned_min_face(int width, int height, int min_face) {
+  if (width <= 0 || height <= 0 || finest_scale(width, height, min_face) >= finest_scale(min_face)) return min_face;
+  return std::max(min_face, static_cast<int>(std::ceil(kMinFaceAtInput / finest_scale(width, height, min_face))));
+}
 
 Pass whole_image_pass(int width, int height, int side) {
   const double scale = std::min(1.0, static_cast<double>(side) / std::max(width, height));
@@ -50,7 +60,7 @@ std::vector<Pass> plan_passes(int width, int height, int min_face, int max_face)
   if (width <= 0 || height <= 0) return out;
   min_face = std::max(min_face, 4);
   max_face = std::max(max_face, min_face + 1);
-  double scale = finest_scale(min_face);
+  double scale = finest_scale(width, height, min_face);
   while (true) {
     const bool last = max_face * scale <= kMaxFaceAtInput;
     // The biggest face this level must catch whole: it sets the seam between blocks and,

@@ -35,6 +35,12 @@ constexpr int kMaxBlockSide = 1024;
 /// no seam run twice (1920x1080 at min_face 40: one 1216x704 pass 57 ms against two 672x704
 /// blocks 61 ms; 1920x1280: 64 against 70 ms; facekit_bench_models, 2 threads).
 constexpr int kMaxPassPixels = kMaxBlockSide * kMaxBlockSide;
+/// The most image pixels the finest level scans. A photo that holds more at the scale
+/// min_face asks for is scanned at the scale that fits, so its smallest face found grows by the
+/// square root of the excess (a 36 MP photo at min_face 20 or 40: faces from 60 px). This
+/// bounds the detector's work whatever the photo and the range: the finest level is ~9/10 of
+/// it, and BlazeFace costs ~0.25 s a megapixel on the 2-core machine (docs/RELIABILITY.md).
+constexpr double kMaxScanPixels = 2048.0 * 2048.0;
 constexpr int kMaxPassSide = 2 * kMaxBlockSide;
 
 /// One forward pass: the image scaled by `scale`, whose pixel (0, 0) lands at (`x`, `y`) of a
@@ -50,8 +56,13 @@ cv::Size scaled_size(cv::Size size, double scale);
 
 /// The passes that find every face whose detector box is min_face..max_face px in an
 /// image of width x height, finest level first. The finest level is the image itself at
-/// most (never upscaled): faces under kMinFaceAtInput px are found only as the model sees them.
+/// most (never upscaled): faces under kMinFaceAtInput px are found only as the model sees them;
+/// and it holds at most kMaxScanPixels (see there).
 std::vector<Pass> plan_passes(int width, int height, int min_face, int max_face);
+
+/// The smallest face plan_passes(width, height, min_face, ...) is sure to find: min_face
+/// unless kMaxScanPixels caps the finest level, then the face that level sees at kMinFaceAtInput.
+int scanned_min_face(int width, int height, int min_face);
 
 /// One pass over the whole image, its long side scaled to `side` (never up), centred in an
 /// input padded to multiples of kStride.
