@@ -39,9 +39,14 @@ def test_inputs_numpy_bgr_rgb_bytes_and_path_agree(engine, shared_data):
     p = path(shared_data, "obama/obama2.jpg")
     bgr = cv2.imread(p)
     from_path = engine.extract(p)
-    assert engine.cosine(from_path, engine.extract(bgr)) > 0.9999
-    assert engine.cosine(from_path, engine.extract(bgr[:, :, ::-1].copy(), rgb=True)) > 0.9999
-    assert engine.cosine(from_path, engine.extract(open(p, "rb").read())) > 0.9999
+    # The same pixels: 1.0 on a quiet machine. Under load a model call runs on fewer threads,
+    # which moves the detector's float rounding and so the 5 points by a hair; the int8 dlib
+    # net turns that into cosines down to ~0.9999. Channels swapped read 0.95, so 0.999 still
+    # tells a wrong decode apart.
+    assert engine.cosine(from_path, engine.extract(bgr)) > 0.999
+    assert engine.cosine(from_path, engine.extract(bgr[:, :, ::-1].copy(), rgb=True)) > 0.999
+    assert engine.cosine(from_path, engine.extract(open(p, "rb").read())) > 0.999
+    assert engine.cosine(from_path, engine.extract(bgr, rgb=True)) < 0.99  # the wrong order is seen
 
 
 def test_same_image_compares_at_least_99(engine, shared_data):
