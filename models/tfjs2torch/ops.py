@@ -87,7 +87,17 @@ class Context:
         return self.module.cached_constant(f"{v.key}|{role}", lambda: fn(v.t))
 
 
-def _activation(name, x, node, extra):
+def _prelu(ctx, x, alpha, channels_first):
+    """x if x >= 0 else alpha x: one aten::prelu where alpha is one value per channel of an NCHW
+    x (the same numbers as the where / mul / lt it replaces, three ops a call), else those."""
+    if channels_first and x.dim() == 4 and alpha.t.numel() == x.shape[1] == alpha.t.shape[-1]:
+        return F.prelu(x, ctx.prepared(alpha, "alpha_channels", lambda t: t.reshape(-1)))
+    a = ctx.prepared(alpha, "alpha_nchw" if channels_first else "alpha",
+                     _broadcast_to_nchw if channels_first else (lambda t: t))
+    return torch.where(x < 0, a * x, x)
+
+
+def _activation(name, x, node):
     if name in ("BiasAdd", "FusedBatchNorm"):
         raise AssertionError("handled by caller")
     if name == "Relu":
@@ -102,9 +112,6 @@ def _activation(name, x, node, extra):
         return torch.tanh(x)
     if name == "LeakyRelu":
         return F.leaky_relu(x, node.attr.get("leakyrelu_alpha", 0.2))
-    if name == "Prelu":
-        alpha = extra
-        return torch.where(x < 0, alpha * x, x)
     raise NotImplementedError(f"fused activation {name}")
 
 
@@ -123,10 +130,9 @@ def _apply_fused(ctx, node, x, args, channels_first, fused=None):
             eps = node.attr.get("epsilon", 1e-3)
             x = (x - shape_fn(mean.t)) * shape_fn(scale.t / torch.sqrt(var.t + eps)) + shape_fn(offset.t)
         elif name == "Prelu":
-            alpha = ctx.prepared(rest.pop(0), "alpha", lambda t: _broadcast_to_nchw(t) if channels_first else t)
-            x = _activation(name, x, node, alpha)
+            x = _prelu(ctx, x, rest.pop(0), channels_first)
         else:
-            x = _activation(name, x, node, None)
+            x = _activation(name, x, node)
     return x
 
 
@@ -246,8 +252,7 @@ def add_n(ctx, node, args):
 
 def prelu(ctx, node, args):
     x, alpha = args
-    a = ctx.prepared(alpha, "alpha_nchw" if x.nchw else "alpha", _broadcast_to_nchw if x.nchw else (lambda t: t))
-    return V(torch.where(x.t < 0, a * x.t, x.t), x.nchw)
+    return V(_prelu(ctx, x.t, alpha, x.nchw), x.nchw)
 
 
 def pad(ctx, node, args):
