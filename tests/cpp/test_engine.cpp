@@ -291,7 +291,10 @@ TEST(Extract, GivenLandmarksSkipDetectionAndBadOnesAreRejected) {
   const auto& e = engine();
   auto img = facekit::read_image(shared("faces-dev/obama/obama1.jpg"));
   auto with = e.extract(img, e.largest_face_landmarks(img));
-  EXPECT_GT(facekit::Engine::cosine(with, e.extract(img)), 0.9999f);
+  // The same points and pixels: 1.0 as a rule. Detection is in the call, and once in a full
+  // pytest run the same pixels read 0.99988 (not reproduced since, under load or not); a wrong
+  // face or channel order reads under 0.96.
+  EXPECT_GT(facekit::Engine::cosine(with, e.extract(img)), 0.999f);
   // largest_face's points come from a finer detector pass: the same face, nearly the same descriptor.
   EXPECT_GT(facekit::Engine::cosine(e.extract(img, e.largest_face(img).landmarks), e.extract(img)), 0.99f);
   facekit::Landmarks5 degenerate{};
@@ -323,7 +326,7 @@ TEST(Engine, ManyThreadsShareOneEngine) {
       for (int i = 0; i < 3; ++i) sims[t] = facekit::Engine::cosine(ref, e.extract(img));
     });
   for (auto& t : threads) t.join();
-  for (float s : sims) EXPECT_GT(s, 0.9999f);
+  for (float s : sims) EXPECT_GT(s, 0.999f);  // detection in every call: see GivenLandmarksSkipDetection
 }
 
 TEST(Attributes, GenderAndAgeOfARealFace) {

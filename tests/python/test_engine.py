@@ -80,7 +80,7 @@ def test_landmarks_given_skip_detection(engine, shared_data):
     # extract(img) takes the 5 points from a cheaper detector pass than largest_face (the
     # same face, nearly the same descriptor); extract_batch without landmarks takes the same.
     assert engine.cosine(engine.extract(img, lm), engine.extract(img)) > 0.99
-    assert engine.cosine(engine.extract_batch([img])[0], engine.extract(img)) > 0.9999
+    assert engine.cosine(engine.extract_batch([img])[0], engine.extract(img)) > 0.999  # as in test_inputs_numpy_bgr_rgb_bytes_and_path_agree
     with pytest.raises(facekit.FacekitError) as err:
         engine.extract(img, np.zeros((5, 2)))
     assert err.value.protocol_code == 10005
