@@ -30,6 +30,13 @@ namespace {
 // layout: BlazeFace 9 -> 13 ms, FaceMesh 6.7 -> 9 ms at one thread).
 bool runs_faster_as_onednn(const std::string& model) { return model == "face_recognition" || model == "faceres"; }
 
+// int8 models are packed for oneDNN's quantised kernels at conversion
+// (models/tfjs2torch/quantize.py); a LibTorch built without them cannot load one.
+bool has_onednn_int8() {
+  const auto& engines = at::globalContext().supportedQEngines();
+  return std::find(engines.begin(), engines.end(), at::QEngine::ONEDNN) != engines.end();
+}
+
 }  // namespace
 
 namespace {
@@ -61,11 +68,8 @@ void configure_inference_process(int num_threads) {
     // time (a 36 MP detection took 2.4-2.8 s on a worker thread, 0.6-0.8 s on the main thread
     // or with one arena; docs/RELIABILITY.md). Small blocks still come from per-thread caches.
     mallopt(M_ARENA_MAX, 1);
-    // int8 models are packed for oneDNN at conversion (models/tfjs2torch/quantize.py) and
-    // unpacked for the engine current at load.
-    const auto& engines = at::globalContext().supportedQEngines();
-    if (std::find(engines.begin(), engines.end(), at::QEngine::ONEDNN) != engines.end())
-      at::globalContext().setQEngine(at::QEngine::ONEDNN);
+    // An int8 model is unpacked for the quantised engine current at its load.
+    if (has_onednn_int8()) at::globalContext().setQEngine(at::QEngine::ONEDNN);
     // Torch parallelises across cores itself; OpenBLAS threads on top of that oversubscribe.
     using SetThreads = void (*)(int);
     if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(1);
@@ -86,6 +90,10 @@ ModelRuntime::Impl::Impl(const RuntimeOptions& options)
     : model_dir(options.model_dir.empty() ? default_model_dir() : options.model_dir) {
   configure_inference_process(options.num_threads);
   infos = read_manifest(model_dir);
+  // Without oneDNN's int8 kernels the int8 models are left out: their float models serve.
+  if (!has_onednn_int8())
+    infos.erase(std::remove_if(infos.begin(), infos.end(), [](const ModelInfo& m) { return !m.quantized_from.empty(); }),
+                infos.end());
   for (size_t i = 0; i < infos.size(); ++i) {
     const ModelInfo& m = infos[i];
     const std::string path = model_dir + "/" + m.file;
