@@ -182,8 +182,8 @@ void bind_engine(py::module_& m) {
            "Faces of `image` (HxWx3 uint8 BGR array, encoded bytes or a path), best score first.\n\n"
            "min_face / max_face: face size range in pixels of the image; by default every face\n"
            "from 20 px up (max_face 0: no maximum; the wire protocol's default is 80-300); in a photo\n"
-           "over 4.2 MP the scan is coarser and the smallest face found grows with the root of\n"
-           "the excess (36 MP: 59 px; docs/ENGINE.md). portrait: ID-photo mode, any face down to 5% of the\n"
+           "over 3.2 MP the scan is coarser and the smallest face found grows with the root of\n"
+           "the excess (36 MP: 67 px; docs/ENGINE.md). portrait: ID-photo mode, any face down to 5% of the\n"
            "short side. attributes: also gender and age. rgb: the array is RGB, not BGR.\n"
            "Each Face has box, score, landmarks (5x2), mesh (468x2), quality, glasses, attributes.\n"
            "Raises FacekitError (protocol_code 10007 for undecodable bytes, 10005 for bad options).")

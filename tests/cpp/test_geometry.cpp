@@ -128,8 +128,9 @@ TEST(Pyramid, TheFinestLevelOfABigPhotoIsCapped) {
     for (const auto& p : passes) scanned += double(p.width) * p.height;
     EXPECT_LE(scanned, 1.6 * kMaxScanPixels) << W << "x" << H << " min " << mn;  // coarser levels and seams
   }
-  EXPECT_EQ(facekit::detect::scanned_min_face(6000, 6000, 20), 59);  // 20 px at a scale of 2048 / 6000
-  EXPECT_EQ(facekit::detect::scanned_min_face(6000, 6000, 40), 59);
+  EXPECT_EQ(facekit::detect::scanned_min_face(6000, 6000, 20), 67);  // 20 px at a scale of 1792 / 6000
+  EXPECT_EQ(facekit::detect::scanned_min_face(6000, 6000, 40), 67);
+  EXPECT_EQ(facekit::detect::scanned_min_face(4000, 3000, 20), 39);  // a 12 MP phone photo
   EXPECT_EQ(facekit::detect::scanned_min_face(6000, 6000, 80), 80);  // a quarter: under the cap
   EXPECT_EQ(facekit::detect::scanned_min_face(1920, 1080, 20), 20);
   EXPECT_EQ(facekit::detect::scanned_min_face(640, 480, 8), 8);
