@@ -4,6 +4,7 @@ import glob
 import json
 import os
 import shutil
+import subprocess
 import sys
 
 import cv2
@@ -64,6 +65,29 @@ def test_descriptor_separates_people(runtime, shared_data):
         return v / np.linalg.norm(v)
     a, b, c = desc("obama/obama1.jpg"), desc("obama/obama2.jpg"), desc("biden/biden1.jpg")
     assert a @ b > a @ c
+
+
+_LOG_CALLS = """
+import numpy as np, facekit
+rt = facekit.ModelRuntime(warm_up=False)
+rt.run("blazeface-back", np.zeros((1, 256, 512, 3), np.float32))
+rt.run("iris", np.zeros((2, 64, 64, 3), np.float32))
+"""
+
+
+@pytest.mark.parametrize("value", ["1", "", "0"])
+def test_model_call_log_names_each_call_only_when_asked(value):
+    # FACEKIT_LOG_MODEL_CALLS (docs/CONFIGURATION.md): one stderr line per model call, read by
+    # bench/engine/stages.py; unset, empty or "0" keeps stderr quiet.
+    env = dict(os.environ, FACEKIT_LOG_MODEL_CALLS=value)
+    done = subprocess.run([sys.executable, "-c", _LOG_CALLS], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = [l.split() for l in done.stderr.splitlines() if l.startswith("facekit model ")]
+    if value != "1":
+        assert lines == []
+        return
+    assert [(l[2], l[3]) for l in lines] == [("blazeface-back", "1x256x512x3"), ("iris", "2x64x64x3")]
+    assert all(l[5] == "ms" and float(l[4]) > 0 for l in lines)
 
 
 def test_wrong_input_shape_raises_with_protocol_code(runtime):

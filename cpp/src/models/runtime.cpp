@@ -8,6 +8,8 @@
 #include <torch/csrc/jit/runtime/graph_executor.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -45,6 +47,16 @@ int g_configured_threads = 1;
 bool fixed_threads() {
   static const bool fixed = std::getenv("FACEKIT_FIXED_THREADS") != nullptr;  // benchmarks
   return fixed;
+}
+
+// One stderr line per model call (name, input shape, milliseconds): where a request's time
+// goes, for bench/engine/stages.py. Read once; off unless set to a non-empty value.
+bool log_model_calls() {
+  static const bool on = [] {
+    const char* v = std::getenv("FACEKIT_LOG_MODEL_CALLS");
+    return v != nullptr && *v != '\0' && std::string(v) != "0";
+  }();
+  return on;
 }
 }  // namespace
 
@@ -150,7 +162,14 @@ std::vector<at::Tensor> ModelRuntime::Impl::forward(const std::string& name, con
   }
   c10::InferenceMode guard;
   models::TeamScope team(g_configured_threads, !fixed_threads());
+  const auto start = std::chrono::steady_clock::now();
   auto out = modules_.at(name).forward({input.to(at::kFloat).contiguous()});
+  if (log_model_calls()) {
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "facekit model %s %lldx%lldx%lldx%lld %.2f ms\n", name.c_str(),
+                 static_cast<long long>(input.size(0)), static_cast<long long>(input.size(1)),
+                 static_cast<long long>(input.size(2)), static_cast<long long>(input.size(3)), ms);
+  }
   std::vector<at::Tensor> tensors;
   for (const auto& v : out.toTuple()->elements()) tensors.push_back(v.toTensor());
   return tensors;
