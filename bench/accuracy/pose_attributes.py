@@ -32,6 +32,9 @@ def pose(eng):
         except facekit.FacekitError:
             missed += 1
             continue
+        if np.isnan(q.yaw):  # a side view found by the side-view detector: no pose (docs/ENGINE.md)
+            missed += 1
+            continue
         truth = np.array([float(r["yaw_deg"]), float(r["pitch_deg"]), float(r["roll_deg"])])
         errs.append(("dev" if i % 2 == 0 else "test", truth, np.array([q.yaw, q.pitch, q.roll])))
     return errs, missed, len(rows)

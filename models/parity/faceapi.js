@@ -1,11 +1,12 @@
 // Run one of face-api's own weights-only nets (its JS code, its weight loader) on raw RGB
 // crops and write the outputs, for parity tests of the torch rebuilds (models/tfjs2torch/faceapi.py).
 // usage: node faceapi.js job.json
-// job: {package_dir: .../package, net: "FaceRecognitionNet" | "AgeGenderNet",
+// job: {package_dir: .../package, net: "FaceRecognitionNet" | "AgeGenderNet" | "SsdMobilenetv1",
 //       weights_manifest: path/to/NAME-weights_manifest.json,
 //       inputs: [{file, shape: [1, H, W, 3]}] (float32 RGB 0..255, already the net's size), out_dir}
 // Writes out_dir/<input index>_<output index>.f32 and out_dir/shapes.json; outputs in the
-// order of the catalog: FaceRecognitionNet [descriptor]; AgeGenderNet [age, gender softmax].
+// order of the catalog: FaceRecognitionNet [descriptor]; AgeGenderNet [age, gender softmax];
+// SsdMobilenetv1 [boxes, scores] of its 512 px input, decoded, before threshold and NMS.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -45,7 +46,9 @@ async function main() {
     const input = tf.tensor(readFloat32(file), shape, 'float32');
     const netInput = await faceapi.toNetInput(input);
     let outs = net.forwardInput(netInput);
-    outs = job.net === 'AgeGenderNet' ? [outs.age, outs.gender] : [outs];
+    if (job.net === 'AgeGenderNet') outs = [outs.age, outs.gender];
+    else if (job.net === 'SsdMobilenetv1') outs = [outs.boxes[0].expandDims(0), outs.scores[0].expandDims(0)];
+    else outs = [outs];
     shapes.push(await writeOutputs(job.out_dir, i, outs));
     input.dispose();
   }

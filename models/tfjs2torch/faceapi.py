@@ -6,9 +6,12 @@ architecture is its JS source, `@vladmandic/face-api@1.7.15` `package/src/...`).
 - `AgeGenderNet`: TinyXception(2) + two fully connected heads,
   `src/ageGenderNet/AgeGenderNet.ts`, `src/xception/TinyXception.ts`,
   `src/common/{depthwiseSeparableConv,fullyConnectedLayer}.ts`.
+- `SsdMobilenetv1`: the SSD face detector, `src/ssdMobilenetv1/*.ts` (MobileNet v1, prediction
+  layer, box predictors, output layer); its boxes decoded against the anchors it ships.
 
-Both take the tensor face-api builds before its first layer: the 150 / 112 px square crop,
-NHWC RGB, `(x - meanRgb) / 255`, meanRgb = (122.782, 117.001, 104.298). Weights come from the
+The first two take the tensor face-api builds before its first layer: the 150 / 112 px square
+crop, NHWC RGB, `(x - meanRgb) / 255`, meanRgb = (122.782, 117.001, 104.298); the SSD takes
+the 512 px square, NHWC RGB 0..255, and normalises itself (x / 127.5 - 1). Weights come from the
 package's `*-weights_manifest.json` + shards, decoded like the graph converter decodes
 weights (`graph._read_weights`: uint8 / uint16 affine quantisation, float16).
 """
@@ -190,9 +193,97 @@ class AgeGenderNet(_Base):
         return age, gender
 
 
+class SsdMobilenetv1(_Base):
+    """face-api's SSD MobileNet v1 face detector. Input [N, 512, 512, 3] RGB 0..255 (the photo
+    zero-padded at the bottom / right to a square, then resized). Outputs boxes [N, 5118, 4]
+    (ymin, xmin, ymax, xmax as fractions of the padded square) and scores [N, 5118]: face-api's
+    OutputLayer decode, before its score threshold and NMS (done by the caller)."""
+
+    BN_EPS = 1e-3
+    # (channels in, channels out, depthwise stride) of MobileNet v1's 13 separable layers.
+    SEPARABLE = [(32, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2), (256, 256, 1), (256, 512, 2),
+                 (512, 512, 1), (512, 512, 1), (512, 512, 1), (512, 512, 1), (512, 512, 1), (512, 1024, 2),
+                 (1024, 1024, 1)]
+    EXTRA = [(1, 1), (3, 2), (1, 1), (3, 2), (1, 1), (3, 2), (1, 1), (3, 2)]  # prediction layer: (k, stride)
+
+    def __init__(self, weights):
+        super().__init__()
+        self.conv0 = self._pointwise(weights, "MobilenetV1/Conv2d_0_pointwise", 3, 2)
+        self.dw, self.pw = [], []
+        for i, (_, _, stride) in enumerate(self.SEPARABLE, start=1):
+            self.dw.append(self._depthwise(weights, f"MobilenetV1/Conv2d_{i}_depthwise", stride))
+            self.pw.append(self._pointwise(weights, f"MobilenetV1/Conv2d_{i}_pointwise", 1, 1))
+        self.extra = [self._pointwise(weights, f"Prediction/Conv2d_{i}_pointwise", k, s)
+                      for i, (k, s) in enumerate(self.EXTRA)]
+        self.predictors = []
+        for i in range(6):
+            p = f"Prediction/BoxPredictor_{i}"
+            self.predictors.append((self._buf(_hwio(weights[f"{p}/BoxEncodingPredictor/weights"])),
+                                    self._buf(_t(weights[f"{p}/BoxEncodingPredictor/biases"])),
+                                    self._buf(_hwio(weights[f"{p}/ClassPredictor/weights"])),
+                                    self._buf(_t(weights[f"{p}/ClassPredictor/biases"]))))
+        self.anchors = self._buf(_t(weights["Output/extra_dim"]).reshape(-1, 4))
+        # The TF graph's shape constants ride along in the manifest; face-api's loader
+        # (extractParamsFromWeightMap.ts) does not read them either.
+        for name in list(weights.keys()):
+            if name.startswith(("Preprocessor/", "Postprocessor/", "concat")) or "/stack" in name or "strided_slice" in name:
+                weights[name]
+
+    def _pointwise(self, weights, prefix, k, stride):
+        """conv + batch-norm offset, ReLU6 (pointwiseConvLayer.ts; k 3 for conv 0 and the
+        prediction layer's stride-2 convolutions)."""
+        return (self._buf(_hwio(weights[f"{prefix}/weights"])),
+                self._buf(_t(weights[f"{prefix}/convolution_bn_offset"])), k, stride)
+
+    def _depthwise(self, weights, prefix, stride):
+        """3x3 depthwise conv + batch norm (folded), ReLU6 (mobileNetV1.ts depthwiseConvLayer)."""
+        f = _t(weights[f"{prefix}/depthwise_weights"])  # [3, 3, C, 1]
+        gamma, beta = _t(weights[f"{prefix}/BatchNorm/gamma"]), _t(weights[f"{prefix}/BatchNorm/beta"])
+        mean, var = _t(weights[f"{prefix}/BatchNorm/moving_mean"]), _t(weights[f"{prefix}/BatchNorm/moving_variance"])
+        inv = gamma / torch.sqrt(var + self.BN_EPS)
+        weight = f.permute(2, 3, 0, 1) * inv.view(-1, 1, 1, 1)  # [C, 1, 3, 3]
+        return self._buf(weight), self._buf(beta - mean * inv), int(weight.shape[0]), stride
+
+    def _run_pointwise(self, x, layer):
+        w, b, k, stride = layer
+        return torch.clamp(F.conv2d(F.pad(x, _pad_same(x, k, stride)), self.w(w), self.w(b), stride), 0, 6)
+
+    def _run_depthwise(self, x, layer):
+        w, b, c, stride = layer
+        return torch.clamp(F.conv2d(F.pad(x, _pad_same(x, 3, stride)), self.w(w), self.w(b), stride, 0, 1, c), 0, 6)
+
+    def forward(self, x):
+        x = x.permute(0, 3, 1, 2) / 127.5 - 1.0
+        out = self._run_pointwise(x, self.conv0)
+        conv11 = out
+        for i in range(len(self.SEPARABLE)):
+            out = self._run_pointwise(self._run_depthwise(out, self.dw[i]), self.pw[i])
+            if i + 1 == 11:
+                conv11 = out
+        extra, y = [], out
+        for layer in self.extra:
+            y = self._run_pointwise(y, layer)
+            extra.append(y)
+        boxes, classes = [], []
+        # Feature maps in face-api's order; each predictor's output flattened as (row, column, anchor).
+        for f, (bw, bb, cw, cb) in zip([conv11, out, extra[1], extra[3], extra[5], extra[7]], self.predictors):
+            n = f.shape[0]
+            boxes.append(F.conv2d(f, self.w(bw), self.w(bb)).permute(0, 2, 3, 1).reshape(n, -1, 4))
+            classes.append(F.conv2d(f, self.w(cw), self.w(cb)).permute(0, 2, 3, 1).reshape(n, -1, 3))
+        enc, cls = torch.cat(boxes, 1), torch.cat(classes, 1)
+        a = self.w(self.anchors).unsqueeze(0)
+        ah, aw = a[..., 2] - a[..., 0], a[..., 3] - a[..., 1]
+        acy, acx = a[..., 0] + ah / 2, a[..., 1] + aw / 2
+        # outputLayer.ts: centre offsets / 10, log sizes / 5, relative to each anchor.
+        half_h, half_w = torch.exp(enc[..., 2] / 5) * ah / 2, torch.exp(enc[..., 3] / 5) * aw / 2
+        cy, cx = enc[..., 0] / 10 * ah + acy, enc[..., 1] / 10 * aw + acx
+        return torch.stack([cy - half_h, cx - half_w, cy + half_h, cx + half_w], -1), torch.sigmoid(cls[..., 1])
+
+
 ARCHITECTURES = {
     "face-api FaceRecognitionNet": FaceRecognitionNet,
     "face-api AgeGenderNet": AgeGenderNet,
+    "face-api SsdMobilenetv1": SsdMobilenetv1,
 }
 
 

@@ -95,6 +95,22 @@ def test_hairstyle_answers_hat_and_braids(server, shared_data, folder, answer):
     assert right >= 0.8 * len(paths), f"{right} of {len(paths)}"
 
 
+def test_side_views_answer_attributes_not_features(server, shared_data):
+    """Braids photographed from the side, where FaceMesh accepts no face: interfaces 7, 8 and 11
+    answer through the side-view detector (docs/ACCURACY.md, Profile faces); interface 6 still
+    answers 10002, as a side view's descriptor would not match its frontal photos."""
+    side = [b64(os.path.join(shared_data, "hair-dev", "braids", f"figaro1k-Frame00{n}-org.jpg")) for n in ("705", "745")]
+    hair = server.request({"interface": "11", "api_key": "k", "image_base64": side})
+    assert hair["error_message"] == "1201" and len(hair["hair"]) == 2, hair
+    assert hair["hair"][1] == "braids"
+    gender = server.request({"interface": "7", "api_key": "k", "image_base64": side})
+    assert gender["error_message"] == "801" and len(gender["gender"]) == 2, gender
+    age = server.request({"interface": "8", "api_key": "k", "image_base64": side})
+    assert age["error_message"] == "901" and age["age"] == ["adult", "adult"], age
+    features = server.request({"interface": "6", "api_key": "k", "image_base64": side[1:]})
+    assert features["error_message"] == "10002"
+
+
 def test_detect_classify_hair(server, images):
     reply = server.request({"interface": "5", "api_key": "k", "image_base64": images.obama1, "classify": "hair"})
     assert reply["detect"][0]["hair"] == "shortHair" and "male" not in reply["detect"][0]

@@ -1,6 +1,8 @@
 // Liveness rules on synthetic signals, liveness signals / hairstyle / tracking on real photos.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "facekit/engine.h"
 #include "facekit/liveness.h"
 #include "facekit/tracker.h"
@@ -100,6 +102,37 @@ TEST(LiveCheck, RealPairsOfOnePerson) {
   const auto other = check_liveness(engine(), LiveAction::kShake, a, photo("faces-dev/obama/obama1.jpg"));
   EXPECT_FALSE(other.passed);
   EXPECT_EQ(other.reason, "the two images show different people");
+}
+
+// Side views FaceMesh does not accept as faces: the largest-face attribute path answers them
+// through the side-view detector (face-api's SSD); the descriptor path still does not.
+TEST(LargestFace, SideViewsAnswerAttributesNotDescriptors) {
+  const auto braids = photo("hair-dev/braids/figaro1k-Frame00745-org.jpg");  // cornrows, face turned away
+  const Face f = engine().largest_face(braids);
+  EXPECT_GE(f.score, 0.7f);
+  // face-api's own SSD box for it (bench/accuracy/ssd_study): x 214-496, y 345-559.
+  const float cx = f.box.left + f.box.width / 2, cy = f.box.top + f.box.height / 2;
+  EXPECT_GT(cx, 305.f);
+  EXPECT_LT(cx, 405.f);
+  EXPECT_GT(cy, 400.f);
+  EXPECT_LT(cy, 505.f);
+  EXPECT_EQ(f.mesh.size(), 468u);
+  EXPECT_TRUE(std::isnan(f.quality.yaw));  // no pose from a mesh FaceMesh does not accept
+  EXPECT_TRUE(f.quality.side_face);
+  EXPECT_FALSE(f.quality.good);
+  EXPECT_EQ(code_of([&] { engine().largest_face_landmarks(braids); }), ErrorCode::kNoFace);
+  EXPECT_EQ(code_of([&] { engine().extract(braids); }), ErrorCode::kNoFace);
+}
+
+// Photos without a face in which BlazeFace scores 0.83-0.94 (an apple, defocused text) stay
+// "no face": the side-view detector does not take them either.
+TEST(LargestFace, NoFaceStaysNoFace) {
+  const std::string dir = "/usr/share/doc/opencv-doc/examples/data/";  // Debian opencv-doc (scripts/install-deps)
+  for (const char* name : {"apple.jpg", "text_defocus.jpg", "fruits.jpg"}) {
+    SCOPED_TRACE(name);
+    const Image img = read_image(dir + name);
+    EXPECT_EQ(code_of([&] { engine().largest_face(img); }), ErrorCode::kNoFace);
+  }
 }
 
 TEST(Hair, ShortAndLongOnRealPhotos) {

@@ -28,7 +28,9 @@ using Landmarks5 = std::array<Point, 5>;
 
 /// Per-face quality measures (docs/ENGINE.md says how each is computed).
 struct FaceQuality {
-  float pitch = 0.f, yaw = 0.f, roll = 0.f;  ///< degrees; yaw > 0: face turned to image right
+  /// Degrees; yaw > 0: face turned to image right. NaN for a side view that only the side-view
+  /// detector found (Engine::largest_face; docs/ENGINE.md, Largest face): no mesh to read them from.
+  float pitch = 0.f, yaw = 0.f, roll = 0.f;
   float blur = 0.f;                         ///< 0 sharp .. 1 blurred
   float illu = 0.f;                         ///< mean grey level of the face, 0..255
   bool side_face = false;                   ///< |yaw| > 30 degrees

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -21,6 +22,7 @@
 #include "analyze/spoof.h"
 #include "detect/blazeface.h"
 #include "detect/pyramid.h"
+#include "detect/side_view.h"
 #include "facekit/error.h"
 #include "image/cv_image.h"
 #include "models/runtime_impl.h"
@@ -66,6 +68,11 @@ constexpr int kWholePassSide = 192;
 // Neighbouring size bands of the largest-face scan share this factor (Impl::scan_down).
 constexpr float kBandOverlap = 1.25f;
 constexpr float kWholePassMinShare = 0.2f;
+// The side-view detector's score that makes a face of a photo where no face passed FaceMesh's
+// flag: at 0.7 it found 4 of the 7 side views the engine had dropped (hair-dev braids,
+// AFLW2000 yaw 62-103 degrees) and no non-face in OpenCV's 91 sample images; at 0.5 it found 6 and
+// called a capacitor a face (0.69). docs/ACCURACY.md, Profile faces.
+constexpr float kSideViewMinScore = 0.7f;
 // "kid": an estimated age under 14 (shared/spec/interfaces.md, interface 8).
 constexpr float kKidBelowYears = 14.f;
 
@@ -220,6 +227,41 @@ class Engine::Impl {
     return faces;
   }
 
+  // The best face of the side-view detector (face-api's SSD, trained on WIDER FACE, which holds
+  // profiles) at kSideViewMinScore or more. BlazeFace finds such faces, but FaceMesh's face flag
+  // reads 0.00-0.39 on them; its points still place the crops of the attribute models. The box
+  // is the SSD's: the mesh of a face it does not accept need not cover the face.
+  std::vector<Face> side_view(const Image& image) const {
+    if (!has_side_view_detector) return {};
+    const cv::Mat bgr = as_mat(image);
+    const auto found = detect::detect_side_views(runtime.impl(), bgr, kSideViewMinScore);
+    if (found.empty()) return {};
+    detect::Detection d = found.front();
+    const cv::Rect2f clipped = d.box & cv::Rect2f(0, 0, static_cast<float>(bgr.cols), static_cast<float>(bgr.rows));
+    if (clipped.area() <= 0) return {};  // a box in the padding only
+    // An upright crop: the eyes of a side view are not where a frontal box puts them.
+    const float mid = d.box.y + d.box.height / 2;
+    d.keypoints[0] = {d.box.x, mid};
+    d.keypoints[1] = {d.box.x + d.box.width, mid};
+    const auto mesh = analyze::run_mesh(runtime.impl(), bgr, {d})[0];
+    const auto five = analyze::five_points(mesh);
+    Face f;
+    f.box = {clipped.x, clipped.y, clipped.width, clipped.height};
+    f.score = d.score;
+    f.landmarks = from_cv(five);
+    f.mesh = points_2d(mesh);
+    const cv::Mat aligned = align::aligned_crop(bgr, five, 112);
+    f.quality = analyze::assess(mesh, aligned, std::max(d.box.width, d.box.height));
+    f.glasses_kind = analyze::glasses_kind(aligned);
+    f.glasses = f.glasses_kind != GlassesKind::kNone;
+    // No pose from a mesh FaceMesh does not take for a face (AFLW2000's yaw -103 degree face
+    // read -43): unknown, and not frontal.
+    f.quality.pitch = f.quality.yaw = f.quality.roll = std::numeric_limits<float>::quiet_NaN();
+    f.quality.side_face = true;
+    f.quality.good = false;
+    return {f};
+  }
+
   // Faces from `from` down to `to` px, biggest first, a band of three sizes at a time (one
   // pyramid level): the first band that finds a face holds the largest one, so the finest
   // levels, which cost the most, run only when there is no bigger face. Bands overlap by
@@ -262,6 +304,8 @@ class Engine::Impl {
       faces = detect(image, bigger, assess);
     }
     if (faces.empty()) faces = scan_down(image, coarse.min_face, whole.min_face, assess);
+    // Attributes only: a descriptor of a side view would not match its frontal photos.
+    if (faces.empty() && assess) faces = side_view(image);
     if (faces.empty()) throw Error(ErrorCode::kNoFace, "no face found");
     auto it = std::max_element(faces.begin(), faces.end(), [](const Face& a, const Face& b) {
       return a.box.width * a.box.height < b.box.width * b.box.height;
@@ -359,6 +403,7 @@ class Engine::Impl {
   EngineOptions options;
   ModelRuntime runtime;
   detect::FaceDetector detector;
+  bool has_side_view_detector = detect::has_side_view_detector(runtime.impl());
   std::string feature_id;
   std::string dlib_model;  ///< the accurate descriptor's dlib net (analyze::dlib_model)
   bool fused = false;
