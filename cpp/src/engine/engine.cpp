@@ -109,6 +109,15 @@ void check_landmarks(const Landmarks5& l, const Image& image) {
   if (eye_dist < 2.f) throw Error(ErrorCode::kInvalidArgument, "landmarks are degenerate (eyes coincide)");
 }
 
+// Quality (pose, blur, light) and glasses of a face, read on its aligned 112 px crop.
+void assess_face(Face& f, const cv::Mat& bgr, const analyze::Mesh& mesh, const std::array<cv::Point2f, 5>& five,
+                 float side) {
+  const cv::Mat aligned = align::aligned_crop(bgr, five, 112);
+  f.quality = analyze::assess(mesh, aligned, side);
+  f.glasses_kind = analyze::glasses_kind(aligned);
+  f.glasses = f.glasses_kind != GlassesKind::kNone;
+}
+
 // Intersection over the smaller box: a face cut by a window edge lies inside the whole one.
 float overlap_of_smaller(const cv::Rect2f& a, const cv::Rect2f& b) {
   const float smaller = std::min(a.area(), b.area());
@@ -195,12 +204,7 @@ class Engine::Impl {
       const auto five = analyze::five_points(mesh);
       f.landmarks = from_cv(five);
       f.mesh = points_2d(mesh);
-      if (assess) {
-        const cv::Mat aligned = align::aligned_crop(bgr, five, 112);
-        f.quality = analyze::assess(mesh, aligned, side);
-        f.glasses_kind = analyze::glasses_kind(aligned);
-        f.glasses = f.glasses_kind != GlassesKind::kNone;
-      }
+      if (assess) assess_face(f, bgr, mesh, five, side);
       faces.push_back(std::move(f));
     }
     if (opt.attributes && !faces.empty()) {
@@ -250,10 +254,7 @@ class Engine::Impl {
     f.score = d.score;
     f.landmarks = from_cv(five);
     f.mesh = points_2d(mesh);
-    const cv::Mat aligned = align::aligned_crop(bgr, five, 112);
-    f.quality = analyze::assess(mesh, aligned, std::max(d.box.width, d.box.height));
-    f.glasses_kind = analyze::glasses_kind(aligned);
-    f.glasses = f.glasses_kind != GlassesKind::kNone;
+    assess_face(f, bgr, mesh, five, std::max(d.box.width, d.box.height));
     // No pose from a mesh FaceMesh does not take for a face (AFLW2000's yaw -103 degree face
     // read -43): unknown, and not frontal.
     f.quality.pitch = f.quality.yaw = f.quality.roll = std::numeric_limits<float>::quiet_NaN();

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "facekit/deadline.h"
@@ -162,9 +163,10 @@ std::vector<at::Tensor> ModelRuntime::Impl::forward(const std::string& name, con
   }
   c10::InferenceMode guard;
   models::TeamScope team(g_configured_threads, !fixed_threads());
-  const auto start = std::chrono::steady_clock::now();
+  const bool log = log_model_calls();
+  const auto start = log ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   auto out = modules_.at(name).forward({input.to(at::kFloat).contiguous()});
-  if (log_model_calls()) {
+  if (log) {
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     std::fprintf(stderr, "facekit model %s %lldx%lldx%lldx%lld %.2f ms\n", name.c_str(),
                  static_cast<long long>(input.size(0)), static_cast<long long>(input.size(1)),
