@@ -1,13 +1,14 @@
 """Verification accuracy of facekit's descriptors on real labelled photos.
 
-usage: python bench/accuracy/verification.py [--orl] [--json OUT] [--mirror-faceres] [--one-call]
+usage: python bench/accuracy/verification.py [--orl] [--json OUT] [--mirror-identity] [--one-call] [--earlier]
 
 Faces come from facekit's own detector and 5 points: `largest_face` (every pyramid level), or with
 --one-call the descriptor of the photo as one call, `extract_one(img)`, whose plan is the
 server's (compare, feature, search): a whole-image pass first. Descriptors: the engine's "accurate"
-descriptor (faceres fused with dlib's ResNet, 1152-d: the default), and its two parts on
-their own: faceres (the "fast" descriptor, 1024-d) and dlib (128-d), read back from the
-fused vector (its first 1024 and last 128 components, renormalised). Pairs: every genuine
+descriptor (MobileFaceNet fused with dlib's ResNet, 320-d: the default), and its two parts on
+their own: MobileFaceNet (the "fast" descriptor, 192-d) and dlib (128-d), read back from the
+fused vector (its first 192 and last 128 components, renormalised); with --earlier the
+descriptors before 2026-12-01 instead ("faceres+dlib", 1152-d, and "faceres"). Pairs: every genuine
 and impostor pair within each set, plus the face-api sample group photos' faces as extra
 identities (impostor pairs only). Reports AUC, EER, TAR at FAR 1e-2 / 1e-3 / 1e-4, the
 cosine at FAR 1e-3, and the score thresholds of both shipped descriptors.
@@ -42,17 +43,17 @@ def similarity(src, dst):
     return np.array([[c, -sn, md[0] - (c * ms[0] - sn * ms[1])], [sn, c, md[1] - (sn * ms[0] + c * ms[1])]])
 
 
-FACERES_DIM = 1024
+DLIB_DIM = 128  # the fused vector's last components; the identity net's come first
 
 
 def split(fused):
-    """{accurate, faceres, dlib} unit vectors of fused rows."""
+    """{accurate, fast (the identity net alone), dlib} unit vectors of fused rows."""
     f = np.asarray(fused, np.float32)
     unit = lambda v: v / np.linalg.norm(v, axis=1, keepdims=True)  # noqa: E731
-    return {"accurate": unit(f), "faceres": unit(f[:, :FACERES_DIM]), "dlib": unit(f[:, FACERES_DIM:])}
+    return {"accurate": unit(f), "fast": unit(f[:, :-DLIB_DIM]), "dlib": unit(f[:, -DLIB_DIM:])}
 
 
-MIRROR_FACERES = False  # --mirror-faceres: faceres's half averaged over the mirrored photo too
+MIRROR_IDENTITY = False  # --mirror-identity: the identity net's half averaged over the mirrored photo too
 ONE_CALL = False  # --one-call: extract_one(img), the detector plan of the server's compare / feature / search
 
 
@@ -65,10 +66,10 @@ def mirrored(img, landmarks):
 
 def describe(eng, img, landmarks):
     f = np.asarray(eng.extract_one(img, landmarks), np.float32)
-    if MIRROR_FACERES:
+    if MIRROR_IDENTITY:
         g = np.asarray(eng.extract_one(*mirrored(img, landmarks)), np.float32)
-        both = f[:FACERES_DIM] + g[:FACERES_DIM]
-        f[:FACERES_DIM] = both * (np.linalg.norm(f[:FACERES_DIM]) / np.linalg.norm(both))
+        both = f[:-DLIB_DIM] + g[:-DLIB_DIM]
+        f[:-DLIB_DIM] = both * (np.linalg.norm(f[:-DLIB_DIM]) / np.linalg.norm(both))
     return f
 
 
@@ -166,7 +167,7 @@ def evaluate(sets, engines, extra):
         results[label]["impostor_sd"] = {k: float(v[1].std()) for k, v in per.items()}
         results[label]["score_thresholds"] = {
             "accurate": threshold_table(engines["accurate"], *per["accurate"]),
-            "fast": threshold_table(engines["fast"], *per["faceres"])}
+            "fast": threshold_table(engines["fast"], *per["fast"])}
         results[label]["faces"] = len(labels)
         results[label]["missed"] = missed
         print(f"{label}: {len(labels)} faces ({missed} not detected), {time.time() - t0:.0f} s", file=sys.stderr)
@@ -180,17 +181,21 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--orl", action="store_true", help="also ORL (400+ grey faces, slower)")
     ap.add_argument("--json")
-    ap.add_argument("--mirror-faceres", action="store_true",
-                    help="also average faceres over the mirrored photo (an experiment; the engine does not)")
+    ap.add_argument("--mirror-identity", action="store_true",
+                    help="also average the identity net over the mirrored photo (an experiment; the engine does not)")
+    ap.add_argument("--earlier", action="store_true",
+                    help="the descriptors before 2026-12-01: faceres+dlib and faceres")
     ap.add_argument("--one-call", action="store_true",
                     help="each photo's descriptor from one extract_one(img) call (the server's plan)")
     ap.add_argument("--float-dlib", action="store_true",
                     help="dlib's ResNet in float32 (Engine(int8=False)), the int8 model's baseline")
     args = ap.parse_args()
-    global MIRROR_FACERES, ONE_CALL
-    MIRROR_FACERES = args.mirror_faceres
+    global MIRROR_IDENTITY, ONE_CALL
+    MIRROR_IDENTITY = args.mirror_identity
     ONE_CALL = args.one_call
-    engines = {"accurate": facekit.Engine(int8=not args.float_dlib), "fast": facekit.Engine(descriptor="fast")}
+    names = ("faceres+dlib", "faceres") if args.earlier else ("accurate", "fast")
+    engines = {"accurate": facekit.Engine(descriptor=names[0], int8=not args.float_dlib),
+               "fast": facekit.Engine(descriptor=names[1])}
     extra = group_faces(engines["accurate"])
     sets = {"faces-dev + group photos": (datasets.faces_dev(), 200, 0.3)}
     if args.orl:
@@ -199,7 +204,7 @@ def main():
     print("| set | descriptor | faces | genuine / impostor pairs | AUC | EER | TAR@FAR1e-2 | TAR@FAR1e-3 | "
           "TAR@FAR1e-4 | cosine @ FAR 1e-3 |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    names = {"accurate": "**accurate** (faceres + dlib)", "faceres": "fast (faceres)", "dlib": "dlib alone"}
+    names = {"accurate": f"**{names[0]}**", "fast": names[1], "dlib": "dlib alone (flip-averaged)"}
     anchors = res.pop("score anchors (pooled impostor pairs)")
     for label, r in res.items():
         for k, name in names.items():

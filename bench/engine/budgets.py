@@ -54,19 +54,24 @@ def main():
     args = ap.parse_args()
     eng = facekit.Engine(num_threads=args.threads)
     fast = facekit.Engine(num_threads=args.threads, descriptor="fast")
-    float_dlib = facekit.Engine(num_threads=args.threads, int8=False)  # the baseline of the int8 rows
+    # The descriptors before 2026-12-01 (faceres for MobileFaceNet): the same-run baselines.
+    earlier = facekit.Engine(num_threads=args.threads, descriptor="faceres+dlib")
+    earlier_fast = facekit.Engine(num_threads=args.threads, descriptor="faceres")
     one, head, group = images()
     lm = eng.largest_face(one).landmarks
     rows = [
-        ("640x480, one face: Engine.extract, accurate descriptor (detect + 5 points + faceres + dlib)", 16,
+        ("640x480, one face: Engine.extract, accurate descriptor (detect + 5 points + MobileFaceNet + dlib)", 16,
          lambda: [eng.extract(one)]),
-        ("640x480, one face: Engine.extract, accurate descriptor, dlib in float32 (int8=False)", None,
-         lambda: [float_dlib.extract(one)]),
-        ("640x480, one face: Engine.extract, fast descriptor (detect + 5 points + faceres)", 16,
+        ("640x480, one face: Engine.extract, the earlier accurate descriptor (faceres + dlib)", None,
+         lambda: [earlier.extract(one)]),
+        ("640x480, one face: Engine.extract, fast descriptor (detect + 5 points + MobileFaceNet)", 16,
          lambda: [fast.extract(one)]),
-        ("  descriptor only, accurate (faceres + dlib, landmarks given)", None, lambda: [eng.extract(one, lm)]),
-        ("  descriptor only, accurate, dlib in float32 (int8=False)", None, lambda: [float_dlib.extract(one, lm)]),
-        ("  descriptor only, fast (faceres, landmarks given)", None, lambda: [fast.extract(one, lm)]),
+        ("640x480, one face: Engine.extract, the earlier fast descriptor (faceres)", None,
+         lambda: [earlier_fast.extract(one)]),
+        ("  descriptor only, accurate (MobileFaceNet + dlib, landmarks given)", None, lambda: [eng.extract(one, lm)]),
+        ("  descriptor only, the earlier accurate (faceres + dlib)", None, lambda: [earlier.extract(one, lm)]),
+        ("  descriptor only, fast (MobileFaceNet, landmarks given)", None, lambda: [fast.extract(one, lm)]),
+        ("  descriptor only, the earlier fast (faceres)", None, lambda: [earlier_fast.extract(one, lm)]),
         ("1024x1024 headshot, portrait mode (any face from 5 % of the side)", 30, lambda: eng.detect(head, portrait=True)),
         ("1024x1024 headshot, min_face 80, max 2048", 30, lambda: eng.detect(head, min_face=80, max_face=2048)),
         ("1024x1024 headshot, min_face 20 (Engine.detect's default), max 2048", None,

@@ -5,6 +5,9 @@ against a figure from another hour.
 
 usage: .venv/bin/python bench/engine/model_ab.py OLD_MODEL_DIR NEW_MODEL_DIR [--runs 60]
 (a converted folder: models/dist, or one of $FACEKIT_CACHE/models/<key>/)
+       .venv/bin/python bench/engine/model_ab.py --earlier [MODEL_DIR] [--runs 60]
+(one folder: A = the descriptors before 2026-12-01, faceres + dlib and faceres; B = today's,
+MobileFaceNet + dlib and MobileFaceNet)
 """
 import argparse
 import os
@@ -21,15 +24,27 @@ import facekit  # noqa: E402
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("old")
-    ap.add_argument("new")
+    ap.add_argument("old", nargs="?")
+    ap.add_argument("new", nargs="?")
+    ap.add_argument("--earlier", action="store_true",
+                    help="one model folder (OLD_MODEL_DIR, default the bundled one): earlier descriptors vs today's")
     ap.add_argument("--runs", type=int, default=60)
     args = ap.parse_args()
+    if not args.earlier and not (args.old and args.new):
+        ap.error("two model folders, or --earlier")
     one, _, _ = budgets.images()
-    print(f"A = {args.old}\nB = {args.new}\n{args.runs} calls each, alternating, load average {os.getloadavg()[0]:.1f}")
+    if args.earlier:
+        folder = args.old or facekit.model_dir()
+        pairs = {"accurate": (("faceres+dlib", folder), ("accurate", folder)),
+                 "fast": (("faceres", folder), ("fast", folder))}
+        print(f"A = the earlier descriptor, B = today's, models in {folder}")
+    else:
+        pairs = {d: ((d, args.old), (d, args.new)) for d in ("accurate", "fast")}
+        print(f"A = {args.old}\nB = {args.new}")
+    print(f"{args.runs} calls each, alternating, load average {os.getloadavg()[0]:.1f}")
     print("| call | A median ms | B median ms | B / A |\n|---|---|---|---|")
-    for descriptor in ("accurate", "fast"):
-        engines = {"A": facekit.Engine(args.old, descriptor=descriptor), "B": facekit.Engine(args.new, descriptor=descriptor)}
+    for descriptor, ((desc_a, dir_a), (desc_b, dir_b)) in pairs.items():
+        engines = {"A": facekit.Engine(dir_a, descriptor=desc_a), "B": facekit.Engine(dir_b, descriptor=desc_b)}
         landmarks = engines["A"].largest_face(one).landmarks
         calls = {f"Engine.extract, {descriptor}": lambda e: e.extract(one),
                  f"  descriptor only, {descriptor}": lambda e: e.extract(one, landmarks)}

@@ -5,7 +5,7 @@ usage: .venv/bin/python bench/engine/stages.py [--runs 15]
 
 The engine logs one stderr line per model call when FACEKIT_LOG_MODEL_CALLS=1
 (cpp/src/models/runtime.cpp); this script runs the calls in a child process with it set and
-reads those lines. Model times inside the accurate descriptor overlap (faceres and dlib run
+reads those lines. Model times inside the accurate descriptor overlap (MobileFaceNet and dlib run
 side by side), so their sum can exceed the call's time.
 """
 import argparse

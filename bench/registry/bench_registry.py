@@ -51,7 +51,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100000)
     ap.add_argument("--queries", type=int, default=200)
-    ap.add_argument("--dim", type=int, default=1024, help="the engine's dimension (fast: 1024, accurate: 1152; --data faces needs one of them)")
+    ap.add_argument("--dim", type=int, default=192, help="the engine's dimension (fast: 192, accurate: 320; --data faces needs one of them)")
     ap.add_argument("--no-faiss", action="store_true", help="skip the FAISS comparison")
     ap.add_argument("--data", choices=("uniform", "faces"), default="uniform")
     ap.add_argument("--ef", default="16,32,64,128", help="ef_search values to measure")
@@ -64,10 +64,10 @@ def main():
     efs = [int(e) for e in args.ef.split(",")]
     rng = np.random.default_rng(0)
     if args.data == "faces":
-        # The descriptor whose dimension was asked for: 1024 fast (faceres), 1152 accurate.
-        kind = {1024: "fast", 1152: "accurate"}.get(args.dim)
+        # The descriptor whose dimension was asked for: 192 fast (MobileFaceNet), 320 accurate.
+        kind = {192: "fast", 320: "accurate"}.get(args.dim)
         if kind is None:
-            ap.error("--data faces needs --dim 1024 (fast) or 1152 (accurate)")
+            ap.error("--data faces needs --dim 192 (fast) or 320 (accurate)")
         gen = face_like.FaceLike(*face_like.real_descriptors(
             os.path.join(os.environ.get("FACEKIT_CACHE", tempfile.gettempdir()), "bench"), descriptor=kind))
         print("face-like descriptors, median cosines:", {k: round(v, 3) for k, v in gen.check().items()})
@@ -88,8 +88,8 @@ def main():
     path = os.path.join(args.reuse or work, "registry.db")
     print(f"{args.n} vectors x {args.dim} (raw {data.nbytes / 1e6:.0f} MB), {args.queries} queries\n")
     # The engine's model id, so bench/server/run.py --registry can serve what was built here.
-    model_id = (facekit.Engine(descriptor="fast" if args.dim == 1024 else "accurate").feature_model_id
-                if args.dim in (1024, 1152) else "bench")
+    model_id = (facekit.Engine(descriptor="fast" if args.dim == 192 else "accurate").feature_model_id
+                if args.dim in (192, 320) else "bench")
     if args.reuse:
         rows = [("facekit (registry reused)", "", "", f"snapshot {dir_mb(path + '.index'):.0f} MB, "
                                                      f"SQLite {os.path.getsize(path) / 1e6:.0f} MB")]

@@ -35,13 +35,16 @@ def _labelled_photos():
 
 def real_descriptors(cache_dir, descriptor="accurate"):
     """(descriptors, identity labels) of the real photos by the engine's `descriptor` ("accurate":
-    1152-d, "fast": 1024-d), cached in cache_dir per descriptor."""
-    path = os.path.join(cache_dir, f"real_descriptors_{descriptor}.npz")
+    320-d, "fast": 192-d), cached in cache_dir per descriptor model (its id: a model change
+    makes a new cache)."""
+    import hashlib
+    import facekit
+    eng = facekit.Engine(descriptor=descriptor)
+    model = hashlib.sha256(eng.feature_model_id.encode()).hexdigest()[:12]
+    path = os.path.join(cache_dir, f"real_descriptors_{descriptor}_{model}.npz")
     if os.path.exists(path):
         z = np.load(path)
         return z["x"], list(z["labels"])
-    import facekit
-    eng = facekit.Engine(descriptor=descriptor)
     x, labels = [], []
     for ident, p in _labelled_photos():
         small = "orl-faces" in p or "spoof-nuaa" in p

@@ -11,7 +11,7 @@ photos face_like.py learns from with each descriptor (cached per descriptor unde
 $FACEKIT_CACHE/bench/<descriptor>, else /tmp/bench/<descriptor>): a few minutes more.
 
 memory: RSS growth of one file-backed registry (SQLite + HNSW) per registered feature, at the
-  accurate (1152-d) and fast (1024-d) descriptors' dimensions, split into the index's vector
+  accurate (320-d) and fast (192-d) descriptors' dimensions, split into the index's vector
   blocks, its HNSW links (both read from the snapshot's header and sizes) and the rest (face_id
   maps, hnswlib's per-slot locks and levels, allocator overhead); the SQLite file per face with
   and without a kept face crop (real crops of shared/data photos); the same rows in facekit's
@@ -51,7 +51,7 @@ except ImportError:  # progress bars are optional
     def tqdm(it, **_):
         return it
 
-DESCRIPTORS = {"accurate": 1152, "fast": 1024}
+DESCRIPTORS = {"accurate": 320, "fast": 192}
 CACHE = os.path.join(os.environ.get("FACEKIT_CACHE", tempfile.gettempdir()), "bench")
 MODEL_ID = "bench"
 CHUNK = 5000

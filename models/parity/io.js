@@ -1,4 +1,4 @@
-// The file side of the parity runners (reference.js, faceapi.js): weights, inputs, outputs.
+// The file side of the parity runners (reference.js, faceapi.js, tflite.js): weights, inputs, outputs.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -20,16 +20,22 @@ function readFloat32(file) {
   return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
 }
 
-// Writes input i's output tensors as out_dir/<i>_<k>.f32, disposes them, returns their shapes.
-async function writeOutputs(outDir, i, outs) {
-  const shapes = [];
-  for (let k = 0; k < outs.length; k++) {
-    const values = await outs[k].data();
+// Writes input i's outputs ({values, shape} each) as out_dir/<i>_<k>.f32, returns their shapes.
+function writeArrays(outDir, i, outs) {
+  outs.forEach(({ values }, k) => {
     fs.writeFileSync(path.join(outDir, `${i}_${k}.f32`), Buffer.from(new Float32Array(values).buffer));
-    shapes.push(outs[k].shape);
-    outs[k].dispose();
-  }
-  return shapes;
+  });
+  return outs.map(({ shape }) => shape);
 }
 
-module.exports = { readWeights, readFloat32, writeOutputs };
+// writeArrays for TF.js tensors, which it disposes.
+async function writeOutputs(outDir, i, tensors) {
+  const outs = [];
+  for (const t of tensors) {
+    outs.push({ values: await t.data(), shape: t.shape });
+    t.dispose();
+  }
+  return writeArrays(outDir, i, outs);
+}
+
+module.exports = { readWeights, readFloat32, writeArrays, writeOutputs };

@@ -1,7 +1,9 @@
-"""Convert the catalog's TF.js models to TorchScript and write manifest.json.
+"""Convert the catalog's TF.js and TFLite models to TorchScript and write manifest.json.
 
-Graph models (model.json + shards) run op by op (graph.py, module.py); weights-only models
-(an `architecture` in the catalog: face-api's nets) are rebuilt in torch (faceapi.py).
+Graph models (model.json + shards) run op by op (graph.py, module.py); so do float TFLite
+files (`"format": "tflite"` in the catalog), read into the same graph (tflite.py);
+weights-only models (an `architecture` in the catalog: face-api's nets) are rebuilt in torch
+(faceapi.py).
 
 usage: python3 -m tfjs2torch.convert --packages DIR --out DIR [--only NAME ...]
 DIR/<package@version>/ holds each unpacked npm tarball (models/fetch makes it).
@@ -20,6 +22,7 @@ import torch
 from . import faceapi
 from . import graph as tfgraph
 from . import quantize
+from . import tflite
 from .fold import fold
 from .module import GraphModule
 
@@ -56,7 +59,8 @@ def convert_one(name, entry, packages, out_dir, catalog):
     elif "architecture" in entry:  # weights only: the architecture is rebuilt in torch
         module = faceapi.build(entry, root)
     else:
-        g = fold(tfgraph.load(os.path.join(root, entry["path"])))
+        read = tflite.load if entry.get("format") == "tflite" else tfgraph.load
+        g = fold(read(os.path.join(root, entry["path"])))
         module = GraphModule(g, entry["input_node"], [o["node"] for o in entry["outputs"]]).eval()
     shape = list(entry["input"]["shape"])
     gen = torch.Generator().manual_seed(0)

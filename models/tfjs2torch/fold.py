@@ -2,7 +2,9 @@
 
 - a convolution followed by a per-channel Mul and Add (an unfused batch norm) becomes one
   convolution with scaled filter and a bias;
-- Relu -> Minimum(6) -> Maximum(0) (Keras' ReLU6 as exported) becomes one Relu6.
+- Relu -> Minimum(6) -> Maximum(0) (Keras' ReLU6 as exported) becomes one Relu6;
+- relu(x) + a * (x - |x|) (PReLU as TFLite's converter spells it, e.g. MobileFaceNet) becomes
+  Prelu(x, 2a): x - |x| is 2x below zero and 0 above, and doubling is exact in float.
 """
 import numpy as np
 
@@ -94,5 +96,39 @@ def fold(graph):
         relu.op = "Relu6"
         _make_identity(mn, relu.name)
         _make_identity(mx, mn.name)
+    new_nodes += _fold_prelu(graph)
     graph.nodes = new_nodes + graph.nodes
     return graph
+
+
+def _sole_input(node, op, by_name, consumers):
+    """node's input made by an `op` node that feeds nothing else, or None."""
+    for dep, _ in node.inputs:
+        if by_name[dep].op == op and len(consumers[dep]) == 1 and consumers[dep][0] is node:
+            return by_name[dep]
+    return None
+
+
+def _fold_prelu(graph):
+    """Each add(relu(x), mul(a, sub(x, abs(x)))) -> Prelu(x, 2a); returns the new Const nodes."""
+    by_name = {n.name: n for n in graph.nodes}
+    consumers = _consumers(graph.nodes)
+    new_nodes = []
+    for add in graph.nodes:
+        if add.op not in ("Add", "AddV2"):
+            continue
+        relu = _sole_input(add, "Relu", by_name, consumers)
+        mul = _sole_input(add, "Mul", by_name, consumers)
+        sub = mul and _sole_input(mul, "Sub", by_name, consumers)
+        absolute = sub and _sole_input(sub, "Abs", by_name, consumers)
+        if not (relu and absolute):
+            continue
+        x = relu.inputs[0]
+        alpha = _const_operand(mul, sub.name, graph.weights, by_name)
+        if sub.inputs != [x, (absolute.name, 0)] or absolute.inputs != [x] or alpha is None:
+            continue
+        name = add.name + "/prelu_alpha"
+        graph.weights[name] = (2 * alpha).astype(np.float32)
+        new_nodes.append(Node(name, "Const", []))
+        add.op, add.inputs, add.attr = "Prelu", [x, (name, 0)], {}
+    return new_nodes

@@ -1,4 +1,4 @@
-"""Parity of converted TorchScript files against TF.js (the reference runtime) in Node.
+"""Parity of converted TorchScript files against their reference runtimes (TF.js, TFLite) in Node.
 
 usage: python3 -m tfjs2torch.parity --packages DIR --models DIR [--images IMG ...] [--report FILE]
 
@@ -10,9 +10,11 @@ An int8 model (`quantized` in the catalog) is held to its own bound instead (cos
 quantized.parity.min_cosine on real face chips, no random tensor: int8 ranges are calibrated
 on faces, and a uniform tensor lies far outside them).
 
-Graph models run in TF.js's graph executor (../parity/reference.js). Weights-only models
-(face-api's nets, `architecture` in the catalog) run face-api's own JS code
-(../parity/faceapi.js), which takes the raw RGB crop and normalises it itself.
+Graph models run in TF.js's graph executor (../parity/reference.js); TFLite files in Google's
+TFLite runtime built for WASM (../parity/tflite.js, from @tensorflow/tfjs-tflite), two inputs
+a call where the file's batch is two. Weights-only models (face-api's nets, `architecture` in
+the catalog) run face-api's own JS code (../parity/faceapi.js), which takes the raw RGB crop
+and normalises it itself.
 """
 import argparse
 import json
@@ -69,15 +71,16 @@ def compare(ref, got, rng, min_cosine=MIN_COSINE, max_diff_of_range=MAX_DIFF_OF_
     return {"max_abs_diff": diff, "range": rng, "cosine": cos, "ok": bool(ok)}
 
 
-def run_reference(model_json, entry, inputs, work):
+def run_reference(model_path, entry, inputs, work):
+    """TF.js's graph executor, or for a TFLite file Google's TFLite runtime (WASM)."""
     files = []
     for i, x in enumerate(inputs):
         path = os.path.join(work, f"in{i}.f32")
         x.tofile(path)
         files.append({"file": path, "shape": list(x.shape)})
-    job = {"model": model_json, "input_node": entry["input_node"],
+    job = {"model": model_path, "input_node": entry["input_node"],
            "outputs": [o["node"] for o in entry["outputs"]], "inputs": files, "out_dir": work}
-    return run_node("reference.js", job, work)
+    return run_node("tflite.js" if entry.get("format") == "tflite" else "reference.js", job, work)
 
 
 def run_faceapi_reference(root, entry, raws, work):

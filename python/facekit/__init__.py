@@ -64,8 +64,9 @@ class Engine(_facekit.Engine):
     """
 
     def __init__(self, model_dir_=None, num_threads=0, cosine_at_threshold=0.0, descriptor="accurate", int8=True):
-        """descriptor: "accurate" (faceres fused with dlib's ResNet, 1152-d, the default) or
-        "fast" (faceres alone, 1024-d, about half the descriptor time); docs/ACCURACY.md.
+        """descriptor: "accurate" (MobileFaceNet fused with dlib's ResNet, 320-d, the default) or
+        "fast" (MobileFaceNet alone, 192-d, about half the descriptor time); "faceres+dlib" and
+        "faceres" are the descriptors before 2026-12-01, for registries they wrote; docs/ACCURACY.md.
         int8: dlib's ResNet as its int8 model (faster, cosine >= 0.997 to the float one's);
         False runs the float model."""
         super().__init__(model_dir_ or model_dir(), num_threads, cosine_at_threshold, descriptor, int8)

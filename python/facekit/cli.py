@@ -46,6 +46,10 @@ def _progress_callback(desc):
     return report
 
 
+# Today's two, then the earlier ones (for registries they wrote, until migrated).
+DESCRIPTORS = ["accurate", "fast", "faceres+dlib", "faceres"]
+
+
 def _engine(descriptor="accurate"):
     from . import Engine
     return Engine(descriptor=descriptor)
@@ -218,13 +222,13 @@ def main(argv=None):
     p.add_argument("dir")
     p.add_argument("--group", required=True)
     p.add_argument("--registry", default=DEFAULT_REGISTRY)
-    p.add_argument("--descriptor", choices=["accurate", "fast"], default="accurate")
+    p.add_argument("--descriptor", choices=DESCRIPTORS, default="accurate")
     p.add_argument("--no-crops", action="store_true", help="do not keep face crops (no later migration)")
     p = sub.add_parser("registry", help="registry maintenance: `migrate PATH` re-describes every face "
                                         "with the current models from its kept crop")
     p.add_argument("action", choices=["migrate"])
     p.add_argument("path")
-    p.add_argument("--descriptor", choices=["accurate", "fast"], default="accurate")
+    p.add_argument("--descriptor", choices=DESCRIPTORS, default="accurate")
     p.add_argument("--drop-without-crop", action="store_true",
                    help="remove faces registered without a kept crop instead of refusing")
     p = sub.add_parser("search", help="1:N search of the largest face of IMG")
@@ -232,7 +236,7 @@ def main(argv=None):
     p.add_argument("--group", required=True)
     p.add_argument("--registry", default=DEFAULT_REGISTRY)
     p.add_argument("--topk", type=int, default=5)
-    p.add_argument("--descriptor", choices=["accurate", "fast"], default="accurate")
+    p.add_argument("--descriptor", choices=DESCRIPTORS, default="accurate")
     p.add_argument("--score", type=float, default=70.0)
     p = sub.add_parser("compare", help="1:1: score of the largest faces of A and B (exit 0 if same person)")
     p.add_argument("a")

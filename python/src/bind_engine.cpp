@@ -259,7 +259,7 @@ void bind_engine(py::module_& m) {
              return feature_rows(feats, e.dimension());
            },
            py::arg("images"), py::arg("landmarks") = py::none(), py::arg("rgb") = false,
-           "One descriptor per image (largest face, or the given landmarks), one faceres batch.")
+           "One descriptor per image (largest face, or the given landmarks), one batch per descriptor net.")
       .def("face_crop", [](const Engine& e, const py::object& img, const py::object& landmarks, bool rgb) {
              Image image = to_image(img, rgb, e.options().decode);
              Landmarks5 lm = to_landmarks(landmarks);

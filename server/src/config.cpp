@@ -15,7 +15,7 @@ const char* kUsage =
     "usage: facekit_server [--config FILE] [--face-endpoint EP] [--pedestrian-endpoint EP]\n"
     "                      [--pool-size N] [--model-dir DIR] [--registry FILE] [--registry-url URL]\n"
     "                      [--log-level LEVEL]\n"
-    "                      [--descriptor accurate|fast]\n"
+    "                      [--descriptor accurate|fast|faceres+dlib|faceres]\n"
     "       facekit_server --wire-codes | --interfaces   (the protocol's tables, as JSON)";
 
 void apply_json(ServerConfig& c, const nlohmann::json& j);

@@ -32,7 +32,8 @@ struct ServerConfig {
   int64_t change_log_keep = 100000;  ///< changes kept per group (a server further behind reloads it)
   int sync_interval_ms = 2000;       ///< poll of group versions, beside the change notices
   int min_version_wait_ms = 2000;    ///< how long a search with min_version waits for that version
-  /// "accurate" (faceres fused with dlib's ResNet, 1152-d) or "fast" (faceres, 1024-d); a
+  /// "accurate" (MobileFaceNet fused with dlib's ResNet, 320-d) or "fast" (MobileFaceNet,
+  /// 192-d); "faceres+dlib" / "faceres": the earlier ones, for registries they wrote. A
   /// registry holds one kind (docs/CONFIGURATION.md, `facekit registry migrate`).
   std::string descriptor = "accurate";
   bool int8 = true;  ///< dlib's half of the accurate descriptor from its int8 model (EngineOptions::int8)

@@ -67,10 +67,10 @@ def test_detect_errors(server, images):
 
 def test_features(server, images):
     reply = server.request({"interface": "6", "api_key": "k", "image_base64": [images.obama1, images.biden]})
-    assert reply["error_message"] == "701" and reply["dimension"] == 1152  # the accurate descriptor: faceres 1024 + dlib 128
+    assert reply["error_message"] == "701" and reply["dimension"] == 320  # the accurate descriptor: MobileFaceNet 192 + dlib 128
     assert len(reply["feature"]) == 2
     for f in reply["feature"]:
-        assert len(f) == 1152 and abs(math.sqrt(sum(v * v for v in f)) - 1) < 1e-3
+        assert len(f) == 320 and abs(math.sqrt(sum(v * v for v in f)) - 1) < 1e-3
     r = lambda **kw: server.request(dict({"interface": "6", "api_key": "k"}, **kw))["error_message"]  # noqa
     assert r(image_base64=[]) == "10009"
     assert r(image_base64=[images.obama1, images.building]) == "10002"

@@ -42,7 +42,7 @@ TEST(Score, MonotonicCalibratedMapping) {
   }
   // The anchors of docs/ACCURACY.md: 70 = FAR 1e-3 of the accurate descriptor, and the
   // inverse mapping for thresholds.
-  EXPECT_NEAR(e.score(0.8238f), 70.f, 1e-3);
+  EXPECT_NEAR(e.score(0.8515f), 70.f, 1e-3);
   for (float s : {10.f, 50.f, 65.f, 70.f, 75.f, 95.f}) EXPECT_NEAR(e.score(e.cosine_for_score(s)), s, 1e-3);
   facekit::EngineOptions o;
   o.cosine_at_threshold = 0.5f;
@@ -51,24 +51,52 @@ TEST(Score, MonotonicCalibratedMapping) {
   EXPECT_NEAR(custom.cosine_for_score(70.f), 0.5f, 1e-5);
 }
 
-TEST(Descriptor, AccurateIsFaceresPlusDlib) {
+// MobileFaceNet's 192 components, then dlib's 128.
+constexpr int kIdentityDim = 192, kFusedDim = kIdentityDim + 128;
+
+TEST(Descriptor, AccurateIsMobileFaceNetPlusDlib) {
   const auto& accurate = engine();
   facekit::EngineOptions o;
   o.descriptor = facekit::Descriptor::kFast;
   facekit::Engine fast(o);
-  EXPECT_EQ(accurate.dimension(), 1024 + 128);
-  EXPECT_EQ(fast.dimension(), 1024);
+  EXPECT_EQ(accurate.dimension(), kFusedDim);
+  EXPECT_EQ(fast.dimension(), kIdentityDim);
   EXPECT_NE(accurate.feature_model_id(), fast.feature_model_id());
+  EXPECT_EQ(accurate.feature_model_id().rfind("mobilefacenet+dlib:", 0), 0u) << accurate.feature_model_id();
   auto img = facekit::read_image(shared("faces-dev/obama/obama1.jpg"));
   const auto l = accurate.largest_face(img).landmarks;
   const auto a = accurate.extract(img, l), f = fast.extract(img, l);
-  // The accurate descriptor's first 1024 components are the fast one, scaled by sqrt(0.32).
+  // The accurate descriptor's first 192 components are the fast one, scaled by sqrt(1 - 0.82).
   double dot = 0, na = 0;
-  for (int i = 0; i < 1024; ++i) dot += double(a[i]) * f[i], na += double(a[i]) * a[i];
+  for (int i = 0; i < kIdentityDim; ++i) dot += double(a[i]) * f[i], na += double(a[i]) * a[i];
   EXPECT_NEAR(dot / std::sqrt(na), 1.0, 1e-4);
-  EXPECT_NEAR(na, 0.32, 1e-3);
+  EXPECT_NEAR(na, 0.18, 1e-3);
   EXPECT_THROW(facekit::parse_descriptor("best"), facekit::Error);
-  EXPECT_STREQ(facekit::descriptor_name(facekit::parse_descriptor("fast")), "fast");
+  for (const char* name : {"accurate", "fast", "faceres+dlib", "faceres"})
+    EXPECT_STREQ(facekit::descriptor_name(facekit::parse_descriptor(name)), name);
+}
+
+// The descriptors before 2026-12-01 stay available for the registries they wrote, with their
+// own model ids (which those registries hold) and dimensions.
+TEST(Descriptor, EarlierFaceresDescriptorsKeepTheirIds) {
+  facekit::EngineOptions o;
+  o.descriptor = facekit::Descriptor::kFaceresDlib;
+  facekit::Engine old_accurate(o);
+  o.descriptor = facekit::Descriptor::kFaceres;
+  facekit::Engine old_fast(o);
+  EXPECT_EQ(old_accurate.dimension(), 1024 + 128);
+  EXPECT_EQ(old_fast.dimension(), 1024);
+  EXPECT_EQ(old_accurate.feature_model_id().rfind("faceres+dlib:", 0), 0u);
+  EXPECT_NE(old_accurate.feature_model_id().find(":w0.68:flip"), std::string::npos);
+  EXPECT_EQ(old_fast.feature_model_id().rfind("faceres:", 0), 0u);
+  EXPECT_NEAR(old_accurate.score(0.8238f), 70.f, 1e-3);  // its own calibrated curve
+  EXPECT_NEAR(old_fast.score(0.6242f), 70.f, 1e-3);
+  auto img = facekit::read_image(shared("faces-dev/obama/obama1.jpg"));
+  const auto l = old_accurate.largest_face(img).landmarks;
+  const auto a = old_accurate.extract(img, l), f = old_fast.extract(img, l);
+  double dot = 0;
+  for (int i = 0; i < 1024; ++i) dot += double(a[i]) * f[i];
+  EXPECT_NEAR(dot, std::sqrt(0.32), 1e-3);  // faceres's share of the fused cosine, 1 - 0.68
 }
 
 // dlib's half of the accurate descriptor averages the crop and its mirror image, so a mirrored
@@ -88,12 +116,12 @@ TEST(Descriptor, DlibHalfIsTheSameForAMirroredPhoto) {
   std::swap(m[3], m[4]);
   const auto a = e.extract(img, l), b = e.extract(mirrored, m);
   double dot = 0, na = 0, nb = 0;
-  for (int i = 1024; i < 1152; ++i) dot += double(a[i]) * b[i], na += double(a[i]) * a[i], nb += double(b[i]) * b[i];
+  for (int i = kIdentityDim; i < kFusedDim; ++i) dot += double(a[i]) * b[i], na += double(a[i]) * a[i], nb += double(b[i]) * b[i];
   EXPECT_GT(dot / std::sqrt(na * nb), 0.999);  // 0.9996; from the crop alone it was 0.9956
 }
 
 // dlib's half from the int8 model (the default) against the float model's, on real faces: the
-// same descriptor to int8 rounding, the model id marked ":int8", the faceres half untouched.
+// same descriptor to int8 rounding, the model id marked ":int8", the MobileFaceNet half untouched.
 TEST(Descriptor, Int8DlibHalfMatchesTheFloatModel) {
   const auto& int8 = engine();
   facekit::EngineOptions o;
@@ -107,10 +135,10 @@ TEST(Descriptor, Int8DlibHalfMatchesTheFloatModel) {
     const auto a = int8.extract(img, l), b = flt.extract(img, l);
     ASSERT_EQ(a.size(), b.size());
     double dot = 0, na = 0, nb = 0;
-    for (size_t i = 1024; i < a.size(); ++i) dot += double(a[i]) * b[i], na += double(a[i]) * a[i], nb += double(b[i]) * b[i];
+    for (size_t i = kIdentityDim; i < a.size(); ++i) dot += double(a[i]) * b[i], na += double(a[i]) * a[i], nb += double(b[i]) * b[i];
     EXPECT_GT(dot / std::sqrt(na * nb), 0.99) << photo;
     EXPECT_LT(dot / std::sqrt(na * nb), 0.99999) << photo << ": the same model ran twice";
-    for (size_t i = 0; i < 1024; ++i) ASSERT_NEAR(a[i], b[i], 1e-4) << photo;
+    for (size_t i = 0; i < kIdentityDim; ++i) ASSERT_NEAR(a[i], b[i], 1e-4) << photo;
   }
 }
 

@@ -22,7 +22,7 @@ def main():
     dev = lambda rel: os.path.join(shared, "faces-dev", rel)  # noqa: E731
     if os.path.exists(OUT):
         os.remove(OUT)
-    eng = facekit.Engine(descriptor="fast")
+    eng = facekit.Engine(descriptor="faceres")  # that release's "fast"
     reg = facekit.Registry(OUT, eng)
     reg.enroll("people", "1", [dev("obama/obama1.jpg")])
     reg.enroll("people", "2", [dev("biden/biden1.jpg")])

@@ -1,6 +1,7 @@
 """Model upgrades without lost registrations: kept face crops and `facekit registry migrate`,
-on a registry file built by an earlier release (tests/data/registry-fast-v1.db: descriptor
-"fast", crops kept; person 9 registered without a crop)."""
+on a registry file built by an earlier release (tests/data/registry-fast-v1.db: that release's
+descriptor "fast", faceres alone, today's "faceres"; crops kept; person 9 registered without a
+crop)."""
 import os
 import shutil
 import sqlite3
@@ -17,7 +18,8 @@ FIXTURE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 @pytest.fixture(scope="module")
 def engines():
-    return {"accurate": facekit.Engine(), "fast": facekit.Engine(descriptor="fast")}
+    return {"accurate": facekit.Engine(), "fast": facekit.Engine(descriptor="fast"),
+            "old": facekit.Engine(descriptor="faceres")}
 
 
 @pytest.fixture
@@ -32,18 +34,19 @@ def dev(shared_data, rel):
 
 
 def test_fixture_is_what_the_old_release_made(old_registry, engines, shared_data):
-    reg = facekit.Registry(old_registry, engines["fast"])
+    reg = facekit.Registry(old_registry, engines["old"])
     assert reg.count("people") == 4
-    hits = reg.search_score("people", engines["fast"].extract(dev(shared_data, "obama/obama2.jpg")))
+    hits = reg.search_score("people", engines["old"].extract(dev(shared_data, "obama/obama2.jpg")))
     assert hits[0][0] == "1" and hits[0][1] >= 70
-    with pytest.raises(facekit.FacekitError, match="registry migrate"):
-        facekit.Registry(old_registry, engines["accurate"])
+    for today in ("accurate", "fast"):
+        with pytest.raises(facekit.FacekitError, match="registry migrate"):
+            facekit.Registry(old_registry, engines[today])
 
 
 def test_migration_refuses_faces_without_a_crop_and_changes_nothing(old_registry, engines):
     with pytest.raises(facekit.FacekitError, match="no kept crop"):
         facekit.migrate_registry(old_registry, engines["accurate"])
-    assert facekit.Registry(old_registry, engines["fast"]).count("people") == 4
+    assert facekit.Registry(old_registry, engines["old"]).count("people") == 4
 
 
 def test_interrupted_migration_resumes_and_ends_on_the_new_model(old_registry, engines, shared_data):
@@ -55,12 +58,12 @@ def test_interrupted_migration_resumes_and_ends_on_the_new_model(old_registry, e
     with pytest.raises(KeyboardInterrupt):
         facekit.migrate_registry(old_registry, acc, interrupt, drop_without_crop=True)
     # Interrupted: still the old model's registry, whole.
-    assert facekit.Registry(old_registry, engines["fast"]).count("people") == 4
+    assert facekit.Registry(old_registry, engines["old"]).count("people") == 4
 
     seen = []
     r = facekit.migrate_registry(old_registry, acc, lambda d, t: seen.append((d, t)), drop_without_crop=True)
     assert r["done"] and r["resumed"] == 4 and r["described"] == 0 and r["dropped"] == 1
-    assert r["from_model"] == engines["fast"].feature_model_id and r["to_model"] == acc.feature_model_id
+    assert r["from_model"] == engines["old"].feature_model_id and r["to_model"] == acc.feature_model_id
 
     reg = facekit.Registry(old_registry, acc)
     assert reg.count("people") == 3 and not reg.contains("people", "9")

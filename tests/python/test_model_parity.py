@@ -1,6 +1,8 @@
-"""Every converted model against TF.js (pure JS CPU backend in Node): real photos + a random
-tensor, max |diff| <= 1e-3 of the output's range and cosine >= 0.9999; the int8 model on real
-face chips (not its calibration photos), cosine >= its catalog bound (models/tfjs2torch/parity.py)."""
+"""Every converted model against its reference runtime in Node (TF.js's pure JS CPU backend, or
+Google's TFLite WASM runtime for a TFLite file): real photos + a random tensor, and ArcFace-aligned
+face chips for the descriptors that take them, max |diff| <= 1e-3 of the output's range and
+cosine >= 0.9999; the int8 model on real face chips (not its calibration photos), cosine >= its
+catalog bound (models/tfjs2torch/parity.py)."""
 import json
 import os
 import sys
@@ -22,8 +24,13 @@ CHIP_PHOTOS = ["faces-dev/obama/obama1.jpg", "faces-dev/biden/biden1.jpg", "face
                "faces-dev/bbt/bbt1.jpg", "faces-dev/bbt/bbt4.jpg"]
 
 
-def face_chips(shared_data, side):
-    """Every face facekit finds in CHIP_PHOTOS, cut as the engine cuts dlib's chip."""
+# insightface's 5-point template for 112 x 112 chips (eyes, nose tip, mouth corners)
+ARCFACE_112 = [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]]
+
+
+def face_chips(shared_data, side, arcface=False):
+    """Every face facekit finds in CHIP_PHOTOS, cut as the engine cuts dlib's chip, or
+    `arcface`: warped by the similarity that best maps its 5 points onto ARCFACE_112 (scaled to side)."""
     import cv2
     import numpy as np
 
@@ -33,8 +40,13 @@ def face_chips(shared_data, side):
     for rel in CHIP_PHOTOS:
         bgr = cv2.imread(os.path.join(shared_data, rel))
         for face in engine.detect(bgr):
-            m = np.array(chip_to_photo(face.landmarks), np.float64)
-            chips.append(cv2.warpAffine(bgr, m, (side, side), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP))
+            if arcface:
+                template = np.float32(ARCFACE_112) * side / 112
+                m = cv2.estimateAffinePartial2D(np.float32(face.landmarks), template, method=cv2.LMEDS)[0]
+                chips.append(cv2.warpAffine(bgr, m, (side, side), flags=cv2.INTER_LINEAR))
+            else:
+                m = np.array(chip_to_photo(face.landmarks), np.float64)
+                chips.append(cv2.warpAffine(bgr, m, (side, side), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP))
     return chips
 
 
@@ -47,6 +59,8 @@ def test_parity_with_tfjs(name, shared_data):
         assert len(images) >= 10
     else:
         images = [os.path.join(shared_data, p) for p in IMAGES]
+        if CATALOG[name].get("alignment", "").startswith("ArcFace"):
+            images += face_chips(shared_data, CATALOG[name]["input"]["shape"][1], arcface=True)
     results = parity.check_model(name, CATALOG[name], PACKAGES, facekit.model_dir(), images)
     assert len(results) == len(CATALOG[name]["outputs"]) * (len(images) + (0 if quantized else 1))
     bad = [r for r in results if not r["ok"]]

@@ -14,8 +14,9 @@ import pytest
 import facekit
 
 EXPECTED = {"blazeface-back", "facemesh", "iris", "faceres", "mobileface", "antispoof", "liveness", "nanodet", "selfie",
-            "face_recognition", "age_gender"}
+            "face_recognition", "age_gender", "mobilefacenet"}
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PINNED_PACKAGES = json.load(open(os.path.join(ROOT, "models", "catalog.json")))["packages"]
 PACKAGES = os.environ.get("FACEKIT_PACKAGES", os.path.expanduser("~/.cache/facekit/packages"))
 FACEAPI_NETS = ["face_recognition", "age_gender"]
 
@@ -30,7 +31,7 @@ def test_models_lists_the_manifest_with_provenance():
     assert EXPECTED <= set(rows)
     for m in rows.values():
         assert len(m["sha256"]) == 64
-        assert m["package"].startswith("@vladmandic/")
+        assert m["package"] in PINNED_PACKAGES
         assert m["package_licence"] == "MIT"
         assert m["weights_licence"]
         assert m["bytes"] > 100_000

@@ -14,12 +14,14 @@ namespace facekit {
 
 /// Which descriptor the engine makes (docs/ACCURACY.md, Verification; docs/ENGINE.md).
 enum class Descriptor {
-  kAccurate,  ///< faceres fused with dlib's ResNet (face-api): 1152-d, the default
-  kFast,      ///< faceres alone: 1024-d, about half the descriptor time
+  kAccurate,     ///< MobileFaceNet fused with dlib's ResNet (face-api): 320-d, the default
+  kFast,         ///< MobileFaceNet alone: 192-d, about half the descriptor time
+  kFaceresDlib,  ///< the accurate descriptor before 2026-12-01 (faceres + dlib, 1152-d), for registries it wrote
+  kFaceres,      ///< the fast descriptor before 2026-12-01 (faceres, 1024-d), for registries it wrote
 };
-/// "accurate" / "fast".
+/// "accurate" / "fast" / "faceres+dlib" / "faceres".
 const char* descriptor_name(Descriptor d);
-/// Parses "accurate" / "fast"; throws Error(kInvalidArgument) otherwise.
+/// Parses a descriptor_name; throws Error(kInvalidArgument) otherwise.
 Descriptor parse_descriptor(const std::string& name);
 
 struct EngineOptions {

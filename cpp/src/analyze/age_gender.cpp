@@ -51,11 +51,7 @@ cv::Mat crop(const cv::Mat& bgr, const std::vector<cv::Point2f>& mesh) {
 
 }  // namespace
 
-bool has_age_gender(const ModelRuntime::Impl& models) {
-  for (const auto& m : models.infos)
-    if (m.name == kModel) return true;
-  return false;
-}
+bool has_age_gender(const ModelRuntime::Impl& models) { return models.has(kModel); }
 
 std::vector<AgeGender> run_age_gender(const ModelRuntime::Impl& models, const cv::Mat& bgr,
                                       const std::vector<std::vector<cv::Point2f>>& meshes) {

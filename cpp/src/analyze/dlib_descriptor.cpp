@@ -21,13 +21,8 @@ float inverse_norm(const float* d, int64_t n) {
 }  // namespace
 
 std::string dlib_model(const ModelRuntime::Impl& models, bool int8) {
-  bool has_float = false, has_int8 = false;
-  for (const auto& m : models.infos) {
-    has_float = has_float || m.name == kFloatModel;
-    has_int8 = has_int8 || m.name == kInt8Model;
-  }
-  if (int8 && has_int8) return kInt8Model;
-  return has_float ? kFloatModel : "";
+  if (int8 && models.has(kInt8Model)) return kInt8Model;
+  return models.has(kFloatModel) ? kFloatModel : "";
 }
 
 cv::Mat dlib_crop(const cv::Mat& bgr, const std::array<cv::Point2f, 5>& l) {
@@ -78,11 +73,11 @@ std::vector<std::vector<float>> run_dlib(const ModelRuntime::Impl& models, const
   return result;
 }
 
-std::vector<float> fuse(const std::vector<float>& faceres, const std::vector<float>& dlib) {
-  const float a = std::sqrt(1.f - kDlibWeight), b = std::sqrt(kDlibWeight);
+std::vector<float> fuse(const std::vector<float>& identity, const std::vector<float>& dlib, float dlib_weight) {
+  const float a = std::sqrt(1.f - dlib_weight), b = std::sqrt(dlib_weight);
   std::vector<float> out;
-  out.reserve(faceres.size() + dlib.size());
-  for (float v : faceres) out.push_back(a * v);
+  out.reserve(identity.size() + dlib.size());
+  for (float v : identity) out.push_back(a * v);
   for (float v : dlib) out.push_back(b * v);
   return out;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // dlib's metric-learning ResNet (face-api's face_recognition net, 128-d) on a box made from
-// the 5 landmarks, and its fusion with faceres into the engine's accurate descriptor.
+// the 5 landmarks, and its fusion with an identity net (MobileFaceNet, or faceres for the
+// earlier descriptor) into the engine's accurate descriptor.
 #include <string>
 #include <vector>
 
@@ -11,9 +12,11 @@ namespace facekit::analyze {
 
 constexpr int kDlibSide = 150;
 /// Share of the fused cosine that comes from dlib: 1 / (impostor cosine standard deviation)
-/// of each descriptor, normalised (faceres 0.071, dlib 0.033 on the pooled impostor pairs of
-/// faces-dev and ORL: bench/accuracy/dlib_fusion.py, docs/ACCURACY.md).
-constexpr float kDlibWeight = 0.68f;
+/// of each descriptor, normalised, on the pooled impostor pairs of faces-dev and ORL
+/// (bench/accuracy/verification.py, docs/ACCURACY.md): MobileFaceNet 0.148, dlib 0.032.
+constexpr float kDlibWeightWithMobileFaceNet = 0.82f;
+/// The same rule with faceres (0.071) as the identity net: the earlier "faceres+dlib" descriptor.
+constexpr float kDlibWeightWithFaceres = 0.68f;
 
 /// The dlib model the runtime has: "face_recognition_int8" when `int8` and it is loaded, else
 /// "face_recognition"; empty when neither is.
@@ -29,8 +32,8 @@ cv::Mat dlib_crop(const cv::Mat& bgr, const std::array<cv::Point2f, 5>& landmark
 std::vector<std::vector<float>> run_dlib(const ModelRuntime::Impl& models, const std::string& model,
                                          const std::vector<FaceRef>& faces);
 
-/// unit(sqrt(1 - w) faceres, sqrt(w) dlib) for unit inputs: its cosine is the weighted mean of
-/// the two descriptors' cosines.
-std::vector<float> fuse(const std::vector<float>& faceres, const std::vector<float>& dlib);
+/// unit(sqrt(1 - w) identity, sqrt(w) dlib) for unit inputs, w = `dlib_weight`: its cosine is
+/// the weighted mean of the two descriptors' cosines.
+std::vector<float> fuse(const std::vector<float>& identity, const std::vector<float>& dlib, float dlib_weight);
 
 }  // namespace facekit::analyze

@@ -12,9 +12,7 @@ constexpr const char* kModel = "face_detector_ssd";
 constexpr int kSide = 512;  ///< the SSD's input side
 }  // namespace
 
-bool has_side_view_detector(const ModelRuntime::Impl& models) {
-  return std::any_of(models.infos.begin(), models.infos.end(), [](const ModelInfo& m) { return m.name == kModel; });
-}
+bool has_side_view_detector(const ModelRuntime::Impl& models) { return models.has(kModel); }
 
 std::vector<Detection> detect_side_views(const ModelRuntime::Impl& models, const cv::Mat& bgr, float min_score,
                                          float iou) {

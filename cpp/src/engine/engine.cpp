@@ -15,6 +15,7 @@
 #include "analyze/dlib_descriptor.h"
 #include "analyze/eyes.h"
 #include "analyze/faceres.h"
+#include "analyze/mobilefacenet.h"
 #include "analyze/glasses.h"
 #include "analyze/hair.h"
 #include "analyze/mesh.h"
@@ -38,7 +39,13 @@ namespace {
 struct ScoreCurve {
   std::array<float, 6> cosine, score;
 };
-constexpr ScoreCurve kFusedCurve{{-1.f, 0.7582f, 0.7960f, 0.8238f, 0.8405f, 1.f}, {0.f, 50.f, 60.f, 70.f, 80.f, 100.f}};
+// MobileFaceNet + dlib ("accurate") and MobileFaceNet alone ("fast"), 2026-12-01.
+constexpr ScoreCurve kFusedCurve{{-1.f, 0.7767f, 0.8223f, 0.8515f, 0.8725f, 1.f}, {0.f, 50.f, 60.f, 70.f, 80.f, 100.f}};
+constexpr ScoreCurve kMobileFaceNetCurve{{-1.f, 0.2701f, 0.4095f, 0.4995f, 0.5836f, 1.f},
+                                         {0.f, 50.f, 60.f, 70.f, 80.f, 100.f}};
+// The earlier descriptors' (faceres + dlib, faceres alone), from the same benchmark on 2026-11-30.
+constexpr ScoreCurve kFaceresDlibCurve{{-1.f, 0.7582f, 0.7960f, 0.8238f, 0.8405f, 1.f},
+                                       {0.f, 50.f, 60.f, 70.f, 80.f, 100.f}};
 constexpr ScoreCurve kFaceresCurve{{-1.f, 0.4846f, 0.5646f, 0.6242f, 0.6650f, 1.f}, {0.f, 50.f, 60.f, 70.f, 80.f, 100.f}};
 
 // Linear interpolation along a monotonic table.
@@ -130,35 +137,46 @@ class Engine::Impl {
  public:
   explicit Impl(const EngineOptions& o)
       : options(o), runtime(o.runtime), detector(runtime.impl()) {
-    const ModelInfo& f = runtime.info("faceres");
-    std::vector<int64_t> shape = f.input_shape;
-    shape[0] = 1;
-    dimension = static_cast<int>(runtime.impl().forward("faceres", at::zeros(shape))[0].size(1));
-    fused = o.descriptor == Descriptor::kAccurate;
+    const bool legacy = o.descriptor == Descriptor::kFaceresDlib || o.descriptor == Descriptor::kFaceres;
+    identity_model = legacy ? "faceres" : analyze::kMobileFaceNet;
+    fused = o.descriptor == Descriptor::kAccurate || o.descriptor == Descriptor::kFaceresDlib;
+    if (!runtime.impl().has(identity_model))
+      throw Error(ErrorCode::kModelUnavailable, std::string("the ") + descriptor_name(o.descriptor) +
+                                                    " descriptor needs the " + identity_model + " model in " +
+                                                    runtime.model_dir() + " (models/convert makes it)");
+    const ModelInfo& f = runtime.info(identity_model);
+    dimension = output_width(f);
     if (fused) {
       dlib_model = analyze::dlib_model(runtime.impl(), o.int8);
       if (dlib_model.empty())
-        throw Error(ErrorCode::kModelUnavailable, "the accurate descriptor needs the face_recognition model in " +
+        throw Error(ErrorCode::kModelUnavailable, std::string("the ") + descriptor_name(o.descriptor) +
+                                                      " descriptor needs the face_recognition model in " +
                                                       runtime.model_dir() + " (or use descriptor \"fast\")");
       const ModelInfo& d = runtime.info(dlib_model);
+      dlib_weight = legacy ? analyze::kDlibWeightWithFaceres : analyze::kDlibWeightWithMobileFaceNet;
       char weight[16];
-      std::snprintf(weight, sizeof weight, "%.2f", analyze::kDlibWeight);
+      std::snprintf(weight, sizeof weight, "%.2f", dlib_weight);
       // ":flip": dlib's half is the mean of the crop's and its mirror's descriptors; ":int8":
       // it comes from the int8 model. Both are variants (registry::model_ids_compatible).
-      feature_id = "faceres+dlib:" + f.weights_id.substr(0, 16) + "+" + d.weights_id.substr(0, 16) + ":w" + weight +
-                   ":flip" + (d.quantized_from.empty() ? "" : ":int8");
-      shape = d.input_shape;
-      shape[0] = 1;
-      dimension += static_cast<int>(runtime.impl().forward(dlib_model, at::zeros(shape))[0].size(1));
+      feature_id = std::string(identity_model) + "+dlib:" + f.weights_id.substr(0, 16) + "+" +
+                   d.weights_id.substr(0, 16) + ":w" + weight + ":flip" + (d.quantized_from.empty() ? "" : ":int8");
+      dimension += output_width(d);
     } else {
-      feature_id = "faceres:" + f.weights_id.substr(0, 16);
+      feature_id = std::string(identity_model) + ":" + f.weights_id.substr(0, 16);
     }
-    curve = fused ? kFusedCurve : kFaceresCurve;
+    curve = legacy ? (fused ? kFaceresDlibCurve : kFaceresCurve) : (fused ? kFusedCurve : kMobileFaceNetCurve);
     if (o.cosine_at_threshold > 0) {  // a caller's own threshold: two linear pieces through it
       const float t = std::clamp(o.cosine_at_threshold, -0.99f, 0.99f);
       const float a = (1.f - t) / 3;
       curve = {{-1.f, (t - 1.f) / 2, t, t + a, t + 2 * a, 1.f}, {0.f, 35.f, 70.f, 80.f, 90.f, 100.f}};
     }
+  }
+
+  // The width of a descriptor model's first output.
+  int output_width(const ModelInfo& m) const {
+    std::vector<int64_t> shape = m.input_shape;
+    shape[0] = 1;
+    return static_cast<int>(runtime.impl().forward(m.name, at::zeros(shape))[0].size(1));
   }
 
   // `assess`: quality and glasses of each face (skipped when only the landmarks are wanted).
@@ -376,29 +394,33 @@ class Engine::Impl {
     return analyze::run_mesh(runtime.impl(), bgr, {d})[0];
   }
 
-  std::vector<analyze::FaceresResult> run(const Image& image, const std::vector<Landmarks5>& faces) const {
+  std::vector<Feature> run(const Image& image, const std::vector<Landmarks5>& faces) const {
     check_image(image);
-    std::vector<std::array<cv::Point2f, 5>> pts;
-    for (const auto& l : faces) {
-      check_landmarks(l, image);
-      pts.push_back(to_cv(l));
-    }
     std::vector<analyze::FaceRef> refs;
     const cv::Mat bgr = as_mat(image);
-    for (const auto& p : pts) refs.push_back({&bgr, p});
+    for (const auto& l : faces) {
+      check_landmarks(l, image);
+      refs.push_back({&bgr, to_cv(l)});
+    }
     return describe(refs);
   }
 
-  // Descriptors (and faceres's attributes) of faces of any images: faceres, fused with dlib's
-  // for the accurate descriptor.
-  std::vector<analyze::FaceresResult> describe(const std::vector<analyze::FaceRef>& refs) const {
-    if (!fused) return analyze::run_faceres(runtime.impl(), refs);
-    std::vector<analyze::FaceresResult> res;
-    std::vector<std::vector<float>> dlib;
-    runtime.impl().side_by_side([&] { res = analyze::run_faceres(runtime.impl(), refs); },
+  // Descriptors of faces of any images: the identity net's, fused with dlib's for the
+  // accurate descriptor (the two nets side by side).
+  std::vector<Feature> describe(const std::vector<analyze::FaceRef>& refs) const {
+    if (!fused) return identity(refs);
+    std::vector<Feature> res, dlib;
+    runtime.impl().side_by_side([&] { res = identity(refs); },
                                 [&] { dlib = analyze::run_dlib(runtime.impl(), dlib_model, refs); });
-    for (size_t i = 0; i < res.size(); ++i) res[i].descriptor = analyze::fuse(res[i].descriptor, dlib[i]);
+    for (size_t i = 0; i < res.size(); ++i) res[i] = analyze::fuse(res[i], dlib[i], dlib_weight);
     return res;
+  }
+
+  std::vector<Feature> identity(const std::vector<analyze::FaceRef>& refs) const {
+    if (identity_model == analyze::kMobileFaceNet) return analyze::run_mobilefacenet(runtime.impl(), refs);
+    std::vector<Feature> out;
+    for (auto& r : analyze::run_faceres(runtime.impl(), refs)) out.push_back(std::move(r.descriptor));
+    return out;
   }
 
   EngineOptions options;
@@ -406,7 +428,9 @@ class Engine::Impl {
   detect::FaceDetector detector;
   bool has_side_view_detector = detect::has_side_view_detector(runtime.impl());
   std::string feature_id;
-  std::string dlib_model;  ///< the accurate descriptor's dlib net (analyze::dlib_model)
+  std::string identity_model;  ///< "mobilefacenet", or "faceres" for the earlier descriptors
+  std::string dlib_model;      ///< the accurate descriptor's dlib net (analyze::dlib_model)
+  float dlib_weight = 0.f;     ///< dlib's share of the fused cosine
   bool fused = false;
   ScoreCurve curve;
   int dimension = 0;
@@ -430,13 +454,11 @@ Face Engine::only_face(const Image& image) const {
 }
 
 Feature Engine::extract(const Image& image, const Landmarks5& landmarks) const {
-  return impl_->run(image, {landmarks})[0].descriptor;
+  return impl_->run(image, {landmarks})[0];
 }
 
 std::vector<Feature> Engine::extract(const Image& image, const std::vector<Landmarks5>& faces) const {
-  std::vector<Feature> out;
-  for (auto& r : impl_->run(image, faces)) out.push_back(std::move(r.descriptor));
-  return out;
+  return impl_->run(image, faces);
 }
 
 std::vector<Feature> Engine::extract_batch(const std::vector<Image>& images,
@@ -451,9 +473,7 @@ std::vector<Feature> Engine::extract_batch(const std::vector<Image>& images,
     mats.push_back(as_mat(images[i]));
     refs.push_back({&mats.back(), to_cv(landmarks[i])});
   }
-  std::vector<Feature> out;
-  for (auto& r : impl_->describe(refs)) out.push_back(std::move(r.descriptor));
-  return out;
+  return impl_->describe(refs);
 }
 
 Landmarks5 Engine::largest_face_landmarks(const Image& image) const {
@@ -534,12 +554,21 @@ FaceAttributes Engine::attributes(const Image& image, const Landmarks5& landmark
   return impl_->attributes_of(bgr, {impl_->face_from_landmarks(bgr, landmarks)})[0];
 }
 
-const char* descriptor_name(Descriptor d) { return d == Descriptor::kFast ? "fast" : "accurate"; }
+const char* descriptor_name(Descriptor d) {
+  switch (d) {
+    case Descriptor::kAccurate: return "accurate";
+    case Descriptor::kFast: return "fast";
+    case Descriptor::kFaceresDlib: return "faceres+dlib";
+    case Descriptor::kFaceres: return "faceres";
+  }
+  return "accurate";
+}
 
 Descriptor parse_descriptor(const std::string& name) {
-  if (name == "accurate") return Descriptor::kAccurate;
-  if (name == "fast") return Descriptor::kFast;
-  throw Error(ErrorCode::kInvalidArgument, "descriptor must be \"accurate\" or \"fast\", not \"" + name + "\"");
+  for (Descriptor d : {Descriptor::kAccurate, Descriptor::kFast, Descriptor::kFaceresDlib, Descriptor::kFaceres})
+    if (name == descriptor_name(d)) return d;
+  throw Error(ErrorCode::kInvalidArgument,
+              "descriptor must be \"accurate\", \"fast\", \"faceres+dlib\" or \"faceres\", not \"" + name + "\"");
 }
 
 float Engine::cosine(const Feature& a, const Feature& b) {

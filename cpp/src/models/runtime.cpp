@@ -29,9 +29,12 @@ namespace {
 // 2-core machine (docs/BENCHMARKS.md): dlib's ResNet 10.0 -> 4.1 ms at 2 threads; faceres the
 // same at 2 threads (9.0 vs 9.6 ms) but 15-17 -> 11-12.5 ms at one thread, where LibTorch
 // sends its 1x1 convolutions down a slow path (calls run on one thread under load:
-// models/team_size.h). The others measured slower (depthwise convolutions leave the oneDNN
+// models/team_size.h); MobileFaceNet 12.6 -> 10.9 ms at one thread (`facekit_bench_models
+// models/dist 30 1`, 2026-12-01). The others measured slower (depthwise convolutions leave the oneDNN
 // layout: BlazeFace 9 -> 13 ms, FaceMesh 6.7 -> 9 ms at one thread).
-bool runs_faster_as_onednn(const std::string& model) { return model == "face_recognition" || model == "faceres"; }
+bool runs_faster_as_onednn(const std::string& model) {
+  return model == "face_recognition" || model == "faceres" || model == "mobilefacenet";
+}
 
 // int8 models are packed for oneDNN's quantised kernels at conversion
 // (models/tfjs2torch/quantize.py); a LibTorch built without them cannot load one.

@@ -18,6 +18,8 @@ class ModelRuntime::Impl {
   /// Runs a model under InferenceMode; returns its outputs in manifest order.
   std::vector<at::Tensor> forward(const std::string& name, const at::Tensor& input) const;
   const ModelInfo& info(const std::string& name) const;
+  /// Whether the models folder has this model (optional models: the side-view detector, ...).
+  bool has(const std::string& name) const { return index_.count(name) > 0; }
 
   /// Runs two independent pieces of model work at once, `first` on this thread and `second` on
   /// a helper thread, each with a team of one, when all threads are free (no other call in
