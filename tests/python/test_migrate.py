@@ -2,6 +2,7 @@
 on a registry file built by an earlier release (tests/data/registry-fast-v1.db: that release's
 descriptor "fast", faceres alone, today's "faceres"; crops kept; person 9 registered without a
 crop)."""
+import json
 import os
 import shutil
 import sqlite3
@@ -106,3 +107,23 @@ def test_enroll_keeps_one_crop_per_photo(tmp_path, engines, shared_data):
                          acc.only_face(dev(shared_data, "obama/obama1.jpg")).landmarks)
     assert crop.jpeg[:2] == b"\xff\xd8" and crop.landmarks.shape == (5, 2)
     assert float(np.dot(acc.extract_crop(crop), acc.extract(dev(shared_data, "obama/obama1.jpg")))) > 0.97
+
+
+def test_a_models_folder_from_before_mobilefacenet_names_the_missing_model(tmp_path, shared_data):
+    """A models folder converted before 2026-12-01 has no mobilefacenet: today's descriptors
+    refuse with the model's name and the way forward; the earlier ones still run there."""
+    src = facekit.model_dir()
+    manifest = json.load(open(os.path.join(src, "manifest.json")))
+    del manifest["models"]["mobilefacenet"]
+    for name in os.listdir(src):
+        if name.endswith(".pt") and name != "mobilefacenet.pt":
+            os.symlink(os.path.join(src, name), tmp_path / name)
+    with open(tmp_path / "manifest.json", "w") as f:
+        json.dump(manifest, f)
+    for today in ("accurate", "fast"):
+        with pytest.raises(facekit.FacekitError, match="mobilefacenet model .*models/convert") as err:
+            facekit.Engine(str(tmp_path), descriptor=today)
+        assert err.value.code == "model_unavailable"
+    old = facekit.Engine(str(tmp_path), descriptor="faceres+dlib")
+    assert old.dimension == 1024 + 128
+    assert old.compare(dev(shared_data, "obama/obama1.jpg"), dev(shared_data, "obama/obama2.jpg")) >= 70
