@@ -89,7 +89,8 @@ int main(int argc, char** argv) {
     facekit::Engine engine(eo);
     log_line(LogLevel::kInfo, "facekit " + std::string(facekit::version()) + ": " +
                                   std::to_string(engine.models().models().size()) + " models from " +
-                                  engine.models().model_dir());
+                                  engine.models().model_dir() + "; descriptor " + config.descriptor + " (" +
+                                  std::to_string(engine.dimension()) + "-d, " + engine.feature_model_id() + ")");
     facekit::RegistryOptions reg;
     reg.path = config.registry_url.empty() ? config.registry_path : config.registry_url;
     reg.change_log_keep = config.change_log_keep;
