@@ -15,10 +15,10 @@
 #include "analyze/dlib_descriptor.h"
 #include "analyze/eyes.h"
 #include "analyze/faceres.h"
-#include "analyze/mobilefacenet.h"
 #include "analyze/glasses.h"
 #include "analyze/hair.h"
 #include "analyze/mesh.h"
+#include "analyze/mobilefacenet.h"
 #include "analyze/quality.h"
 #include "analyze/spoof.h"
 #include "detect/blazeface.h"
@@ -416,6 +416,7 @@ class Engine::Impl {
     return res;
   }
 
+  // The identity net's unit descriptors: MobileFaceNet, or faceres for the earlier descriptors.
   std::vector<Feature> identity(const std::vector<analyze::FaceRef>& refs) const {
     if (identity_model == analyze::kMobileFaceNet) return analyze::run_mobilefacenet(runtime.impl(), refs);
     std::vector<Feature> out;
