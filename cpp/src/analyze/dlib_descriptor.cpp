@@ -13,11 +13,6 @@ constexpr const char* kFloatModel = "face_recognition";
 constexpr const char* kInt8Model = "face_recognition_int8";
 // face-api's FaceLandmarks.alignDlib geometry.
 constexpr float kEyeMouthToSide = 1.f / 0.45f, kLeftOfCentre = 0.5f, kAboveCentre = 0.43f;
-float inverse_norm(const float* d, int64_t n) {
-  double norm = 0;
-  for (int64_t i = 0; i < n; ++i) norm += double(d[i]) * d[i];
-  return norm > 0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 0.f;
-}
 }  // namespace
 
 std::string dlib_model(const ModelRuntime::Impl& models, bool int8) {

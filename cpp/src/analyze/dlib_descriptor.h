@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "analyze/faceres.h"
+#include "analyze/face_ref.h"
 #include "models/runtime_impl.h"
 
 namespace facekit::analyze {
@@ -13,7 +13,7 @@ namespace facekit::analyze {
 constexpr int kDlibSide = 150;
 /// Share of the fused cosine that comes from dlib: 1 / (impostor cosine standard deviation)
 /// of each descriptor, normalised, on the pooled impostor pairs of faces-dev and ORL
-/// (bench/accuracy/verification.py, docs/ACCURACY.md): MobileFaceNet 0.148, dlib 0.032.
+/// (bench/accuracy/verification.py, docs/ACCURACY.md): MobileFaceNet 0.147, dlib 0.032.
 constexpr float kDlibWeightWithMobileFaceNet = 0.82f;
 /// The same rule with faceres (0.071) as the identity net: the earlier "faceres+dlib" descriptor.
 constexpr float kDlibWeightWithFaceres = 0.68f;

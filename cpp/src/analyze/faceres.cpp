@@ -1,7 +1,5 @@
 #include "analyze/faceres.h"
 
-#include <cmath>
-
 #include "align/align.h"
 
 namespace facekit::analyze {
@@ -40,17 +38,12 @@ std::vector<FaceresResult> run_faceres(const ModelRuntime::Impl& models, const s
     f -= cv::Scalar(m.mean[0], m.mean[1], m.mean[2]);
   }
   const auto out = models.forward("faceres", input);
-  auto desc = out[0].contiguous(), male = out[1].contiguous(), age = out[2].contiguous();
+  auto descriptors = unit_rows(out[0]);
+  auto male = out[1].contiguous(), age = out[2].contiguous();
   std::vector<FaceresResult> results(faces.size());
   for (size_t i = 0; i < faces.size(); ++i) {
-    const float* d = desc[static_cast<int64_t>(i)].data_ptr<float>();
-    const int64_t n = desc.size(1);
-    double norm = 0;
-    for (int64_t k = 0; k < n; ++k) norm += double(d[k]) * d[k];
-    const float inv = norm > 0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 0.f;
     auto& r = results[i];
-    r.descriptor.resize(n);
-    for (int64_t k = 0; k < n; ++k) r.descriptor[k] = d[k] * inv;
+    r.descriptor = std::move(descriptors[i]);
     r.attributes.male = male[static_cast<int64_t>(i)][0].item<float>();
     r.attributes.female = 1.f - r.attributes.male;
     r.attributes.age_years = decode_age(age[static_cast<int64_t>(i)].data_ptr<float>(), static_cast<int>(age.size(1)));

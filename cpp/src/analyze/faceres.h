@@ -5,6 +5,7 @@
 #include <array>
 #include <vector>
 
+#include "analyze/face_ref.h"
 #include "facekit/types.h"
 #include "models/runtime_impl.h"
 
@@ -15,12 +16,6 @@ constexpr int kFaceresSide = 224;  ///< ArcFace template x2 (faceres is insensit
 struct FaceresResult {
   std::vector<float> descriptor;  ///< L2-normalised
   FaceAttributes attributes;
-};
-
-/// A face to describe: an image and the face's 5 landmarks in it.
-struct FaceRef {
-  const cv::Mat* bgr;
-  std::array<cv::Point2f, 5> landmarks;
 };
 
 /// One batch through faceres for faces of any number of images.

@@ -1,7 +1,5 @@
 #include "analyze/mobilefacenet.h"
 
-#include <cmath>
-
 #include <opencv2/imgproc.hpp>
 
 #include "align/align.h"
@@ -21,18 +19,7 @@ std::vector<std::vector<float>> run_mobilefacenet(const ModelRuntime::Impl& mode
   }
   // Not mirrored too: averaging the mirror's descriptor measured no better for this net
   // (docs/ACCURACY.md, MobileFaceNet) at twice the cost.
-  const auto out = models.forward(kMobileFaceNet, input)[0].contiguous();
-  const int64_t n = out.size(1);
-  std::vector<std::vector<float>> result(faces.size());
-  for (size_t i = 0; i < faces.size(); ++i) {
-    const float* d = out[static_cast<int64_t>(i)].data_ptr<float>();
-    double norm = 0;
-    for (int64_t k = 0; k < n; ++k) norm += double(d[k]) * d[k];
-    const float inv = norm > 0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 0.f;
-    result[i].resize(n);
-    for (int64_t k = 0; k < n; ++k) result[i][k] = d[k] * inv;
-  }
-  return result;
+  return unit_rows(models.forward(kMobileFaceNet, input)[0]);
 }
 
 }  // namespace facekit::analyze

@@ -3,7 +3,7 @@
 // ArcFace-aligned 112 px crops: the identity half of the engine's descriptors (192-d).
 #include <vector>
 
-#include "analyze/faceres.h"
+#include "analyze/face_ref.h"
 #include "models/runtime_impl.h"
 
 namespace facekit::analyze {
