@@ -3,7 +3,7 @@
 // off), alternating with the optimised one so that both see the same machine.
 // usage: facekit_bench_models [model_dir] [runs=20] [threads=cores] [model HxW...]
 // With a model and sizes: that model alone at batch 1 at each input size (fully convolutional
-// models such as blazeface-back), to see what a smaller pass saves.
+// models such as blazeface-back), to see what a smaller pass saves, beside its plain graph.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
     const std::string name = argv[4];
     const auto& info = rt.info(name);
     const bool nhwc = info.layout == "NHWC";
-    std::printf("| %s input | batch 1 median ms |\n|---|---|\n", name.c_str());
+    std::printf("| %s input | batch 1 median ms | plain graph ms | ratio |\n|---|---|---|---|\n", name.c_str());
     for (int a = 5; a < argc; ++a) {
       int h = 0, w = 0;
       if (std::sscanf(argv[a], "%dx%d", &h, &w) != 2) return 2;
@@ -46,9 +46,14 @@ int main(int argc, char** argv) {
       shape[nhwc ? 2 : 3] = w;
       auto input = at::rand(shape);
       rt.impl().forward(name, input);
-      std::vector<double> ms;
-      for (int i = 0; i < runs; ++i) ms.push_back(time_ms(rt, name, input));
-      std::printf("| %dx%d | %.2f |\n", h, w, median(ms));
+      plain.impl().forward(name, input);
+      std::vector<double> ms, plain_ms;
+      for (int i = 0; i < runs; ++i) {
+        ms.push_back(time_ms(rt, name, input));
+        plain_ms.push_back(time_ms(plain, name, input));
+      }
+      const double fused = median(ms), unfused = median(plain_ms);
+      std::printf("| %dx%d | %.2f | %.2f | %.3f |\n", h, w, fused, unfused, fused / unfused);
     }
     return 0;
   }

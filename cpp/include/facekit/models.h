@@ -13,7 +13,8 @@ struct RuntimeOptions {
   int num_threads = 0;          ///< intra-op threads for inference; 0 = all cores
   bool verify_checksums = true; ///< SHA-256 of each file against the manifest at load
   bool warm_up = true;          ///< run each model once at load (the first call is slow)
-  /// Run the models measured faster as oneDNN graphs that way (same outputs to float rounding).
+  /// Run the models measured faster as oneDNN graphs that way (same outputs to float rounding),
+  /// and the others with their residual additions in place (the same outputs, bit for bit).
   bool optimize_graphs = true;
 };
 

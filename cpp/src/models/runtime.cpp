@@ -17,6 +17,7 @@
 
 #include "facekit/deadline.h"
 #include "facekit/error.h"
+#include "models/graph_rewrite.h"
 #include "models/runtime_impl.h"
 #include "models/sha256.h"
 #include "models/team_size.h"
@@ -128,6 +129,8 @@ ModelRuntime::Impl::Impl(const RuntimeOptions& options)
     module.eval();
     if (options.optimize_graphs && runs_faster_as_onednn(m.name) && at::hasMKLDNN())
       module = torch::jit::optimize_for_inference(module);
+    else if (options.optimize_graphs)
+      models::fuse_residual_additions(module);  // bit-identical; BlazeFace 0.80-0.84x as long
     modules_.emplace(m.name, std::move(module));
     index_.emplace(m.name, i);
     if (options.warm_up) {

@@ -1,0 +1,104 @@
+// The in-place residual additions (models/graph_rewrite.h): the converted detector and mesh
+// give the same outputs bit for bit, and only exact rewrites are made.
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <string>
+
+#include <torch/csrc/jit/ir/irparser.h>
+#include <torch/script.h>
+
+#include "facekit/models.h"
+#include "models/graph_rewrite.h"
+#include "test_support.h"
+
+namespace {
+
+int count(const std::shared_ptr<torch::jit::Graph>& graph, const std::string& kind) {
+  int n = 0;
+  for (const torch::jit::Node* node : graph->nodes())
+    if (node->kind().toQualString() == kind) ++n;
+  return n;
+}
+
+// A real photo resized to height x width, RGB scaled as the model wants, NHWC.
+at::Tensor photo_input(const facekit::ModelInfo& m, int height, int width) {
+  cv::Mat img = cv::imread(facekit::testing::shared("faces-dev/obama/obama1.jpg"), cv::IMREAD_COLOR);
+  EXPECT_FALSE(img.empty());
+  cv::resize(img, img, {width, height}, 0, 0, cv::INTER_AREA);
+  cv::cvtColor(img, img, cv::COLOR_BGR2RGB);
+  cv::Mat f;
+  img.convertTo(f, CV_32FC3, m.scale, -m.mean[0] * m.scale);
+  return torch::from_blob(f.data, {1, height, width, 3}, at::kFloat).clone();
+}
+
+std::vector<at::Tensor> outputs(torch::jit::Module& module, const at::Tensor& input) {
+  c10::InferenceMode guard;
+  auto out = module.forward({input});
+  std::vector<at::Tensor> res;
+  if (out.isTuple()) {
+    for (const auto& t : out.toTuple()->elements()) res.push_back(t.toTensor());
+  } else {
+    res.push_back(out.toTensor());
+  }
+  return res;
+}
+
+}  // namespace
+
+TEST(GraphRewrite, DetectorAndMeshGiveTheSameOutputsBitForBit) {
+  facekit::ModelRuntime rt;
+  for (const auto& [name, sizes] : std::vector<std::pair<std::string, std::vector<std::pair<int, int>>>>{
+           {"blazeface-back", {{256, 256}, {160, 192}, {352, 608}}}, {"facemesh", {{192, 192}}}}) {
+    const facekit::ModelInfo& m = rt.info(name);
+    torch::jit::Module plain = torch::jit::load(rt.model_dir() + "/" + m.file);
+    torch::jit::Module fused = torch::jit::load(rt.model_dir() + "/" + m.file);
+    plain.eval();
+    fused.eval();
+    const int adds = count(fused.get_method("forward").graph(), "aten::add");
+    const int rewrites = facekit::models::fuse_residual_additions(fused);
+    // Every residual addition of these nets follows a convolution used by nothing else.
+    EXPECT_GT(rewrites, 0) << name;
+    EXPECT_EQ(rewrites, adds) << name;
+    EXPECT_EQ(count(fused.get_method("forward").graph(), "aten::add"), 0) << name;
+    for (const auto& [h, w] : sizes) {
+      const at::Tensor input = photo_input(m, h, w);
+      const auto want = outputs(plain, input), got = outputs(fused, input);
+      ASSERT_EQ(got.size(), want.size()) << name;
+      for (size_t k = 0; k < got.size(); ++k) EXPECT_TRUE(torch::equal(got[k], want[k])) << name << " output " << k;
+    }
+  }
+}
+
+// Only a convolution's output that nothing else reads is written into, and the operands are
+// swapped only where alpha is 1.
+TEST(GraphRewrite, LeavesAdditionsItCannotMakeExact) {
+  const std::string ir = R"IR(
+graph(%x : Tensor, %w : Tensor, %b : Tensor, %y : Tensor):
+  %one : int = prim::Constant[value=1]()
+  %two : int = prim::Constant[value=2]()
+  %zero : int = prim::Constant[value=0]()
+  %false : bool = prim::Constant[value=0]()
+  %true : bool = prim::Constant[value=1]()
+  %s : int[] = prim::ListConstruct(%one, %one)
+  %p : int[] = prim::ListConstruct(%zero, %zero)
+  %c1 : Tensor = aten::_convolution(%x, %w, %b, %s, %p, %s, %false, %p, %one, %false, %false, %true, %true)
+  %c2 : Tensor = aten::_convolution(%x, %w, %b, %s, %p, %s, %false, %p, %one, %false, %false, %true, %true)
+  %c3 : Tensor = aten::_convolution(%x, %w, %b, %s, %p, %s, %false, %p, %one, %false, %false, %true, %true)
+  %a1 : Tensor = aten::add(%y, %c1, %two)
+  %a2 : Tensor = aten::add(%c2, %y, %one)
+  %a3 : Tensor = aten::add(%y, %c3, %one)
+  %r3 : Tensor = aten::relu(%a3)
+  %out : (Tensor, Tensor, Tensor, Tensor) = prim::TupleConstruct(%a1, %a2, %c2, %r3)
+  return (%out)
+)IR";
+  auto graph = std::make_shared<torch::jit::Graph>();
+  torch::jit::parseIR(ir, graph.get());
+  // a1: alpha 2 with the convolution second, not swappable; a2: c2 is also returned, so not
+  // written into; a3 + relu: fused in place.
+  EXPECT_EQ(facekit::models::fuse_residual_additions(graph), 1);
+  EXPECT_EQ(count(graph, "aten::add"), 2);
+  EXPECT_EQ(count(graph, "aten::_add_relu_"), 1);
+  EXPECT_EQ(count(graph, "aten::relu"), 0);
+}
