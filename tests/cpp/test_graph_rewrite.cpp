@@ -1,5 +1,6 @@
-// The in-place residual additions (models/graph_rewrite.h): the converted detector and mesh
-// give the same outputs bit for bit, and only exact rewrites are made.
+// The graph rewrites (models/graph_rewrite.h): the in-place residual additions give the
+// detector's and the mesh's outputs bit for bit, the one-pass blocks the detector's to float
+// rounding, and only exact rewrites are made.
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -101,4 +102,74 @@ graph(%x : Tensor, %w : Tensor, %b : Tensor, %y : Tensor):
   EXPECT_EQ(count(graph, "aten::add"), 2);
   EXPECT_EQ(count(graph, "aten::_add_relu_"), 1);
   EXPECT_EQ(count(graph, "aten::relu"), 0);
+}
+
+// Every stride-1 block of the detector and of the mesh becomes one call, and the outputs stay
+// within float rounding of the plain graph's at the input sizes the engine uses.
+TEST(GraphRewrite, DetectorAndMeshBlocksBecomeOneCallEach) {
+  struct Case {
+    std::string model;
+    std::vector<std::pair<int, int>> sizes;
+    std::string residual;  // the in-place addition left after fuse_residual_additions
+  };
+  facekit::ModelRuntime rt;
+  for (const Case& c : {Case{"blazeface-back", {{256, 256}, {160, 192}, {352, 608}}, "aten::_add_relu_"},
+                        Case{"facemesh", {{192, 192}}, "aten::add_"}}) {
+    const facekit::ModelInfo& m = rt.info(c.model);
+    torch::jit::Module plain = torch::jit::load(rt.model_dir() + "/" + m.file);
+    torch::jit::Module fused = torch::jit::load(rt.model_dir() + "/" + m.file);
+    plain.eval();
+    fused.eval();
+    facekit::models::fuse_residual_additions(fused);
+    const int in_place = count(fused.get_method("forward").graph(), c.residual);
+    const int blocks = facekit::models::fuse_blaze_blocks(fused);
+    EXPECT_GT(blocks, 0) << c.model;
+    // What is left are the stride-2 blocks (a 4x4 depthwise and a pooled residual).
+    EXPECT_EQ(count(fused.get_method("forward").graph(), c.residual), in_place - blocks) << c.model;
+    EXPECT_EQ(count(fused.get_method("forward").graph(), "facekit::blaze_block"), blocks) << c.model;
+    for (const auto& [h, w] : c.sizes) {
+      const at::Tensor input = photo_input(m, h, w);
+      const auto want = outputs(plain, input), got = outputs(fused, input);
+      ASSERT_EQ(got.size(), want.size()) << c.model;
+      for (size_t k = 0; k < got.size(); ++k) {
+        const float scale = std::max(1.f, want[k].abs().max().item<float>());
+        EXPECT_LE((got[k] - want[k]).abs().max().item<float>(), 1e-4f * scale)
+            << c.model << " " << h << "x" << w << " output " << k;
+      }
+    }
+  }
+}
+
+// A depthwise convolution at stride 2, or a pointwise one that is not 1x1-shaped by its
+// arguments, is not a block the kernel computes.
+TEST(GraphRewrite, OnlyStrideOneBlocksAreFused) {
+  const std::string ir = R"IR(
+graph(%x : Tensor, %wd : Tensor, %wp : Tensor, %bp : Tensor):
+  %one : int = prim::Constant[value=1]()
+  %two : int = prim::Constant[value=2]()
+  %zero : int = prim::Constant[value=0]()
+  %groups : int = prim::Constant[value=24]()
+  %none : NoneType = prim::Constant()
+  %false : bool = prim::Constant[value=0]()
+  %true : bool = prim::Constant[value=1]()
+  %s1 : int[] = prim::ListConstruct(%one, %one)
+  %s2 : int[] = prim::ListConstruct(%two, %two)
+  %p0 : int[] = prim::ListConstruct(%zero, %zero)
+  %d1 : Tensor = aten::_convolution(%x, %wd, %none, %s1, %s1, %s1, %false, %p0, %groups, %false, %false, %true, %true)
+  %c1 : Tensor = aten::_convolution(%d1, %wp, %bp, %s1, %p0, %s1, %false, %p0, %one, %false, %false, %true, %true)
+  %r1 : Tensor = aten::_add_relu_(%c1, %x, %one)
+  %d2 : Tensor = aten::_convolution(%r1, %wd, %none, %s2, %s1, %s1, %false, %p0, %groups, %false, %false, %true, %true)
+  %c2 : Tensor = aten::_convolution(%d2, %wp, %bp, %s1, %p0, %s1, %false, %p0, %one, %false, %false, %true, %true)
+  %r2 : Tensor = aten::_add_relu_(%c2, %r1, %one)
+  %d3 : Tensor = aten::_convolution(%r2, %wd, %none, %s1, %s1, %s1, %false, %p0, %groups, %false, %false, %true, %true)
+  %c3 : Tensor = aten::_convolution(%d3, %wp, %bp, %s1, %s1, %s1, %false, %p0, %one, %false, %false, %true, %true)
+  %r3 : Tensor = aten::_add_relu_(%c3, %r2, %one)
+  return (%r3)
+)IR";
+  auto graph = std::make_shared<torch::jit::Graph>();
+  torch::jit::parseIR(ir, graph.get());
+  // r1: a block; r2: its depthwise at stride 2; r3: its pointwise padded by 1.
+  EXPECT_EQ(facekit::models::fuse_blaze_blocks(graph), 1);
+  EXPECT_EQ(count(graph, "facekit::blaze_block"), 1);
+  EXPECT_EQ(count(graph, "aten::_add_relu_"), 2);
 }

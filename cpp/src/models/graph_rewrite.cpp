@@ -1,10 +1,13 @@
 #include "models/graph_rewrite.h"
 
 #include <string>
+#include <vector>
 
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/ir/subgraph_matcher.h>
 #include <torch/csrc/jit/passes/subgraph_rewrite.h>
+
+#include "models/blaze_block.h"
 
 namespace facekit::models {
 
@@ -26,6 +29,49 @@ bool alpha_is_one(const torch::jit::Match& match, const std::unordered_map<std::
   const torch::jit::Value* alpha = match.values_map.at(vmap.at("alpha"));
   const auto v = torch::jit::toIValue(alpha);
   return v && ((v->isInt() && v->toInt() == 1) || (v->isDouble() && v->toDouble() == 1.0));
+}
+
+// The ints of a list argument: a list constant or a list built from int constants.
+c10::optional<std::vector<int64_t>> int_list(const torch::jit::Value* v) {
+  if (const auto iv = torch::jit::toIValue(v)) {
+    if (iv->isIntList()) return iv->toIntVector();
+    return c10::nullopt;
+  }
+  if (v->node()->kind() != c10::prim::ListConstruct) return c10::nullopt;
+  std::vector<int64_t> out;
+  for (const torch::jit::Value* in : v->node()->inputs()) {
+    const auto iv = torch::jit::toIValue(in);
+    if (!iv || !iv->isInt()) return c10::nullopt;
+    out.push_back(iv->toInt());
+  }
+  return out;
+}
+
+c10::optional<torch::jit::IValue> constant(const torch::jit::Match& match,
+                                           const std::unordered_map<std::string, torch::jit::Value*>& vmap,
+                                           const std::string& name) {
+  return torch::jit::toIValue(match.values_map.at(vmap.at(name)));
+}
+
+bool is_list(const torch::jit::Match& match, const std::unordered_map<std::string, torch::jit::Value*>& vmap,
+             const std::string& name, const std::vector<int64_t>& want) {
+  const auto got = int_list(match.values_map.at(vmap.at(name)));
+  return got && *got == want;
+}
+
+bool is_int(const c10::optional<torch::jit::IValue>& v, int64_t want) { return v && v->isInt() && v->toInt() == want; }
+bool is_false(const c10::optional<torch::jit::IValue>& v) { return v && v->isBool() && !v->toBool(); }
+
+// The depthwise convolution is 3x3-shaped by its arguments (stride 1, pad 1, groups > 1; its
+// weight's shape is checked per call) and the pointwise one 1x1-shaped (stride 1, pad 0,
+// groups 1); neither transposed; the addition's alpha 1.
+bool is_blaze_block(const torch::jit::Match& match, const std::unordered_map<std::string, torch::jit::Value*>& vmap) {
+  const auto g1 = constant(match, vmap, "g1");
+  return is_list(match, vmap, "s1", {1, 1}) && is_list(match, vmap, "p1", {1, 1}) &&
+         is_list(match, vmap, "d1", {1, 1}) && is_false(constant(match, vmap, "t1")) && g1 && g1->isInt() &&
+         g1->toInt() > 1 && is_list(match, vmap, "s2", {1, 1}) && is_list(match, vmap, "p2", {0, 0}) &&
+         is_list(match, vmap, "d2", {1, 1}) && is_false(constant(match, vmap, "t2")) &&
+         is_int(constant(match, vmap, "g2"), 1) && alpha_is_one(match, vmap);
 }
 
 }  // namespace
@@ -53,6 +99,66 @@ int fuse_residual_additions(std::shared_ptr<torch::jit::Graph>& graph) {
 int fuse_residual_additions(torch::jit::Module& module) {
   auto graph = module.get_method("forward").graph();
   return fuse_residual_additions(graph);
+}
+
+namespace {
+
+// A weight the graph reads as an attribute of the module itself (prim::GetAttr on self).
+c10::optional<at::Tensor> module_weight(const torch::jit::Module& module, const torch::jit::Value* v) {
+  const torch::jit::Node* n = v->node();
+  if (n->kind() != c10::prim::GetAttr || n->input()->node()->kind() != c10::prim::Param) return c10::nullopt;
+  const std::string name = n->s(c10::attr::name);
+  if (!module.hasattr(name)) return c10::nullopt;
+  const auto attr = module.attr(name);
+  return attr.isTensor() ? c10::optional<at::Tensor>(attr.toTensor()) : c10::nullopt;
+}
+
+int fuse_blocks(std::shared_ptr<torch::jit::Graph>& graph, const torch::jit::Module* module) {
+  const std::string args =
+      "%x, %wd, %bd, %s1, %p1, %d1, %t1, %op1, %g1, %e1, %f1, %h1, %i1, "
+      "%wp, %bp, %s2, %p2, %d2, %t2, %op2, %g2, %e2, %f2, %h2, %i2, %alpha";
+  const std::string convs =
+      "  %d = aten::_convolution(%x, %wd, %bd, %s1, %p1, %d1, %t1, %op1, %g1, %e1, %f1, %h1, %i1)\n"
+      "  %c = aten::_convolution(%d, %wp, %bp, %s2, %p2, %d2, %t2, %op2, %g2, %e2, %f2, %h2, %i2)\n";
+  const std::string op = blaze_block_op();
+  // BlazeFace: the addition fused with its ReLU; FaceMesh: the addition, then a PReLU.
+  const std::pair<std::string, std::string> rewrites[] = {
+      {"graph(" + args + "):\n" + convs + "  %q = aten::_add_relu_(%c, %x, %alpha)\n  return (%q)\n",
+       "graph(" + args + "):\n  %none : NoneType = prim::Constant()\n  %q = " + op +
+           "(%x, %wd, %bd, %wp, %bp, %none)\n  return (%q)\n"},
+      {"graph(" + args + ", %slope):\n" + convs +
+           "  %r = aten::add_(%c, %x, %alpha)\n  %q = aten::prelu(%r, %slope)\n  return (%q)\n",
+       "graph(" + args + ", %slope):\n  %q = " + op + "(%x, %wd, %bd, %wp, %bp, %slope)\n  return (%q)\n"},
+  };
+  // With the module at hand, only blocks whose weights the kernel takes: any other would run
+  // as LibTorch's operators inside the op, no faster than before.
+  auto takes = [module](const torch::jit::Match& match, const std::unordered_map<std::string, torch::jit::Value*>& vmap) {
+    if (!is_blaze_block(match, vmap)) return false;
+    if (module == nullptr) return true;
+    const auto dw = module_weight(*module, match.values_map.at(vmap.at("wd")));
+    const auto pw = module_weight(*module, match.values_map.at(vmap.at("wp")));
+    if (!dw || !pw) return true;
+    const at::Tensor probe = at::empty({1, dw->size(0), 1, 1});
+    c10::optional<at::Tensor> slope;
+    if (vmap.count("slope")) slope = module_weight(*module, match.values_map.at(vmap.at("slope")));
+    return blaze_block_has_kernel(probe, *dw, *pw, slope);
+  };
+  const int before = count(graph, op.c_str());
+  for (const auto& [pattern, replacement] : rewrites) {
+    torch::jit::SubgraphRewriter rewriter;
+    rewriter.RegisterRewritePattern(pattern, replacement);
+    rewriter.runOnGraph(graph, takes);
+  }
+  return count(graph, op.c_str()) - before;
+}
+
+}  // namespace
+
+int fuse_blaze_blocks(std::shared_ptr<torch::jit::Graph>& graph) { return fuse_blocks(graph, nullptr); }
+
+int fuse_blaze_blocks(torch::jit::Module& module) {
+  auto graph = module.get_method("forward").graph();
+  return fuse_blocks(graph, &module);
 }
 
 }  // namespace facekit::models

@@ -17,4 +17,12 @@ int fuse_residual_additions(std::shared_ptr<torch::jit::Graph>& graph);
 /// The same on a module's forward method.
 int fuse_residual_additions(torch::jit::Module& module);
 
+/// After fuse_residual_additions: each residual block, depthwise 3x3 (stride 1, pad 1) ->
+/// pointwise -> _add_relu_ of the block's input (BlazeFace), or add_ then prelu (FaceMesh),
+/// becomes one facekit::blaze_block call (blaze_block.h): the same function to float
+/// rounding, one pass over memory instead of three. Returns the blocks replaced. On a module,
+/// only blocks whose weights the kernel takes (blaze_block_has_kernel).
+int fuse_blaze_blocks(std::shared_ptr<torch::jit::Graph>& graph);
+int fuse_blaze_blocks(torch::jit::Module& module);
+
 }  // namespace facekit::models

@@ -1,0 +1,52 @@
+// The one-pass BlazeFace block (models/blaze_block.h) against LibTorch's three operators on
+// the same channels-last input, calls alternating; median ms and the largest difference.
+// usage: facekit_bench_blaze_block [runs=20] [threads=2] [CxHxW...] (default: the detector's
+// blocks at a 704x1216 input: 24x352x608 24x176x304 48x88x152 96x44x76)
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "models/blaze_block.h"
+
+int main(int argc, char** argv) {
+  const int runs = argc > 1 ? std::atoi(argv[1]) : 20;
+  at::set_num_threads(argc > 2 ? std::atoi(argv[2]) : 2);
+  std::vector<std::array<int, 3>> shapes;
+  for (int a = 3; a < argc; ++a) {
+    std::array<int, 3> s{};
+    if (std::sscanf(argv[a], "%dx%dx%d", &s[0], &s[1], &s[2]) != 3) return 2;
+    shapes.push_back(s);
+  }
+  if (shapes.empty()) shapes = {{24, 352, 608}, {24, 176, 304}, {48, 88, 152}, {96, 44, 76}};
+  auto median = [](std::vector<double> ms) {
+    std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
+    return ms[ms.size() / 2];
+  };
+  c10::InferenceMode guard;
+  std::printf("| block C x H x W | one pass ms | LibTorch ms | ratio | max diff |\n|---|---|---|---|---|\n");
+  for (const auto& [c, h, w] : shapes) {
+    const at::Tensor x = at::relu(at::randn({1, c, h, w})).contiguous(at::MemoryFormat::ChannelsLast);
+    const at::Tensor dw = at::randn({c, 1, 3, 3}) * 0.3, pw = at::randn({c, c, 1, 1}) * (1.0 / c), pb = at::randn({c});
+    std::vector<double> fused, plain;
+    at::Tensor a, b;
+    for (int i = 0; i < runs + 2; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      a = facekit::models::blaze_block(x, dw, c10::nullopt, pw, pb, c10::nullopt);
+      auto t1 = std::chrono::steady_clock::now();
+      b = facekit::models::blaze_block_reference(x, dw, c10::nullopt, pw, pb, c10::nullopt);
+      auto t2 = std::chrono::steady_clock::now();
+      if (i < 2) continue;  // warm-up
+      fused.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      plain.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
+    }
+    std::printf("| %dx%dx%d | %.2f | %.2f | %.3f | %.2g |\n", c, h, w, median(fused), median(plain),
+                median(fused) / median(plain), (a - b).abs().max().item<float>());
+  }
+  return 0;
+}

@@ -1,0 +1,37 @@
+#pragma once
+// BlazeFace's and FaceMesh's residual block as one pass: relu(pointwise(depthwise3x3(x)) + x),
+// or PReLU in place of the ReLU (FaceMesh).
+//
+// LibTorch runs the block as three operators, each a pass over a tensor that does not fit in
+// cache at a group photo's size (24 channels at 352x608 is 20 MB): the depthwise and pointwise
+// convolutions and the addition are memory-bound there. This kernel makes one pass, row by
+// row: the depthwise row stays in L1/L2 for the pointwise product, the residual is read once
+// and the output written once. graph_rewrite.h puts it in the detector's graph at load.
+#include <ATen/ATen.h>
+
+#include <c10/util/Optional.h>
+
+namespace facekit::models {
+
+/// relu(conv1x1(depthwise_conv3x3(x, pad 1) + dw_bias, pw) + pw_bias + x) for x [N, C, H, W]
+/// float32 with dw_weight [C, 1, 3, 3] and pw_weight [C, C, 1, 1]; with `slope` ([C] or [1]),
+/// PReLU instead of ReLU. The result is channels-last, as oneDNN's convolutions return it.
+/// C of 16, 24, 32, 48, 64, 96 or 128 on a CPU with AVX2 and FMA runs the one-pass kernel; anything
+/// else runs LibTorch's operators (the same function).
+at::Tensor blaze_block(const at::Tensor& x, const at::Tensor& dw_weight, const c10::optional<at::Tensor>& dw_bias,
+                       const at::Tensor& pw_weight, const c10::optional<at::Tensor>& pw_bias,
+                       const c10::optional<at::Tensor>& slope);
+
+/// LibTorch's operators, the reference the kernel is tested against.
+at::Tensor blaze_block_reference(const at::Tensor& x, const at::Tensor& dw_weight,
+                                 const c10::optional<at::Tensor>& dw_bias, const at::Tensor& pw_weight,
+                                 const c10::optional<at::Tensor>& pw_bias, const c10::optional<at::Tensor>& slope);
+
+/// Whether blaze_block takes the one-pass kernel for these shapes on this CPU.
+bool blaze_block_has_kernel(const at::Tensor& x, const at::Tensor& dw_weight, const at::Tensor& pw_weight,
+                            const c10::optional<at::Tensor>& slope);
+
+/// The TorchScript operator the graph rewrite calls: "facekit::blaze_block".
+const char* blaze_block_op();
+
+}  // namespace facekit::models

@@ -1,0 +1,75 @@
+// The one-pass BlazeFace block (models/blaze_block.h) computes what LibTorch's three operators
+// compute, for every shape the kernel takes and for the ones it hands back.
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include "models/blaze_block.h"
+
+namespace {
+
+using facekit::models::blaze_block;
+using facekit::models::blaze_block_has_kernel;
+using facekit::models::blaze_block_reference;
+
+// Within 1e-5 of the output's scale: the kernel sums in another order than oneDNN.
+void expect_close(const at::Tensor& got, const at::Tensor& want, const std::string& what) {
+  ASSERT_EQ(got.sizes(), want.sizes()) << what;
+  const float scale = std::max(1.f, want.abs().max().item<float>());
+  EXPECT_LE((got - want).abs().max().item<float>(), 1e-5f * scale) << what;
+}
+
+}  // namespace
+
+TEST(BlazeBlock, KernelMatchesLibTorchAtEveryShapeItTakes) {
+  c10::InferenceMode guard;
+  at::manual_seed(7);
+  for (int64_t c : {16, 24, 32, 48, 64, 96, 128}) {
+    for (const auto& [h, w] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {2, 3}, {3, 5}, {7, 4}, {9, 13}, {32, 40}}) {
+      for (const int variant : {0, 1, 2, 3}) {  // biases or not; ReLU, PReLU per channel, one PReLU slope
+        const bool biases = variant % 2 == 1;
+        const at::Tensor x = at::relu(at::randn({2, c, h, w})).contiguous(at::MemoryFormat::ChannelsLast);
+        const at::Tensor dw = at::randn({c, 1, 3, 3}), pw = at::randn({c, c, 1, 1}) / c;
+        const c10::optional<at::Tensor> db = biases ? c10::optional<at::Tensor>(at::randn({c})) : c10::nullopt;
+        const c10::optional<at::Tensor> pb = biases ? c10::optional<at::Tensor>(at::randn({c})) : c10::nullopt;
+        const c10::optional<at::Tensor> slope = variant < 2    ? c10::nullopt
+                                                : variant == 2 ? c10::optional<at::Tensor>(at::rand({c}))
+                                                               : c10::optional<at::Tensor>(at::rand({1}));
+        // Inputs of both signs, so that the PReLU's negative side counts.
+        const at::Tensor xs = slope ? (x - 0.5).contiguous(at::MemoryFormat::ChannelsLast) : x;
+        ASSERT_TRUE(blaze_block_has_kernel(xs, dw, pw, slope) || !__builtin_cpu_supports("avx2"));
+        const std::string what = std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w) + " variant " +
+                                 std::to_string(variant);
+        const at::Tensor got = blaze_block(xs, dw, db, pw, pb, slope);
+        expect_close(got, blaze_block_reference(xs, dw, db, pw, pb, slope), what);
+        EXPECT_TRUE(got.is_contiguous(at::MemoryFormat::ChannelsLast)) << what;
+        // A plain (NCHW) input gives the same numbers, and so does one thread.
+        expect_close(blaze_block(xs.contiguous(), dw, db, pw, pb, slope), got, what + ", NCHW input");
+        const int threads = at::get_num_threads();
+        at::set_num_threads(1);
+        const at::Tensor one = blaze_block(xs, dw, db, pw, pb, slope);
+        at::set_num_threads(threads);
+        expect_close(one, got, what + ", one thread");
+      }
+    }
+  }
+}
+
+TEST(BlazeBlock, OtherShapesRunLibTorchsOperators) {
+  c10::InferenceMode guard;
+  at::manual_seed(8);
+  const c10::optional<at::Tensor> none;
+  const at::Tensor x40 = at::randn({1, 40, 8, 8}).contiguous(at::MemoryFormat::ChannelsLast);
+  const at::Tensor dw40 = at::randn({40, 1, 3, 3}), pw40 = at::randn({40, 40, 1, 1});
+  EXPECT_FALSE(blaze_block_has_kernel(x40, dw40, pw40, none));  // 40 channels: no kernel
+  EXPECT_TRUE(at::equal(blaze_block(x40, dw40, none, pw40, none, none),
+                        blaze_block_reference(x40, dw40, none, pw40, none, none)));
+  const at::Tensor x = at::randn({1, 24, 8, 8});
+  const at::Tensor dw = at::randn({24, 1, 3, 3}), pw = at::randn({24, 24, 1, 1});
+  EXPECT_FALSE(blaze_block_has_kernel(x, at::randn({24, 1, 5, 5}), pw, none));  // 5x5 taps
+  EXPECT_FALSE(blaze_block_has_kernel(x.to(at::kDouble), dw, pw, none));
+  EXPECT_FALSE(blaze_block_has_kernel(x, dw, pw, c10::optional<at::Tensor>(at::rand({3}))));  // 3 slopes for 24
+  const c10::optional<at::Tensor> slopes(at::rand({24}).to(at::kDouble));
+  EXPECT_FALSE(blaze_block_has_kernel(x, dw, pw, slopes));
+}
