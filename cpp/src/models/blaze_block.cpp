@@ -115,10 +115,23 @@ __attribute__((target("avx2,fma"), always_inline)) inline void pointwise(const f
     }
 }
 
-// One output row: the depthwise row from three zero-padded input rows (width + 2 pixels
-// each) into `d`, one 8-channel slice at a time with its 9 taps in registers; then the
-// pointwise product, the residual and the ReLU, P pixels at a time (C = 24: 4 pixels of 3
-// vectors).
+// The depthwise output of pixel px, 8 channels from 8 * v, at an image edge: taps outside the
+// row are the zero padding.
+template <int C>
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 depthwise_edge(const float* const rows[3], int width,
+                                                                               int px, int v, const __m256* tap,
+                                                                               __m256 acc) {
+  for (int ky = 0; ky < 3; ++ky)
+    for (int kx = 0; kx < 3; ++kx) {
+      const int x = px + kx - 1;
+      if (x >= 0 && x < width) acc = _mm256_fmadd_ps(_mm256_loadu_ps(rows[ky] + x * C + 8 * v), tap[ky * 3 + kx], acc);
+    }
+  return acc;
+}
+
+// One output row: the depthwise row from the three input rows around it (a row of zeros
+// above the first and below the last) into `d`, one 8-channel slice at a time with its 9 taps
+// in registers; then the pointwise product, the residual and the (P)ReLU, P pixels at a time.
 template <int C, bool PRELU>
 __attribute__((target("avx2,fma"))) void block_row(const float* const rows[3], const float* __restrict residual,
                                                    float* __restrict out, int width, const Packed& w,
@@ -142,11 +155,12 @@ __attribute__((target("avx2,fma"))) void block_row(const float* const rows[3], c
 #pragma GCC unroll 9
     for (int t = 0; t < 9; ++t) tap[t] = _mm256_loadu_ps(dw + t * C + 8 * v);
     const __m256 bias = _mm256_loadu_ps(w.dw_bias.data() + 8 * v);
-    // Four pixels at a time: four independent chains of nine multiply-adds (one chain alone
-    // waits on each add's latency).
-    int px = 0;
-    for (; px + 4 <= width; px += 4) {
-      const int o = px * C + 8 * v;
+    _mm256_storeu_ps(d + 8 * v, depthwise_edge<C>(rows, width, 0, v, tap, bias));
+    // Inside the row, four pixels at a time: four independent chains of nine multiply-adds
+    // (one chain alone waits on each add's latency). `o` is the left neighbour's offset.
+    int px = 1;
+    for (; px + 4 <= width - 1; px += 4) {
+      const int o = (px - 1) * C + 8 * v;
       __m256 a0 = bias, a1 = bias, a2 = bias, a3 = bias;
       for (int t = 0; t < 9; ++t) {
         const float* row = t < 3 ? r0 : t < 6 ? r1 : r2;
@@ -156,18 +170,19 @@ __attribute__((target("avx2,fma"))) void block_row(const float* const rows[3], c
         a2 = _mm256_fmadd_ps(_mm256_loadu_ps(row + off + 2 * C), tap[t], a2);
         a3 = _mm256_fmadd_ps(_mm256_loadu_ps(row + off + 3 * C), tap[t], a3);
       }
-      _mm256_storeu_ps(d + o, a0);
-      _mm256_storeu_ps(d + o + C, a1);
-      _mm256_storeu_ps(d + o + 2 * C, a2);
-      _mm256_storeu_ps(d + o + 3 * C, a3);
+      _mm256_storeu_ps(d + o + C, a0);
+      _mm256_storeu_ps(d + o + 2 * C, a1);
+      _mm256_storeu_ps(d + o + 3 * C, a2);
+      _mm256_storeu_ps(d + o + 4 * C, a3);
     }
-    for (; px < width; ++px) {
-      const int o = px * C + 8 * v;
+    for (; px < width - 1; ++px) {
+      const int o = (px - 1) * C + 8 * v;
       __m256 acc = bias;
       for (int t = 0; t < 9; ++t)
         acc = _mm256_fmadd_ps(_mm256_loadu_ps((t < 3 ? r0 : t < 6 ? r1 : r2) + o + (t % 3) * C), tap[t], acc);
-      _mm256_storeu_ps(d + o, acc);
+      _mm256_storeu_ps(d + o + C, acc);
     }
+    if (width > 1) _mm256_storeu_ps(d + (width - 1) * C + 8 * v, depthwise_edge<C>(rows, width, width - 1, v, tap, bias));
   }
   const float* __restrict pw = w.pw.data();
   const float* __restrict pb = w.pw_bias.data();
@@ -185,32 +200,16 @@ void run_kernel(const at::Tensor& x, at::Tensor& out, const Packed& w) {
   const float* src = x.data_ptr<float>();
   float* dst = out.data_ptr<float>();
   const int64_t row = width * C, image = h * row;
-  // Rows in chunks; each chunk keeps three padded input rows and the depthwise row of its own.
+  // Rows in chunks; each chunk has its depthwise row, and a row of zeros for the padding above
+  // the first row and below the last. The input rows are read where they are (a padded copy
+  // of each cost a pass over memory: 190 MB of copies at a 704x1216 detector input).
   at::parallel_for(0, n * h, 4, [&](int64_t begin, int64_t end) {
-    std::vector<float> padded(3 * (width + 2) * C, 0.f), d(row);
-    auto fill = [&](float* slot, int64_t img, int64_t y) {
-      if (y < 0 || y >= h) {
-        std::fill(slot, slot + (width + 2) * C, 0.f);
-      } else {
-        std::fill(slot, slot + C, 0.f);
-        std::memcpy(slot + C, src + img * image + y * row, row * sizeof(float));
-        std::fill(slot + (width + 1) * C, slot + (width + 2) * C, 0.f);
-      }
-    };
-    float* slots[3] = {padded.data(), padded.data() + (width + 2) * C, padded.data() + 2 * (width + 2) * C};
-    int64_t loaded_img = -1, loaded_y = -2;  // slots hold rows loaded_y - 1 .. loaded_y + 1
+    std::vector<float> zeros(row, 0.f), d(row);
     for (int64_t r = begin; r < end; ++r) {
       const int64_t img = r / h, y = r % h;
-      if (img == loaded_img && y == loaded_y + 1) {
-        std::rotate(slots, slots + 1, slots + 3);
-        fill(slots[2], img, y + 1);
-      } else {
-        for (int k = 0; k < 3; ++k) fill(slots[k], img, y - 1 + k);
-      }
-      loaded_img = img;
-      loaded_y = y;
-      const float* rows[3] = {slots[0], slots[1], slots[2]};
-      block_row<C, PRELU>(rows, src + img * image + y * row, dst + img * image + y * row, static_cast<int>(width), w, d.data());
+      const float* at = src + img * image + y * row;
+      const float* rows[3] = {y > 0 ? at - row : zeros.data(), at, y + 1 < h ? at + row : zeros.data()};
+      block_row<C, PRELU>(rows, at, dst + img * image + y * row, static_cast<int>(width), w, d.data());
     }
   });
 }
