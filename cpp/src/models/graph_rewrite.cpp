@@ -8,6 +8,7 @@
 #include <torch/csrc/jit/passes/subgraph_rewrite.h>
 
 #include "models/blaze_block.h"
+#include "models/quantize_kernel.h"
 
 namespace facekit::models {
 
@@ -159,6 +160,26 @@ int fuse_blaze_blocks(std::shared_ptr<torch::jit::Graph>& graph) { return fuse_b
 int fuse_blaze_blocks(torch::jit::Module& module) {
   auto graph = module.get_method("forward").graph();
   return fuse_blocks(graph, &module);
+}
+
+int vectorise_quantize(torch::jit::Module& module) {
+  auto graph = module.get_method("forward").graph();
+  const std::string op = quantize_per_tensor_op();
+  const int before = count(graph, op.c_str());
+  torch::jit::SubgraphRewriter rewriter;
+  rewriter.RegisterRewritePattern(
+      "graph(%x, %scale, %zero_point, %dtype):\n"
+      "  %q = aten::quantize_per_tensor(%x, %scale, %zero_point, %dtype)\n  return (%q)\n",
+      "graph(%x, %scale, %zero_point, %dtype):\n"
+      "  %q = " + op + "(%x, %scale, %zero_point, %dtype)\n  return (%q)\n");
+  // Only the overload with tensor qparams (the one the operator implements).
+  rewriter.runOnGraph(graph, [](const torch::jit::Match& match, const std::unordered_map<std::string, torch::jit::Value*>& vmap) {
+    const auto is_tensor = [&](const char* name) {
+      return match.values_map.at(vmap.at(name))->type()->kind() == c10::TypeKind::TensorType;
+    };
+    return is_tensor("x") && is_tensor("scale") && is_tensor("zero_point");
+  });
+  return count(graph, op.c_str()) - before;
 }
 
 }  // namespace facekit::models

@@ -25,4 +25,9 @@ int fuse_residual_additions(torch::jit::Module& module);
 int fuse_blaze_blocks(std::shared_ptr<torch::jit::Graph>& graph);
 int fuse_blaze_blocks(torch::jit::Module& module);
 
+/// In an int8 graph: each aten::quantize_per_tensor with tensor scale and zero point becomes
+/// facekit::quantize_per_tensor (quantize_kernel.h): the same bytes, vectorised where ATen
+/// (built without FBGEMM) quantises value by value. Returns the calls replaced.
+int vectorise_quantize(torch::jit::Module& module);
+
 }  // namespace facekit::models

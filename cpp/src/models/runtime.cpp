@@ -129,6 +129,8 @@ ModelRuntime::Impl::Impl(const RuntimeOptions& options)
     module.eval();
     if (options.optimize_graphs && runs_faster_as_onednn(m.name) && at::hasMKLDNN())
       module = torch::jit::optimize_for_inference(module);
+    else if (options.optimize_graphs && !m.quantized_from.empty())
+      models::vectorise_quantize(module);  // the same bytes
     else if (options.optimize_graphs && models::fuse_residual_additions(module) > 0)  // bit for bit
       models::fuse_blaze_blocks(module);  // to float rounding
     modules_.emplace(m.name, std::move(module));
