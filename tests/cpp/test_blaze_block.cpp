@@ -72,4 +72,9 @@ TEST(BlazeBlock, OtherShapesRunLibTorchsOperators) {
   EXPECT_FALSE(blaze_block_has_kernel(x, dw, pw, c10::optional<at::Tensor>(at::rand({3}))));  // 3 slopes for 24
   const c10::optional<at::Tensor> slopes(at::rand({24}).to(at::kDouble));
   EXPECT_FALSE(blaze_block_has_kernel(x, dw, pw, slopes));
+  // A bias of another type or length: LibTorch's operators (which take the double bias as
+  // conv2d does, or reject the wrong length as conv2d does).
+  const c10::optional<at::Tensor> wide(at::rand({24}).to(at::kDouble)), short_bias(at::rand({12}));
+  EXPECT_THROW(blaze_block(x, dw, wide, pw, none, none), c10::Error);
+  EXPECT_THROW(blaze_block(x, dw, short_bias, pw, none, none), c10::Error);
 }

@@ -260,7 +260,12 @@ at::Tensor blaze_block(const at::Tensor& x, const at::Tensor& dw_weight, const c
   // (facekit_bench_blaze_block): the kernel pays there only at small sizes, where it saves
   // two operator calls.
   const bool kernel_pays = x.dim() == 4 && (x.size(1) < 96 || x.size(2) * x.size(3) <= kKernelMaxPixelsFrom96);
-  if (!kernel_pays || !blaze_block_has_kernel(x, dw_weight, pw_weight, slope))
+  // Biases the kernel reads as C floats (the schema lets a caller pass others).
+  const auto takes_bias = [&](const c10::optional<at::Tensor>& b) {
+    return !b || !b->defined() || (b->scalar_type() == at::kFloat && x.dim() == 4 && b->numel() == x.size(1));
+  };
+  if (!kernel_pays || !takes_bias(dw_bias) || !takes_bias(pw_bias) ||
+      !blaze_block_has_kernel(x, dw_weight, pw_weight, slope))
     return blaze_block_reference(x, dw_weight, dw_bias, pw_weight, pw_bias, slope);
   const at::Tensor in = x.contiguous(at::MemoryFormat::ChannelsLast);
   at::Tensor out = at::empty(in.sizes(), in.options().memory_format(at::MemoryFormat::ChannelsLast));
