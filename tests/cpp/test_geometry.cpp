@@ -100,6 +100,38 @@ TEST(Pyramid, ALevelUnderAMegapixelIsOnePassWhateverItsShape) {
   EXPECT_GT(std::count_if(p.begin(), p.end(), [](const auto& q) { return q.scale == 1.0; }), 1);
 }
 
+TEST(Pyramid, SmallPassesShareOneInputWithoutOverlapOrWaste) {
+  using facekit::detect::pack_passes;
+  using facekit::detect::plan_passes;
+  // Portrait mode on a 1024x1024 headshot (from 40 px): a 512 px level and two 256 px ones.
+  // Stacked, the two coarse levels take one 256 px column: a 768x512 input, not 1024x512.
+  const auto passes = plan_passes(1024, 1024, 40, 2048);
+  ASSERT_EQ(passes.size(), 3u);
+  auto packs = pack_passes(passes);
+  ASSERT_EQ(packs.size(), 1u);
+  const auto& k = packs[0];
+  EXPECT_EQ(k.width, 768);
+  EXPECT_EQ(k.height, 512);
+  ASSERT_EQ(k.passes.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    const cv::Rect a(k.origin[i], cv::Size(k.passes[i].width, k.passes[i].height));
+    EXPECT_EQ(a & cv::Rect(0, 0, k.width, k.height), a) << "pass " << i << " inside the input";
+    for (size_t j = 0; j < i; ++j)
+      EXPECT_TRUE((a & cv::Rect(k.origin[j], cv::Size(k.passes[j].width, k.passes[j].height))).empty());
+    EXPECT_DOUBLE_EQ(k.passes[i].scale, passes[i].scale);  // in plan order
+  }
+  // Side by side where they do not stack (a 320 px level and two 256 px ones).
+  packs = pack_passes(plan_passes(1024, 1024, 64, 2048));
+  ASSERT_EQ(packs.size(), 1u);
+  EXPECT_EQ(packs[0].width, 320 + 256 + 256);
+  EXPECT_EQ(packs[0].height, 320);
+  // A pass over kPackMaxSide runs alone; the coarse level after it gets its own input.
+  packs = pack_passes(plan_passes(1920, 1080, 32, 300));
+  ASSERT_EQ(packs.size(), 2u);
+  EXPECT_EQ(packs[0].passes.size(), 1u);
+  EXPECT_EQ(packs[0].width, packs[0].passes[0].width);
+}
+
 TEST(Pyramid, OneLevelMaxFaceIsTheCheapestWholeImagePass) {
   // Engine::largest_face's coarse pass on 640x480 from 60 px: one 256x256 call (not the
   // 512x288 of two levels packed); a little more needs a bigger input.

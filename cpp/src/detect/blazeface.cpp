@@ -70,33 +70,6 @@ std::vector<Detection> nms(std::vector<Detection> dets, float iou) {
 
 namespace {
 
-// Small passes (the coarse levels) share one forward pass, side by side: a model call has a
-// fixed cost (~4 ms here) that a 256x256 input does not amortise.
-constexpr int kPackMaxSide = 512, kPackMaxWidth = 1024;
-
-struct Packed {
-  std::vector<Pass> passes;  ///< each at its x offset `left` in the input
-  std::vector<int> left;
-  int width = 0, height = 0;
-};
-
-std::vector<Packed> pack(const std::vector<Pass>& passes) {
-  std::vector<Packed> out;
-  for (const Pass& p : passes) {
-    const bool small = p.width <= kPackMaxSide && p.height <= kPackMaxSide;
-    if (out.empty() || (!out.back().passes.empty() && (!small || out.back().width + p.width > kPackMaxWidth)))
-      out.emplace_back();
-    Packed& k = out.back();
-    k.left.push_back(k.width);
-    k.passes.push_back(p);
-    k.width += p.width;
-    k.height = std::max(k.height, p.height);
-    if (!small) out.emplace_back();  // nothing joins a big pass
-  }
-  while (!out.empty() && out.back().passes.empty()) out.pop_back();
-  return out;
-}
-
 // The image shrunk to `size` by area averaging. OpenCV's INTER_AREA at a ratio that is not a
 // whole number takes its general path (0.8 ms for 640x480 -> 192x144, 2 ms for 1024x1024 ->
 // 500x500); a whole-number reduction first takes its fast path (~0.1 ms) and leaves the general
@@ -166,7 +139,7 @@ std::vector<Detection> FaceDetector::run_passes(const cv::Mat& bgr, const std::v
     TextureMap texture(rgb);
     return levels.emplace(scale, Level{std::move(rgb), std::move(texture)}).first->second;
   };
-  for (const Packed& k : pack(passes)) {
+  for (const Pack& k : pack_passes(passes)) {
     levels.erase(levels.upper_bound(k.passes.front().scale), levels.end());  // finer levels are done
     // A pass over a region without texture cannot find a face (detect/texture.h): it is
     // skipped, so a big flat photo costs no forward pass.
@@ -185,18 +158,20 @@ std::vector<Detection> FaceDetector::run_passes(const cv::Mat& bgr, const std::v
       const Pass& p = k.passes[i];
       const cv::Mat& image = level(p.scale).rgb;
       const cv::Rect part = cv::Rect(p.x, p.y, image.cols, image.rows) & cv::Rect(0, 0, p.width, p.height);
-      image(part - cv::Point(p.x, p.y)).convertTo(f(part + cv::Point(k.left[i], 0)), CV_32FC3, m.scale, pad_value);
+      image(part - cv::Point(p.x, p.y)).convertTo(f(part + k.origin[i]), CV_32FC3, m.scale, pad_value);
     }
     const auto out = models_.forward("blazeface-back", input);
     for (auto d : decode(out, 0, k.width, k.height, threshold)) {
-      // The pass a detection belongs to: the one its centre lies in.
-      const float cx = d.box.x + d.box.width / 2;
+      // The pass a detection belongs to: the one its centre lies in (none: padding only).
+      const cv::Point2f centre(d.box.x + d.box.width / 2, d.box.y + d.box.height / 2);
       size_t i = 0;
-      while (i + 1 < k.passes.size() && cx >= k.left[i + 1]) ++i;
-      if (skip[i]) continue;  // padding only
+      while (i < k.passes.size() &&
+             !cv::Rect2f(cv::Point2f(k.origin[i]), cv::Size2f(k.passes[i].width, k.passes[i].height)).contains(centre))
+        ++i;
+      if (i == k.passes.size() || skip[i]) continue;
       const Pass& p = k.passes[i];
-      const cv::Point2f origin(static_cast<float>(k.left[i] + p.x), static_cast<float>(p.y));
-      const cv::Rect2f box(d.box.x - k.left[i], d.box.y, d.box.width, d.box.height);  // in the pass
+      const cv::Point2f origin(static_cast<float>(k.origin[i].x + p.x), static_cast<float>(k.origin[i].y + p.y));
+      const cv::Rect2f box(d.box.x - k.origin[i].x, d.box.y - k.origin[i].y, d.box.width, d.box.height);  // in the pass
       // A block's inner edge cuts faces that the next block holds whole (the seams overlap
       // by the level's biggest face): drop what touches an inner edge.
       const cv::Size image = scaled_size(bgr.size(), p.scale);

@@ -92,4 +92,29 @@ std::vector<Pass> plan_passes(int width, int height, int min_face, int max_face)
   return out;
 }
 
+std::vector<Pack> pack_passes(const std::vector<Pass>& passes) {
+  std::vector<Pack> out;
+  int column_x = 0, column_y = 0, column_w = 0;  // the last column of the last pack
+  for (const Pass& p : passes) {
+    const bool small = p.width <= kPackMaxSide && p.height <= kPackMaxSide;
+    Pack* k = out.empty() || !small ? nullptr : &out.back();
+    if (k && (k->passes.front().width > kPackMaxSide || k->passes.front().height > kPackMaxSide)) k = nullptr;
+    if (k && column_y + p.height <= k->height && column_x + std::max(column_w, p.width) <= kPackMaxWidth) {
+      column_w = std::max(column_w, p.width);  // under the last one
+    } else if (k && k->width + p.width <= kPackMaxWidth) {
+      column_x = k->width, column_y = 0, column_w = p.width;  // a new column
+    } else {
+      out.emplace_back();
+      k = &out.back();
+      column_x = column_y = 0, column_w = p.width;
+    }
+    k->passes.push_back(p);
+    k->origin.emplace_back(column_x, column_y);
+    column_y += p.height;
+    k->width = std::max(k->width, column_x + column_w);
+    k->height = std::max(k->height, column_y);
+  }
+  return out;
+}
+
 }  // namespace facekit::detect

@@ -53,6 +53,24 @@ struct Pass {
   int x = 0, y = 0, width = 0, height = 0;
 };
 
+/// Small passes (all sides <= kPackMaxSide) share one forward pass: a model call has a fixed
+/// cost (~4 ms here) that a 256x256 input does not amortise.
+constexpr int kPackMaxSide = 512, kPackMaxWidth = 1024;
+
+/// Passes run as one forward pass: pass i's input occupies the rectangle at `origin[i]`, of
+/// its width x height, in a width x height input; the rest of the input is padding.
+struct Pack {
+  std::vector<Pass> passes;
+  std::vector<cv::Point> origin;
+  int width = 0, height = 0;
+};
+
+/// `passes` (finest level first) grouped into forward passes, in order. A pass over
+/// kPackMaxSide runs alone. Small ones go side by side up to kPackMaxWidth, each next one
+/// stacked under the one before when both fit the height of the first: a 512 px level and two
+/// 256 px ones are a 768x512 input, not 1024x512 (a quarter of it padding).
+std::vector<Pack> pack_passes(const std::vector<Pass>& passes);
+
 /// The size of an image of `size` scaled by `scale` (at least 1x1), as the passes assume it.
 cv::Size scaled_size(cv::Size size, double scale);
 
