@@ -82,10 +82,10 @@ TEST(Pyramid, SmallImageIsOnePassPerLevel) {
   for (const auto& pass : p) EXPECT_TRUE(pass.width % facekit::detect::kStride == 0 && pass.height % facekit::detect::kStride == 0);
 }
 
-TEST(Pyramid, ALevelUnderAMegapixelIsOnePassWhateverItsShape) {
+TEST(Pyramid, ALevelUnderTwoMegapixelsIsOnePassWhateverItsShape) {
   // 1920x1080 from 32 px (min_face 40): the finest level (1200x675 at 20 / 32) is wider than a
-  // block but under a megapixel: one pass over all of it, not two blocks whose seam is run
-  // twice. At full resolution (2 MP) it is cut into blocks.
+  // block: one pass over all of it, not two blocks whose seam is run twice. So is the same
+  // photo at full resolution (1920x1088, 2 MP); 2048x1536 (3.1 MP) is cut into blocks.
   auto p = facekit::detect::plan_passes(1920, 1080, 32, 300);
   ASSERT_GE(p.size(), 1u);
   const cv::Size level = facekit::detect::scaled_size({1920, 1080}, facekit::detect::kMinFaceAtInput / 32.0);
@@ -96,6 +96,11 @@ TEST(Pyramid, ALevelUnderAMegapixelIsOnePassWhateverItsShape) {
   EXPECT_GE(p[0].y, 0);
   EXPECT_TRUE(p.size() == 1 || p[1].scale < p[0].scale);
   p = facekit::detect::plan_passes(1920, 1080, 8, 300);
+  ASSERT_EQ(p[0].scale, 1.0);
+  EXPECT_EQ(std::count_if(p.begin(), p.end(), [](const auto& q) { return q.scale == 1.0; }), 1);
+  EXPECT_EQ(p[0].width, 1920);
+  EXPECT_EQ(p[0].height, 1088);
+  p = facekit::detect::plan_passes(2048, 1536, 8, 300);
   ASSERT_EQ(p[0].scale, 1.0);
   EXPECT_GT(std::count_if(p.begin(), p.end(), [](const auto& q) { return q.scale == 1.0; }), 1);
 }

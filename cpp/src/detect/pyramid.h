@@ -31,10 +31,12 @@ constexpr int kStride = 32;
 /// bounds the model's activation memory (~100 MiB at 1024x1024).
 constexpr int kMaxBlockSide = 1024;
 /// A level whose padded input holds at most kMaxPassPixels, no side over kMaxPassSide, runs as
-/// one forward pass whatever its shape: the same activation memory as a 1024x1024 input, and
-/// no seam run twice (1920x1080 at min_face 40: one 1216x704 pass 57 ms against two 672x704
-/// blocks 61 ms; 1920x1280: 64 against 70 ms; facekit_bench_models, 2 threads).
-constexpr int kMaxPassPixels = kMaxBlockSide * kMaxBlockSide;
+/// one forward pass whatever its shape: no seam run twice. 1920x1080 at min_face 40: one
+/// 1216x704 pass 57 ms against two 672x704 blocks 61 ms; at min_face 20 (full resolution) one
+/// 1920x1088 pass 155-159 ms against four 1024x608 blocks 4 x 43-48 ms (facekit_bench_models,
+/// 2 threads). The bound is the pass's activation memory: ~210 MiB more peak RSS at 1920x1088
+/// than at 1024x608, within the 512 MiB a request may add (docs/RELIABILITY.md).
+constexpr int kMaxPassPixels = 2 * kMaxBlockSide * kMaxBlockSide;
 /// The most image pixels the finest level scans. A photo that holds more at the scale
 /// min_face asks for is scanned at the scale that fits, so its smallest face found grows by the
 /// square root of the excess (a 36 MP photo at min_face 20 or 40: faces from 67 px). This
