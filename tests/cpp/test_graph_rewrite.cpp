@@ -12,6 +12,7 @@
 
 #include "facekit/models.h"
 #include "models/graph_rewrite.h"
+#include "models/whole_input_conv.h"
 #include "test_support.h"
 
 namespace {
@@ -172,4 +173,52 @@ graph(%x : Tensor, %wd : Tensor, %wp : Tensor, %bp : Tensor):
   EXPECT_EQ(facekit::models::fuse_blaze_blocks(graph), 1);
   EXPECT_EQ(count(graph, "facekit::blaze_block"), 1);
   EXPECT_EQ(count(graph, "aten::_add_relu_"), 2);
+}
+
+// A convolution whose kernel covers its input is a matrix product: the same outputs as
+// LibTorch's convolution at any batch and stride, with and without a bias; any other input
+// size takes the convolution itself.
+TEST(GraphRewrite, WholeInputConvolutionIsTheSameFunction) {
+  at::manual_seed(7);
+  const at::Tensor w = at::randn({50, 8, 3, 3});
+  const at::Tensor b = at::randn({50});
+  for (int64_t n : {1, 3}) {
+    for (int64_t stride : {1, 3}) {
+      const at::Tensor x = at::randn({n, 8, 3, 3}).contiguous(at::MemoryFormat::ChannelsLast);
+      for (const bool bias : {true, false}) {
+        const c10::optional<at::Tensor> bb = bias ? c10::optional<at::Tensor>(b) : c10::nullopt;
+        const at::Tensor want = at::conv2d(x, w, bb, {stride, stride});
+        const at::Tensor got = facekit::models::whole_input_conv(x, w, bb, {stride, stride});
+        ASSERT_EQ(got.sizes(), want.sizes());
+        EXPECT_LE((got - want).abs().max().item<float>(), 1e-4f) << n << " " << stride << " " << bias;
+      }
+    }
+  }
+  const at::Tensor big = at::randn({2, 8, 7, 5});  // not the whole input: a 3x2 output
+  const at::Tensor want = at::conv2d(big, w, b, {2, 2});
+  const at::Tensor got = facekit::models::whole_input_conv(big, w, b, {2, 2});
+  ASSERT_EQ(got.sizes(), want.sizes());
+  EXPECT_TRUE(at::equal(got, want));
+}
+
+// FaceMesh's three heads (a 3x3 kernel at stride 3 over the last 3x3 map) are rewritten, and
+// the mesh's outputs stay those of the plain graph.
+TEST(GraphRewrite, MeshHeadsBecomeMatrixProducts) {
+  facekit::ModelRuntime rt;
+  const facekit::ModelInfo& m = rt.info("facemesh");
+  torch::jit::Module plain = torch::jit::load(rt.model_dir() + "/" + m.file);
+  torch::jit::Module fused = torch::jit::load(rt.model_dir() + "/" + m.file);
+  plain.eval();
+  fused.eval();
+  EXPECT_EQ(facekit::models::fuse_whole_input_convolutions(fused), 3);
+  EXPECT_EQ(count(fused.get_method("forward").graph(), "facekit::whole_input_conv"), 3);
+  const at::Tensor one = photo_input(m, 192, 192);
+  for (const at::Tensor& input : {one, at::cat({one, one.flip(2)})}) {
+    const auto want = outputs(plain, input), got = outputs(fused, input);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t k = 0; k < got.size(); ++k) {
+      const float scale = std::max(1.f, want[k].abs().max().item<float>());
+      EXPECT_LE((got[k] - want[k]).abs().max().item<float>(), 1e-5f * scale) << "output " << k;
+    }
+  }
 }

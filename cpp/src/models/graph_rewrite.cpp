@@ -9,6 +9,7 @@
 
 #include "models/blaze_block.h"
 #include "models/quantize_kernel.h"
+#include "models/whole_input_conv.h"
 
 namespace facekit::models {
 
@@ -160,6 +161,27 @@ int fuse_blaze_blocks(std::shared_ptr<torch::jit::Graph>& graph) { return fuse_b
 int fuse_blaze_blocks(torch::jit::Module& module) {
   auto graph = module.get_method("forward").graph();
   return fuse_blocks(graph, &module);
+}
+
+int fuse_whole_input_convolutions(torch::jit::Module& module) {
+  auto graph = module.get_method("forward").graph();
+  const std::string op = whole_input_conv_op();
+  const int before = count(graph, op.c_str());
+  torch::jit::SubgraphRewriter rewriter;
+  const std::string args = "%x, %w, %b, %s, %p, %d, %t, %op, %g, %b1, %b2, %b3, %b4";
+  rewriter.RegisterRewritePattern("graph(" + args + "):\n  " + kConv + "\n  return (%c)\n",
+                                  "graph(" + args + "):\n  %c = " + op + "(%x, %w, %b, %s)\n  return (%c)\n");
+  rewriter.runOnGraph(graph, [&module](const torch::jit::Match& match,
+                                       const std::unordered_map<std::string, torch::jit::Value*>& vmap) {
+    if (!is_list(match, vmap, "p", {0, 0}) || !is_list(match, vmap, "d", {1, 1}) ||
+        !is_false(constant(match, vmap, "t")) || !is_int(constant(match, vmap, "g"), 1))
+      return false;
+    // Kernels that tile their input (stride = kernel size), as heads over a last small map do;
+    // any other convolution keeps LibTorch's operator.
+    const auto w = module_weight(module, match.values_map.at(vmap.at("w")));
+    return w && w->dim() == 4 && w->size(2) * w->size(3) > 1 && is_list(match, vmap, "s", {w->size(2), w->size(3)});
+  });
+  return count(graph, op.c_str()) - before;
 }
 
 int vectorise_quantize(torch::jit::Module& module) {

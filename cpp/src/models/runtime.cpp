@@ -131,8 +131,11 @@ ModelRuntime::Impl::Impl(const RuntimeOptions& options)
       module = torch::jit::optimize_for_inference(module);
     else if (options.optimize_graphs && !m.quantized_from.empty())
       models::vectorise_quantize(module);  // the same bytes
-    else if (options.optimize_graphs && models::fuse_residual_additions(module) > 0)  // bit for bit
-      models::fuse_blaze_blocks(module);  // to float rounding
+    else if (options.optimize_graphs) {
+      if (models::fuse_residual_additions(module) > 0)  // bit for bit
+        models::fuse_blaze_blocks(module);              // to float rounding
+      models::fuse_whole_input_convolutions(module);    // to float rounding
+    }
     modules_.emplace(m.name, std::move(module));
     index_.emplace(m.name, i);
     if (options.warm_up) {
