@@ -62,6 +62,30 @@ TEST(Nms, KeepsBestOfOverlapsAndDistinctFaces) {
   EXPECT_FLOAT_EQ(kept[1].score, 0.8f);
 }
 
+// A detection inside a bigger, better-scoring one (a part of a face found at a finer level) is
+// held by it; a neighbour overlapping less than half, or a bigger box after it, is not.
+TEST(Detections, HoldersAreEarlierBiggerBoxesHoldingMostOfIt) {
+  using facekit::detect::Detection;
+  auto det = [](float x, float y, float side, float score) {
+    Detection d;
+    d.box = cv::Rect2f(x, y, side, side);
+    d.score = score;
+    return d;
+  };
+  const std::vector<Detection> dets = {det(250, 330, 620, 0.93f),  // the face
+                                       det(420, 640, 260, 0.65f),  // its mouth and chin
+                                       det(820, 300, 120, 0.64f),  // beside it, a third inside
+                                       det(200, 300, 700, 0.61f),  // bigger, but after
+                                       det(430, 650, 100, 0.60f)}; // inside the first, second and fourth
+  const auto holders = facekit::detect::holders_of(dets);
+  ASSERT_EQ(holders.size(), dets.size());
+  EXPECT_TRUE(holders[0].empty());
+  EXPECT_EQ(holders[1], std::vector<size_t>({0}));
+  EXPECT_TRUE(holders[2].empty());
+  EXPECT_TRUE(holders[3].empty());
+  EXPECT_EQ(holders[4], std::vector<size_t>({0, 1, 3}));
+}
+
 TEST(Pyramid, SmallImageIsOnePassPerLevel) {
   using facekit::detect::kMinFaceAtInput;
   // 640x480, faces 80-300 px: at kMinFaceAtInput / 80 (160x120 at 20 / 80, centred in the

@@ -68,6 +68,16 @@ std::vector<Detection> nms(std::vector<Detection> dets, float iou) {
   return kept;
 }
 
+std::vector<std::vector<size_t>> holders_of(const std::vector<Detection>& dets) {
+  std::vector<std::vector<size_t>> out(dets.size());
+  for (size_t i = 0; i < dets.size(); ++i)
+    for (size_t j = 0; j < i; ++j) {
+      const float area = dets[i].box.area();
+      if (dets[j].box.area() > area && area > 0 && (dets[j].box & dets[i].box).area() > 0.5f * area) out[i].push_back(j);
+    }
+  return out;
+}
+
 namespace {
 
 // The image shrunk to `size` by area averaging. OpenCV's INTER_AREA at a ratio that is not a

@@ -23,6 +23,11 @@ std::vector<Detection> decode(const std::vector<at::Tensor>& outputs, int64_t b,
 /// Greedy NMS, best first; keeps a detection unless IoU with a kept one exceeds `iou`.
 std::vector<Detection> nms(std::vector<Detection> dets, float iou);
 
+/// For each detection of `dets` (best score first, as nms leaves them), the earlier ones that
+/// hold it: bigger, and holding more than half of its box. A finer pyramid level finds parts
+/// of a big face (a headshot's mouth and chin) that way.
+std::vector<std::vector<size_t>> holders_of(const std::vector<Detection>& dets);
+
 class FaceDetector {
  public:
   explicit FaceDetector(const ModelRuntime::Impl& models) : models_(models) {}

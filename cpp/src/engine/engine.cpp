@@ -197,12 +197,37 @@ class Engine::Impl {
     return faces_of(bgr, dets, opt, min_face, max_face, assess);
   }
 
+  // The mesh of each detection (best score first, as NMS leaves them), but none for one lying
+  // inside a bigger, better-scoring detection that FaceMesh accepts: a finer level's find of
+  // part of that face (a headshot's mouth and chin, which FaceMesh also takes for a face and
+  // the duplicate check of faces_of drops). Such parts get their mesh in a second call only
+  // where no face holding them was accepted. Their mesh is left empty: not a face.
+  std::vector<analyze::Mesh> meshes_of(const cv::Mat& bgr, const std::vector<detect::Detection>& dets) const {
+    const auto holders = detect::holders_of(dets);
+    std::vector<analyze::Mesh> meshes(dets.size());
+    for (const bool parts : {false, true}) {
+      std::vector<size_t> todo;
+      for (size_t i = 0; i < dets.size(); ++i) {
+        const bool held_by_face = std::any_of(holders[i].begin(), holders[i].end(), [&](size_t j) {
+          return meshes[j].face_probability >= kMinFaceProbability;
+        });
+        if (holders[i].empty() != parts && !held_by_face) todo.push_back(i);
+      }
+      if (todo.empty()) continue;
+      std::vector<detect::Detection> batch;
+      for (size_t i : todo) batch.push_back(dets[i]);
+      auto got = analyze::run_mesh(runtime.impl(), bgr, batch);
+      for (size_t k = 0; k < todo.size(); ++k) meshes[todo[k]] = std::move(got[k]);
+    }
+    return meshes;
+  }
+
   // Faces of detections: a mesh each, kept if it is a face (of min_face..max_face px unless
   // `opt.portrait`) and not a duplicate; best score first.
   std::vector<Face> faces_of(const cv::Mat& bgr, const std::vector<detect::Detection>& dets, const DetectOptions& opt,
                              int min_face, int max_face, bool assess) const {
     const ImageSize image{bgr.cols, bgr.rows};
-    auto meshes = analyze::run_mesh(runtime.impl(), bgr, dets);
+    const auto meshes = meshes_of(bgr, dets);
     std::vector<Face> faces;
     std::vector<cv::Rect2f> boxes;
     for (size_t i = 0; i < dets.size(); ++i) {
