@@ -8,6 +8,7 @@
 
 #include "facekit/error.h"
 #include "facekit/image.h"
+#include "image/area_resize.h"
 #include "test_support.h"
 
 using facekit::ErrorCode;
@@ -140,4 +141,43 @@ TEST(ImageHeader, RandomHeadersNeverCrash) {
       EXPECT_EQ(e.code(), ErrorCode::kInvalidImage);
     }
   }
+}
+
+// The detector's pyramid levels come from image::resize_area, whose bytes must be OpenCV's
+// INTER_AREA bytes (they set detector boxes and the readings that follow them).
+TEST(AreaResize, SameBytesAsOpenCvOnRandomAndRealImages) {
+  std::mt19937 rng(7);
+  auto check = [](const cv::Mat& src, cv::Size size) {
+    cv::Mat ours, theirs;
+    facekit::image::resize_area(src, ours, size);
+    cv::resize(src, theirs, size, 0, 0, cv::INTER_AREA);
+    ASSERT_EQ(ours.size(), size);
+    ASSERT_EQ(ours.type(), theirs.type());
+    EXPECT_EQ(cv::norm(ours, theirs, cv::NORM_INF), 0) << src.size() << " -> " << size;
+  };
+  for (int i = 0; i < 60; ++i) {
+    const int w = 2 + static_cast<int>(rng() % 700), h = 2 + static_cast<int>(rng() % 500);
+    cv::Mat noise(h, w, CV_8UC3);
+    cv::randu(noise, 0, 256);
+    const cv::Size size(1 + static_cast<int>(rng() % w), 1 + static_cast<int>(rng() % h));
+    check(noise, size);
+  }
+  // Real photos at the sizes the pyramid asks for (ratios 1.2 to 30, whole on one axis only,
+  // a region of interest that is not continuous), a constant image (sums of equal terms).
+  const cv::Mat head = cv::imread(facekit::testing::shared("faces-large/face/celebahq1024-27705.jpg"));
+  const cv::Mat blink = cv::imread(facekit::testing::shared("blink/both_blink.jpg"));
+  ASSERT_FALSE(head.empty());
+  ASSERT_FALSE(blink.empty());
+  for (cv::Size size : {cv::Size(320, 320), cv::Size(107, 107), cv::Size(36, 36), cv::Size(400, 400),
+                        cv::Size(853, 853), cv::Size(512, 341), cv::Size(1000, 1)})
+    check(head, size);
+  for (cv::Size size : {cv::Size(288, 216), cv::Size(96, 72), cv::Size(32, 24), cv::Size(366, 200)}) check(blink, size);
+  check(head(cv::Rect(13, 7, 900, 611)), {301, 203});
+  check(cv::Mat(99, 77, CV_8UC3, cv::Scalar(255, 128, 1)), {10, 9});
+  // Paths handed to OpenCV: whole ratios, upscaling, one channel.
+  check(head, {256, 256});
+  check(blink, {1000, 700});
+  cv::Mat grey;
+  cv::cvtColor(head, grey, cv::COLOR_BGR2GRAY);
+  check(grey, {300, 300});
 }

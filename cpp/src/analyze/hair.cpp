@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "analyze/hair_weights.h"
+#include "image/area_resize.h"
 
 namespace facekit::analyze {
 
@@ -30,7 +31,10 @@ cv::Mat head_crop(const cv::Mat& bgr, const Box& face, float side, float above) 
   const cv::Rect inside = cv::Rect(x0, y0, n, n) & cv::Rect(0, 0, bgr.cols, bgr.rows);
   if (inside.area() > 0) bgr(inside).copyTo(canvas(inside - cv::Point(x0, y0)));
   cv::Mat crop;
-  cv::resize(canvas, crop, cv::Size(kSide, kSide), 0, 0, n > kSide ? cv::INTER_AREA : cv::INTER_LINEAR);
+  if (n > kSide)
+    image::resize_area(canvas, crop, cv::Size(kSide, kSide));
+  else
+    cv::resize(canvas, crop, cv::Size(kSide, kSide), 0, 0, cv::INTER_LINEAR);
 
   const int r0 = static_cast<int>(kSide * (above + 0.35f) / side), r1 = static_cast<int>(kSide * (above + 0.75f) / side);
   const int c0 = static_cast<int>(kSide * (0.5f - 0.2f / side)), c1 = static_cast<int>(kSide * (0.5f + 0.2f / side));

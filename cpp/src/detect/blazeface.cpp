@@ -9,6 +9,7 @@
 #include "detect/pyramid.h"
 #include "detect/texture.h"
 #include "facekit/error.h"
+#include "image/area_resize.h"
 
 namespace facekit::detect {
 
@@ -106,7 +107,7 @@ void shrink(const cv::Mat& src, cv::Mat& dst, cv::Size size) {
   }
   const int k = whole_factor(src.size(), size);
   if (k < 2 || src.cols % k != 0 || src.rows % k != 0) {
-    cv::resize(src, dst, size, 0, 0, cv::INTER_AREA);
+    image::resize_area(src, dst, size);
     return;
   }
   cv::Mat reduced;
@@ -114,7 +115,7 @@ void shrink(const cv::Mat& src, cv::Mat& dst, cv::Size size) {
   if (reduced.size() == size)
     dst = reduced;
   else
-    cv::resize(reduced, dst, size, 0, 0, cv::INTER_AREA);
+    image::resize_area(reduced, dst, size);
 }
 
 }  // namespace

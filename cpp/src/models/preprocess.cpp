@@ -4,6 +4,7 @@
 
 #include "facekit/error.h"
 #include "facekit/models.h"
+#include "image/area_resize.h"
 
 namespace facekit {
 
@@ -14,7 +15,7 @@ Tensor prepare_input(const ModelInfo& m, const uint8_t* bgr, int width, int heig
   const int w = static_cast<int>(nchw ? m.input_shape[3] : m.input_shape[2]);
   cv::Mat src(height, width, CV_8UC3, const_cast<uint8_t*>(bgr));
   cv::Mat resized;
-  cv::resize(src, resized, cv::Size(w, h), 0, 0, cv::INTER_AREA);
+  image::resize_area(src, resized, cv::Size(w, h));
   const bool rgb = m.colour == "RGB";
   Tensor t;
   t.shape = nchw ? std::vector<int64_t>{1, 3, h, w} : std::vector<int64_t>{1, h, w, 3};

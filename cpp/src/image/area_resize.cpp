@@ -1,0 +1,138 @@
+#include "image/area_resize.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include <opencv2/imgproc.hpp>
+
+// Built with -ffp-contract=off (cpp/CMakeLists.txt): a product and a sum must round separately,
+// as in OpenCV's SSE2 build, never as one fused multiply-add.
+
+namespace facekit::image {
+
+namespace {
+
+struct Tap {
+  int src;      ///< source index (pixel or row)
+  float alpha;  ///< its weight
+};
+
+// The taps of each destination index, in source order: destination d averages
+// taps[first[d]] .. taps[first[d + 1] - 1]. The same weights as OpenCV's area table: the
+// covered part of each source index over the cell's width, rounded to float.
+struct Taps {
+  std::vector<int> first;
+  std::vector<Tap> taps;
+};
+
+Taps area_taps(int ssize, int dsize, double scale) {
+  Taps t;
+  t.first.resize(dsize + 1);
+  t.taps.reserve(static_cast<size_t>(ssize) * 2);
+  for (int d = 0; d < dsize; ++d) {
+    t.first[d] = static_cast<int>(t.taps.size());
+    const double from = d * scale, to = from + scale;
+    const double cell = std::min(scale, ssize - from);
+    int s1 = static_cast<int>(std::ceil(from)), s2 = static_cast<int>(std::floor(to));
+    s2 = std::min(s2, ssize - 1);
+    s1 = std::min(s1, s2);
+    if (s1 - from > 1e-3) t.taps.push_back({s1 - 1, static_cast<float>((s1 - from) / cell)});
+    for (int s = s1; s < s2; ++s) t.taps.push_back({s, static_cast<float>(1.0 / cell)});
+    if (to - s2 > 1e-3) t.taps.push_back({s2, static_cast<float>(std::min(std::min(to - s2, 1.), cell) / cell)});
+  }
+  t.first[dsize] = static_cast<int>(t.taps.size());
+  return t;
+}
+
+// One source row averaged across: out[3 d + c] for each destination pixel d, each sum kept in
+// a register as its taps add up (OpenCV adds into memory: the same order, the same roundings).
+// `out` holds one float more than 3 x the destination width (the fourth lane's spill).
+__attribute__((target("sse4.1"))) void average_row(const uint8_t* row, int width, const Taps& x, float* out) {
+  const int dw = static_cast<int>(x.first.size()) - 1;
+  const Tap* taps = x.taps.data();
+  for (int d = 0; d < dw; ++d) {
+    __m128 sum = _mm_setzero_ps();
+    for (int k = x.first[d]; k < x.first[d + 1]; ++k) {
+      const uint8_t* p = row + 3 * taps[k].src;
+      int32_t bytes = 0;
+      if (taps[k].src + 1 < width)
+        std::memcpy(&bytes, p, 4);  // B, G, R and the next pixel's B (ignored)
+      else
+        std::memcpy(&bytes, p, 3);
+      const __m128 v = _mm_cvtepi32_ps(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(bytes)));
+      sum = _mm_add_ps(sum, _mm_mul_ps(v, _mm_set1_ps(taps[k].alpha)));
+    }
+    _mm_storeu_ps(out + 3 * d, sum);  // lane 3 is overwritten by the next pixel
+  }
+}
+
+// acc = beta * row (the first source row of an output row) or acc + beta * row.
+__attribute__((target("avx"))) void accumulate(float* acc, const float* row, float beta, int n, bool first) {
+  const __m256 b = _mm256_set1_ps(beta);
+  int i = 0;
+  if (first) {
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(acc + i, _mm256_mul_ps(b, _mm256_loadu_ps(row + i)));
+    for (; i < n; ++i) acc[i] = beta * row[i];
+  } else {
+    for (; i + 8 <= n; i += 8)
+      _mm256_storeu_ps(acc + i, _mm256_add_ps(_mm256_loadu_ps(acc + i), _mm256_mul_ps(b, _mm256_loadu_ps(row + i))));
+    for (; i < n; ++i) acc[i] = acc[i] + beta * row[i];
+  }
+}
+
+// saturate_cast<uchar>: round half to even (the default rounding mode), clamp to 0..255.
+__attribute__((target("sse4.1"))) void store_row(const float* acc, uint8_t* out, int n) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m128i a = _mm_cvtps_epi32(_mm_loadu_ps(acc + i)), b = _mm_cvtps_epi32(_mm_loadu_ps(acc + i + 4));
+    const __m128i c = _mm_cvtps_epi32(_mm_loadu_ps(acc + i + 8)), d = _mm_cvtps_epi32(_mm_loadu_ps(acc + i + 12));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm_packus_epi16(_mm_packs_epi32(a, b), _mm_packs_epi32(c, d)));
+  }
+  for (; i < n; ++i) {
+    const int v = static_cast<int>(std::nearbyint(acc[i]));
+    out[i] = static_cast<uint8_t>(std::clamp(v, 0, 255));
+  }
+}
+
+bool has_sse41_avx() {
+  static const bool ok = __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("avx");
+  return ok;
+}
+
+}  // namespace
+
+void resize_area(const cv::Mat& src, cv::Mat& dst, cv::Size size) {
+  // cv::resize's own choice of path, on the same doubles.
+  const double scale_x = 1. / (static_cast<double>(size.width) / src.cols);
+  const double scale_y = 1. / (static_cast<double>(size.height) / src.rows);
+  const double whole_x = std::nearbyint(scale_x), whole_y = std::nearbyint(scale_y);
+  const bool whole = std::abs(scale_x - whole_x) < DBL_EPSILON && std::abs(scale_y - whole_y) < DBL_EPSILON;
+  if (src.type() != CV_8UC3 || src.empty() || size.width <= 0 || size.height <= 0 || size == src.size() ||
+      scale_x < 1 || scale_y < 1 || whole || !has_sse41_avx()) {
+    cv::resize(src, dst, size, 0, 0, cv::INTER_AREA);
+    return;
+  }
+  const Taps x = area_taps(src.cols, size.width, scale_x);
+  const Taps y = area_taps(src.rows, size.height, scale_y);
+  cv::Mat out(size, CV_8UC3);
+  const int n = 3 * size.width;
+  std::vector<float> row(n + 1), acc(n);
+  int averaged = -1;  // the source row `row` holds: a row shared by two output rows is read once
+  for (int d = 0; d < size.height; ++d) {
+    for (int k = y.first[d]; k < y.first[d + 1]; ++k) {
+      const Tap& t = y.taps[k];
+      if (t.src != averaged) average_row(src.ptr<uint8_t>(t.src), src.cols, x, row.data());
+      averaged = t.src;
+      accumulate(acc.data(), row.data(), t.alpha, n, k == y.first[d]);
+    }
+    store_row(acc.data(), out.ptr<uint8_t>(d), n);
+  }
+  dst = out;
+}
+
+}  // namespace facekit::image
