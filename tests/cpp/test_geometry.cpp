@@ -132,14 +132,17 @@ TEST(Pyramid, ALevelUnderTwoMegapixelsIsOnePassWhateverItsShape) {
 TEST(Pyramid, SmallPassesShareOneInputWithoutOverlapOrWaste) {
   using facekit::detect::pack_passes;
   using facekit::detect::plan_passes;
-  // Portrait mode on a 1024x1024 headshot (from 40 px): a 512 px level and two 256 px ones.
-  // Stacked, the two coarse levels take one 256 px column: a 768x512 input, not 1024x512.
+  // Portrait mode on a 1024x1024 headshot (from 40 px): a 512 px level and two coarse ones
+  // (171 and 57 px images) in the context their biggest faces need (192 px each), stacked in
+  // one column: a 704x512 input (768x512 when each coarse level took 256 px, 1024x512 side by side).
   const auto passes = plan_passes(1024, 1024, 40, 2048);
   ASSERT_EQ(passes.size(), 3u);
+  EXPECT_EQ(passes[1].width, 192);
+  EXPECT_EQ(passes[2].width, 192);
   auto packs = pack_passes(passes);
   ASSERT_EQ(packs.size(), 1u);
   const auto& k = packs[0];
-  EXPECT_EQ(k.width, 768);
+  EXPECT_EQ(k.width, 704);
   EXPECT_EQ(k.height, 512);
   ASSERT_EQ(k.passes.size(), 3u);
   for (size_t i = 0; i < 3; ++i) {
@@ -149,11 +152,20 @@ TEST(Pyramid, SmallPassesShareOneInputWithoutOverlapOrWaste) {
       EXPECT_TRUE((a & cv::Rect(k.origin[j], cv::Size(k.passes[j].width, k.passes[j].height))).empty());
     EXPECT_DOUBLE_EQ(k.passes[i].scale, passes[i].scale);  // in plan order
   }
-  // Side by side where they do not stack (a 320 px level and two 256 px ones).
+  // From 64 px: a 320 px level and two 128 px ones under each other beside it (320x832 when
+  // each took 256 px).
   packs = pack_passes(plan_passes(1024, 1024, 64, 2048));
   ASSERT_EQ(packs.size(), 1u);
-  EXPECT_EQ(packs[0].width, 320 + 256 + 256);
+  EXPECT_EQ(packs[0].width, 320 + 128);
   EXPECT_EQ(packs[0].height, 320);
+  // No input under min_side: the padding goes right and below, the passes stay where they are.
+  const std::vector<facekit::detect::Pass> small = {{0.25, 0, 0, 160, 128}, {0.25 / 3, 10, 10, 128, 128}};
+  packs = pack_passes(small, facekit::detect::kTrainedSide);
+  ASSERT_EQ(packs.size(), 1u);
+  EXPECT_EQ(packs[0].width, 288);
+  EXPECT_EQ(packs[0].height, facekit::detect::kTrainedSide);
+  EXPECT_EQ(packs[0].origin[1], cv::Point(160, 0));
+  EXPECT_EQ(pack_passes(small, 0)[0].height, 128);
   // A pass over kPackMaxSide runs alone; the coarse level after it gets its own input.
   packs = pack_passes(plan_passes(1920, 1080, 32, 300));
   ASSERT_EQ(packs.size(), 2u);

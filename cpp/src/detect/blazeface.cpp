@@ -122,15 +122,15 @@ void shrink(const cv::Mat& src, cv::Mat& dst, cv::Size size) {
 
 std::vector<Detection> FaceDetector::detect(const cv::Mat& bgr, int min_face, int max_face, float threshold,
                                             float iou) const {
-  return nms(run_passes(bgr, plan_passes(bgr.cols, bgr.rows, min_face, max_face), threshold), iou);
+  return nms(run_passes(bgr, plan_passes(bgr.cols, bgr.rows, min_face, max_face), threshold, kTrainedSide), iou);
 }
 
 std::vector<Detection> FaceDetector::detect_whole(const cv::Mat& bgr, int side, float threshold, float iou) const {
-  return nms(run_passes(bgr, {whole_image_pass(bgr.cols, bgr.rows, side)}, threshold), iou);
+  return nms(run_passes(bgr, {whole_image_pass(bgr.cols, bgr.rows, side)}, threshold, 0), iou);
 }
 
 std::vector<Detection> FaceDetector::run_passes(const cv::Mat& bgr, const std::vector<Pass>& passes,
-                                                float threshold) const {
+                                                float threshold, int min_side) const {
   const ModelInfo& m = models_.info("blazeface-back");
   const float pad_value = -m.mean[0] * m.scale;
   std::vector<Detection> all;
@@ -158,7 +158,7 @@ std::vector<Detection> FaceDetector::run_passes(const cv::Mat& bgr, const std::v
     TextureMap texture(rgb);
     return levels.emplace(scale, Level{std::move(rgb), std::move(texture)}).first->second;
   };
-  for (const Pack& k : pack_passes(passes)) {
+  for (const Pack& k : pack_passes(passes, min_side)) {
     levels.erase(levels.upper_bound(k.passes.front().scale), levels.end());  // finer levels are done
     // A pass over a region without texture cannot find a face (detect/texture.h): it is
     // skipped, so a big flat photo costs no forward pass.

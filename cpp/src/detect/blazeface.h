@@ -39,8 +39,10 @@ class FaceDetector {
   std::vector<Detection> detect_whole(const cv::Mat& bgr, int side, float threshold, float iou) const;
 
  private:
-  /// The detections of `passes` (finest level first), in image pixels, before NMS.
-  std::vector<Detection> run_passes(const cv::Mat& bgr, const std::vector<Pass>& passes, float threshold) const;
+  /// The detections of `passes` (finest level first), in image pixels, before NMS; each
+  /// forward pass at least min_side on both sides.
+  std::vector<Detection> run_passes(const cv::Mat& bgr, const std::vector<Pass>& passes, float threshold,
+                                    int min_side) const;
   const ModelRuntime::Impl& models_;
 };
 

@@ -68,9 +68,9 @@ std::vector<Pass> plan_passes(int width, int height, int min_face, int max_face)
     const double biggest = last ? max_face * scale : kMinFaceAtInput * kLevelRatio * 1.15;
     const cv::Size image = scaled_size({width, height}, scale);
     const int sw = image.width, sh = image.height;
-    // Context around a face (kFaceShareOfInput), and never below the 256 px the model was
-    // trained on (in a 224x160 input a 62 px face was missed that a 256x192 one finds).
-    const int context = std::max(kTrainedSide, static_cast<int>(std::ceil(biggest / kFaceShareOfInput)));
+    // Context around a face (kFaceShareOfInput); the input the level shares is padded to
+    // kTrainedSide (pack_passes).
+    const int context = std::max(kMinPassSide, static_cast<int>(std::ceil(biggest / kFaceShareOfInput)));
     const int cw = round_up(std::max(sw, context), kStride), ch = round_up(std::max(sh, context), kStride);
     if (cw * ch <= kMaxPassPixels && cw <= kMaxPassSide && ch <= kMaxPassSide) {
       out.push_back({scale, (cw - sw) / 2, (ch - sh) / 2, cw, ch});  // centred in its padding
@@ -89,10 +89,16 @@ std::vector<Pass> plan_passes(int width, int height, int min_face, int max_face)
     if (last) break;
     scale /= kLevelRatio;
   }
+  // A level alone is centred in a kTrainedSide input, not in a corner of one.
+  if (out.size() == 1 && (out[0].width < kTrainedSide || out[0].height < kTrainedSide)) {
+    Pass& p = out[0];
+    const int w = std::max(p.width, kTrainedSide), h = std::max(p.height, kTrainedSide);
+    p.x += (w - p.width) / 2, p.y += (h - p.height) / 2, p.width = w, p.height = h;
+  }
   return out;
 }
 
-std::vector<Pack> pack_passes(const std::vector<Pass>& passes) {
+std::vector<Pack> pack_passes(const std::vector<Pass>& passes, int min_side) {
   std::vector<Pack> out;
   int column_x = 0, column_y = 0, column_w = 0;  // the last column of the last pack
   for (const Pass& p : passes) {
@@ -114,6 +120,7 @@ std::vector<Pack> pack_passes(const std::vector<Pass>& passes) {
     k->width = std::max(k->width, column_x + column_w);
     k->height = std::max(k->height, column_y);
   }
+  for (Pack& k : out) k.width = std::max(k.width, min_side), k.height = std::max(k.height, min_side);
   return out;
 }
 

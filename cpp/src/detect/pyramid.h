@@ -20,8 +20,15 @@ constexpr float kMaxFaceAtInput = 180.f;
 /// Each level covers faces from kMinFaceAtInput to kLevelRatio times that; the last level
 /// covers up to kMaxFaceAtInput.
 constexpr float kLevelRatio = 3.f;
-/// The input side the model was trained on: no input is smaller.
+/// The input side the model was trained on: no forward pass of a plan is smaller (in a
+/// 224x160 input a 62 px face was missed that a 256x192 one finds).
 constexpr int kTrainedSide = 256;
+/// The smallest side of one level's part of that input. A coarse level's image is small (a
+/// 1024 px photo from 64 px: 107 and 36 px): padded to 256 px each, two of them took more of
+/// the headshot's input (320x832) than its finest level; at 128 px they stack beside it
+/// (320x448), with the same recall and precision in every band of
+/// bench/accuracy/detection_sizes.py (docs/ACCURACY.md).
+constexpr int kMinPassSide = 128;
 /// A face is found with some context around it: the input holds it at <= this share of its
 /// side, and is never smaller than kTrainedSide.
 constexpr double kFaceShareOfInput = 0.7;
@@ -70,8 +77,9 @@ struct Pack {
 /// `passes` (finest level first) grouped into forward passes, in order. A pass over
 /// kPackMaxSide runs alone. Small ones go side by side up to kPackMaxWidth, each next one
 /// stacked under the one before when both fit the height of the first: a 512 px level and two
-/// 256 px ones are a 768x512 input, not 1024x512 (a quarter of it padding).
-std::vector<Pack> pack_passes(const std::vector<Pass>& passes);
+/// 160 px ones are a 672x512 input. Each input is padded (right and below) to at least
+/// `min_side` on both sides.
+std::vector<Pack> pack_passes(const std::vector<Pass>& passes, int min_side = kTrainedSide);
 
 /// The size of an image of `size` scaled by `scale` (at least 1x1), as the passes assume it.
 cv::Size scaled_size(cv::Size size, double scale);
