@@ -1,5 +1,6 @@
 // The one-pass BlazeFace block (models/blaze_block.h) against LibTorch's three operators on
-// the same channels-last input, calls alternating; median ms and the largest difference.
+// the same channels-last input, calls alternating; median ms and the largest difference. Then
+// seven blocks as one chain (blaze_blocks) against seven one-block calls.
 // usage: facekit_bench_blaze_block [runs=20] [threads=2] [CxHxW...] (default: the detector's
 // blocks at a 704x1216 input: 24x352x608 24x176x304 48x88x152 96x44x76)
 #include <ATen/ATen.h>
@@ -13,9 +14,12 @@
 #include <vector>
 
 #include "models/blaze_block.h"
+#include "models/runtime_impl.h"
 
 int main(int argc, char** argv) {
   const int runs = argc > 1 ? std::atoi(argv[1]) : 20;
+  // The engine's process settings (glibc keeps freed tensors instead of unmapping them).
+  facekit::configure_inference_process(argc > 2 ? std::atoi(argv[2]) : 2);
   at::set_num_threads(argc > 2 ? std::atoi(argv[2]) : 2);
   std::vector<std::array<int, 3>> shapes;
   for (int a = 3; a < argc; ++a) {
@@ -47,6 +51,35 @@ int main(int argc, char** argv) {
     }
     std::printf("| %dx%dx%d | %.2f | %.2f | %.3f | %.2g |\n", c, h, w, median(fused), median(plain),
                 median(fused) / median(plain), (a - b).abs().max().item<float>());
+  }
+  // Seven blocks in a row (BlazeFace's runs), as one chain against one block at a time.
+  std::printf("\n| 7 blocks C x H x W | chain ms | block by block ms | ratio | max diff |\n|---|---|---|---|---|\n");
+  for (const auto& [c, h, w] : shapes) {
+    const at::Tensor x = at::relu(at::randn({1, c, h, w})).contiguous(at::MemoryFormat::ChannelsLast);
+    std::vector<at::Tensor> dw, pw;
+    c10::List<c10::optional<at::Tensor>> db, pb, slopes;
+    for (int i = 0; i < 7; ++i) {
+      dw.push_back(at::randn({c, 1, 3, 3}) * 0.3);
+      pw.push_back(at::randn({c, c, 1, 1}) * (1.0 / c));
+      db.push_back(c10::nullopt);
+      pb.push_back(at::randn({c}));
+      slopes.push_back(c10::nullopt);
+    }
+    std::vector<double> chain, blocks;
+    at::Tensor a, b;
+    for (int i = 0; i < runs + 2; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      a = facekit::models::blaze_blocks(x, dw, db, pw, pb, slopes);
+      auto t1 = std::chrono::steady_clock::now();
+      b = x;
+      for (int k = 0; k < 7; ++k) b = facekit::models::blaze_block(b, dw[k], db[k], pw[k], pb[k], slopes[k]);
+      auto t2 = std::chrono::steady_clock::now();
+      if (i < 2) continue;  // warm-up
+      chain.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      blocks.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
+    }
+    std::printf("| %dx%dx%d | %.2f | %.2f | %.3f | %.2g |\n", c, h, w, median(chain), median(blocks),
+                median(chain) / median(blocks), (a - b).abs().max().item<float>());
   }
   return 0;
 }

@@ -2,6 +2,9 @@
 // compute, for every shape the kernel takes and for the ones it hands back.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <vector>
+
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
@@ -77,4 +80,42 @@ TEST(BlazeBlock, OtherShapesRunLibTorchsOperators) {
   const c10::optional<at::Tensor> wide(at::rand({24}).to(at::kDouble)), short_bias(at::rand({12}));
   EXPECT_THROW(blaze_block(x, dw, wide, pw, none, none), c10::Error);
   EXPECT_THROW(blaze_block(x, dw, short_bias, pw, none, none), c10::Error);
+}
+
+// A chain of blocks as one pass over the rows (blaze_blocks) computes what the blocks compute
+// one after the other, to the bit: each row goes through the same kernel code. Sizes over the
+// chain's 8 MB threshold, odd heights, two images, one and two threads, ReLU and PReLU; and
+// under it (block by block inside the op).
+TEST(BlazeBlock, ChainOfBlocksIsTheBlocksOneAfterTheOther) {
+  c10::InferenceMode guard;
+  at::manual_seed(11);
+  for (const auto& [c, h, w, k] : std::vector<std::array<int64_t, 4>>{{24, 161, 290, 7}, {24, 233, 200, 7},
+                                                                       {48, 121, 190, 3}, {16, 257, 260, 2},
+                                                                       {24, 37, 50, 7}}) {
+    for (const bool prelu : {false, true}) {
+      at::Tensor x = at::randn({2, c, h, w});
+      x = (prelu ? x : at::relu(x)).contiguous(at::MemoryFormat::ChannelsLast);
+      std::vector<at::Tensor> dw, pw;
+      c10::List<c10::optional<at::Tensor>> db, pb, slopes;
+      for (int64_t i = 0; i < k; ++i) {
+        dw.push_back(at::randn({c, 1, 3, 3}) * 0.3);
+        pw.push_back(at::randn({c, c, 1, 1}) / c);
+        db.push_back(i % 2 ? c10::optional<at::Tensor>(at::randn({c}) * 0.1) : c10::nullopt);
+        pb.push_back(at::randn({c}) * 0.1);
+        slopes.push_back(prelu ? c10::optional<at::Tensor>(at::rand({c})) : c10::nullopt);
+      }
+      at::Tensor want = x;
+      for (int64_t i = 0; i < k; ++i) want = blaze_block(want, dw[i], db[i], pw[i], pb[i], slopes[i]);
+      const std::string what = std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w) + " x" +
+                               std::to_string(k) + (prelu ? " PReLU" : " ReLU");
+      const at::Tensor got = facekit::models::blaze_blocks(x, dw, db, pw, pb, slopes);
+      ASSERT_EQ(got.sizes(), want.sizes()) << what;
+      EXPECT_EQ((got - want).abs().max().item<float>(), 0.f) << what;
+      const int threads = at::get_num_threads();
+      at::set_num_threads(1);
+      const at::Tensor one = facekit::models::blaze_blocks(x, dw, db, pw, pb, slopes);
+      at::set_num_threads(threads);
+      EXPECT_EQ((one - want).abs().max().item<float>(), 0.f) << what << ", one thread";
+    }
+  }
 }

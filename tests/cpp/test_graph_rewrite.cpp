@@ -141,6 +141,36 @@ TEST(GraphRewrite, DetectorAndMeshBlocksBecomeOneCallEach) {
   }
 }
 
+// The runs of blocks between BlazeFace's stride-2 blocks (seven at each of four map sizes)
+// and FaceMesh's (two or three) become one facekit::blaze_blocks call each, with the same outputs to the bit
+// as the blocks one by one (at a group photo's input, where the chain runs as one pass).
+TEST(GraphRewrite, RunsOfBlocksBecomeOneChainBitForBit) {
+  facekit::ModelRuntime rt;
+  for (const std::string model : {"blazeface-back", "facemesh"}) {
+    const facekit::ModelInfo& m = rt.info(model);
+    torch::jit::Module blocks = torch::jit::load(rt.model_dir() + "/" + m.file);
+    blocks.eval();
+    facekit::models::fuse_residual_additions(blocks);
+    const int fused = facekit::models::fuse_blaze_blocks(blocks);
+    torch::jit::Module chained = blocks.clone();
+    const int runs = facekit::models::chain_blaze_blocks(chained);
+    const auto graph = chained.get_method("forward").graph();
+    EXPECT_GT(runs, 0) << model;
+    EXPECT_EQ(count(graph, "facekit::blaze_blocks"), runs) << model;
+    EXPECT_LT(count(graph, "facekit::blaze_block"), fused - runs) << model;
+    if (model == "blazeface-back") EXPECT_EQ(runs, 4);  // seven blocks at each of four map sizes
+    const std::vector<std::pair<int, int>> sizes =
+        model == "facemesh" ? std::vector<std::pair<int, int>>{{192, 192}} : std::vector<std::pair<int, int>>{{256, 256}, {704, 1216}};
+    for (const auto& [h, w] : sizes) {
+      const at::Tensor input = photo_input(m, h, w);
+      const auto want = outputs(blocks, input), got = outputs(chained, input);
+      ASSERT_EQ(got.size(), want.size()) << model;
+      for (size_t k = 0; k < got.size(); ++k)
+        EXPECT_EQ((got[k] - want[k]).abs().max().item<float>(), 0.f) << model << " " << h << "x" << w << " output " << k;
+    }
+  }
+}
+
 // A depthwise convolution at stride 2, or a pointwise one that is not 1x1-shaped by its
 // arguments, is not a block the kernel computes.
 TEST(GraphRewrite, OnlyStrideOneBlocksAreFused) {

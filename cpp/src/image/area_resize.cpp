@@ -49,25 +49,72 @@ Taps area_taps(int ssize, int dsize, double scale) {
   return t;
 }
 
-// One source row averaged across: out[3 d + c] for each destination pixel d, each sum kept in
-// a register as its taps add up (OpenCV adds into memory: the same order, the same roundings).
-// `out` holds one float more than 3 x the destination width (the fourth lane's spill).
-__attribute__((target("sse4.1"))) void average_row(const uint8_t* row, int width, const Taps& x, float* out) {
+// The horizontal taps as a fixed number per destination pixel: each pixel's own, then taps of
+// weight 0 on its last source pixel. Adding 0 * v (+0) to a sum of non-negative terms leaves
+// it as it is, bit for bit, and every pixel's loop has the same length.
+struct FixedTaps {
+  int per_pixel = 0;
+  std::vector<int> offset;   ///< float offset of the source pixel in its row (3 x its index)
+  std::vector<float> alpha;  ///< its weight
+};
+
+FixedTaps fixed_taps(const Taps& x) {
+  FixedTaps f;
   const int dw = static_cast<int>(x.first.size()) - 1;
-  const Tap* taps = x.taps.data();
-  for (int d = 0; d < dw; ++d) {
-    __m128 sum = _mm_setzero_ps();
-    for (int k = x.first[d]; k < x.first[d + 1]; ++k) {
-      const uint8_t* p = row + 3 * taps[k].src;
-      int32_t bytes = 0;
-      if (taps[k].src + 1 < width)
-        std::memcpy(&bytes, p, 4);  // B, G, R and the next pixel's B (ignored)
-      else
-        std::memcpy(&bytes, p, 3);
-      const __m128 v = _mm_cvtepi32_ps(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(bytes)));
-      sum = _mm_add_ps(sum, _mm_mul_ps(v, _mm_set1_ps(taps[k].alpha)));
+  for (int d = 0; d < dw; ++d) f.per_pixel = std::max(f.per_pixel, x.first[d + 1] - x.first[d]);
+  f.offset.resize(static_cast<size_t>(dw) * f.per_pixel);
+  f.alpha.resize(f.offset.size());
+  for (int d = 0; d < dw; ++d)
+    for (int j = 0; j < f.per_pixel; ++j) {
+      const int k = std::min(x.first[d] + j, x.first[d + 1] - 1);
+      const size_t at = static_cast<size_t>(d) * f.per_pixel + j;
+      f.offset[at] = 3 * x.taps[k].src;
+      f.alpha[at] = x.first[d] + j < x.first[d + 1] ? x.taps[k].alpha : 0.f;
     }
-    _mm_storeu_ps(out + 3 * d, sum);  // lane 3 is overwritten by the next pixel
+  return f;
+}
+
+// A source row's bytes as floats (exact), plus one float of slack for the last pixel's load.
+__attribute__((target("avx2"))) void to_floats(const uint8_t* row, int n, float* out) {
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + i));
+    _mm256_storeu_ps(out + i, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b)));
+  }
+  for (; i < n; ++i) out[i] = row[i];
+  out[n] = 0.f;
+}
+
+// One source row (as floats) averaged across: out[3 d + c] for each destination pixel d, each
+// sum kept in a register as its taps add up (OpenCV adds into memory: the same order, the
+// same roundings). Four pixels at a time, so that four chains of additions overlap. `out`
+// holds one float more than 3 x the destination width (the fourth lane's spill).
+__attribute__((target("avx2"))) void average_row(const float* row, const FixedTaps& x, int dw, float* out) {
+  const int n = x.per_pixel;
+  const int* offset = x.offset.data();
+  const float* alpha = x.alpha.data();
+  int d = 0;
+  for (; d + 4 <= dw; d += 4) {
+    const size_t a = static_cast<size_t>(d) * n, b = a + n, c = b + n, e = c + n;
+    __m128 s0 = _mm_setzero_ps(), s1 = _mm_setzero_ps(), s2 = _mm_setzero_ps(), s3 = _mm_setzero_ps();
+    for (int j = 0; j < n; ++j) {
+      s0 = _mm_add_ps(s0, _mm_mul_ps(_mm_loadu_ps(row + offset[a + j]), _mm_broadcast_ss(alpha + a + j)));
+      s1 = _mm_add_ps(s1, _mm_mul_ps(_mm_loadu_ps(row + offset[b + j]), _mm_broadcast_ss(alpha + b + j)));
+      s2 = _mm_add_ps(s2, _mm_mul_ps(_mm_loadu_ps(row + offset[c + j]), _mm_broadcast_ss(alpha + c + j)));
+      s3 = _mm_add_ps(s3, _mm_mul_ps(_mm_loadu_ps(row + offset[e + j]), _mm_broadcast_ss(alpha + e + j)));
+    }
+    // In pixel order: each store's fourth lane is overwritten by the next one.
+    _mm_storeu_ps(out + 3 * d, s0);
+    _mm_storeu_ps(out + 3 * d + 3, s1);
+    _mm_storeu_ps(out + 3 * d + 6, s2);
+    _mm_storeu_ps(out + 3 * d + 9, s3);
+  }
+  for (; d < dw; ++d) {
+    const size_t a = static_cast<size_t>(d) * n;
+    __m128 sum = _mm_setzero_ps();
+    for (int j = 0; j < n; ++j)
+      sum = _mm_add_ps(sum, _mm_mul_ps(_mm_loadu_ps(row + offset[a + j]), _mm_broadcast_ss(alpha + a + j)));
+    _mm_storeu_ps(out + 3 * d, sum);
   }
 }
 
@@ -99,8 +146,8 @@ __attribute__((target("sse4.1"))) void store_row(const float* acc, uint8_t* out,
   }
 }
 
-bool has_sse41_avx() {
-  static const bool ok = __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("avx");
+bool has_avx2() {
+  static const bool ok = __builtin_cpu_supports("avx2");
   return ok;
 }
 
@@ -113,25 +160,32 @@ void resize_area(const cv::Mat& src, cv::Mat& dst, cv::Size size) {
   const double whole_x = std::nearbyint(scale_x), whole_y = std::nearbyint(scale_y);
   const bool whole = std::abs(scale_x - whole_x) < DBL_EPSILON && std::abs(scale_y - whole_y) < DBL_EPSILON;
   if (src.type() != CV_8UC3 || src.empty() || size.width <= 0 || size.height <= 0 || size == src.size() ||
-      scale_x < 1 || scale_y < 1 || whole || !has_sse41_avx()) {
+      scale_x < 1 || scale_y < 1 || whole || !has_avx2()) {
     cv::resize(src, dst, size, 0, 0, cv::INTER_AREA);
     return;
   }
-  const Taps x = area_taps(src.cols, size.width, scale_x);
+  const FixedTaps x = fixed_taps(area_taps(src.cols, size.width, scale_x));
   const Taps y = area_taps(src.rows, size.height, scale_y);
   cv::Mat out(size, CV_8UC3);
   const int n = 3 * size.width;
-  std::vector<float> row(n + 1), acc(n);
-  int averaged = -1;  // the source row `row` holds: a row shared by two output rows is read once
-  for (int d = 0; d < size.height; ++d) {
-    for (int k = y.first[d]; k < y.first[d + 1]; ++k) {
-      const Tap& t = y.taps[k];
-      if (t.src != averaged) average_row(src.ptr<uint8_t>(t.src), src.cols, x, row.data());
-      averaged = t.src;
-      accumulate(acc.data(), row.data(), t.alpha, n, k == y.first[d]);
+  // Output rows in two halves, one a thread (OpenCV's pool, as its own resize uses): each
+  // output row's sum is its own, so the split changes no byte.
+  cv::parallel_for_(cv::Range(0, size.height), [&](const cv::Range& rows) {
+    std::vector<float> source(3 * static_cast<size_t>(src.cols) + 1), row(n + 1), acc(n);
+    int averaged = -1;  // the source row `row` holds: a row shared by two output rows is read once
+    for (int d = rows.start; d < rows.end; ++d) {
+      for (int k = y.first[d]; k < y.first[d + 1]; ++k) {
+        const Tap& t = y.taps[k];
+        if (t.src != averaged) {
+          to_floats(src.ptr<uint8_t>(t.src), 3 * src.cols, source.data());
+          average_row(source.data(), x, size.width, row.data());
+        }
+        averaged = t.src;
+        accumulate(acc.data(), row.data(), t.alpha, n, k == y.first[d]);
+      }
+      store_row(acc.data(), out.ptr<uint8_t>(d), n);
     }
-    store_row(acc.data(), out.ptr<uint8_t>(d), n);
-  }
+  }, 2);
   dst = out;
 }
 

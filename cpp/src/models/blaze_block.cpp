@@ -14,6 +14,12 @@ namespace facekit::models {
 namespace {
 
 constexpr int64_t kKernelMaxPixelsFrom96 = 1024;
+/// blaze_blocks runs a chain as one pass from this size of a block's tensor: seven 24-channel
+/// blocks (facekit_bench_blaze_block, engine's malloc settings) took 0.82x as long as one by one
+/// at 544x960 (50 MB), 0.87x at 352x608 (20 MB), 0.90x at 272x480 (12.5 MB), but 1.07x at
+/// 176x304 (5 MB), which the last-level cache holds between blocks anyway (the chain's rows,
+/// ~1 MB a thread, do not fit the 512 KB L2 either).
+constexpr int64_t kChainMinBytes = 8 << 20;
 
 bool cpu_has_avx2_fma() {
   static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -214,6 +220,44 @@ void run_kernel(const at::Tensor& x, at::Tensor& out, const Packed& w) {
   });
 }
 
+// K blocks in a row, one band of output rows per task: each block's rows live in a ring of
+// three (the rows the next block reads around the one it makes), so the intermediate tensors
+// (20 MB each at a 704x1216 detector input) never go to memory. Block k's row r is made when
+// block k-1's row r+1 is; a band recomputes the rows its neighbours also need (K-k rows of
+// block k on each inner edge). The arithmetic of each row is block_row's: the same result as
+// K calls of the one-block kernel.
+template <int C, bool PRELU>
+void run_chain(const at::Tensor& x, at::Tensor& out, const std::vector<Packed>& w, int64_t bands) {
+  const int64_t n = x.size(0), h = x.size(2), width = x.size(3), k_blocks = static_cast<int64_t>(w.size());
+  const float* src = x.data_ptr<float>();
+  float* dst = out.data_ptr<float>();
+  const int64_t row = width * C, image = h * row;
+  at::parallel_for(0, n * bands, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> zeros(row, 0.f), d(row), rings(static_cast<size_t>(k_blocks - 1) * 3 * row);
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t img = task / bands, band = task % bands;
+      const int64_t y0 = h * band / bands, y1 = h * (band + 1) / bands;
+      // Rows block k (1-based; 0 is the input) makes: its band and the halo the blocks after it read.
+      auto lo = [&](int64_t k) { return std::max<int64_t>(0, y0 - (k_blocks - k)); };
+      auto hi = [&](int64_t k) { return std::min<int64_t>(h, y1 + (k_blocks - k)); };
+      const float* in = src + img * image;
+      auto row_of = [&](int64_t k, int64_t r) -> const float* {  // block k's row r (input for k = 0)
+        if (r < 0 || r >= h) return zeros.data();
+        if (k == 0) return in + r * row;
+        return rings.data() + ((k - 1) * 3 + r % 3) * row;
+      };
+      for (int64_t t = lo(1) + 1; t < hi(k_blocks) + k_blocks; ++t)
+        for (int64_t k = 1; k <= k_blocks; ++k) {
+          const int64_t r = t - k;
+          if (r < lo(k) || r >= hi(k)) continue;
+          const float* rows[3] = {row_of(k - 1, r - 1), row_of(k - 1, r), row_of(k - 1, r + 1)};
+          float* o = k == k_blocks ? dst + img * image + r * row : rings.data() + ((k - 1) * 3 + r % 3) * row;
+          block_row<C, PRELU>(rows, rows[1], o, static_cast<int>(width), w[k - 1], d.data());
+        }
+    }
+  });
+}
+
 }  // namespace
 
 at::Tensor blaze_block_reference(const at::Tensor& x, const at::Tensor& dw_weight,
@@ -277,12 +321,70 @@ at::Tensor blaze_block(const at::Tensor& x, const at::Tensor& dw_weight, const c
   return out;
 }
 
+namespace {
+template <bool PRELU>
+void run_chain_for_channels(const at::Tensor& in, at::Tensor& out, const std::vector<Packed>& w, int64_t bands) {
+  switch (in.size(1)) {
+    case 16: run_chain<16, PRELU>(in, out, w, bands); break;
+    case 24: run_chain<24, PRELU>(in, out, w, bands); break;
+    case 32: run_chain<32, PRELU>(in, out, w, bands); break;
+    case 48: run_chain<48, PRELU>(in, out, w, bands); break;
+    case 64: run_chain<64, PRELU>(in, out, w, bands); break;
+    case 96: run_chain<96, PRELU>(in, out, w, bands); break;
+    default: run_chain<128, PRELU>(in, out, w, bands); break;
+  }
+}
+}  // namespace
+
+at::Tensor blaze_blocks(const at::Tensor& x, at::TensorList dw_weights,
+                        const c10::List<c10::optional<at::Tensor>>& dw_biases, at::TensorList pw_weights,
+                        const c10::List<c10::optional<at::Tensor>>& pw_biases,
+                        const c10::List<c10::optional<at::Tensor>>& slopes) {
+  const size_t k = dw_weights.size();
+  TORCH_CHECK(k >= 1 && pw_weights.size() == k && dw_biases.size() == k && pw_biases.size() == k && slopes.size() == k,
+              "blaze_blocks: one depthwise and pointwise weight, bias and slope per block");
+  auto one_by_one = [&] {
+    at::Tensor y = x;
+    for (size_t i = 0; i < k; ++i) y = blaze_block(y, dw_weights[i], dw_biases[i], pw_weights[i], pw_biases[i], slopes[i]);
+    return y;
+  };
+  // The chain pays where a block's tensor leaves the cache; smaller maps run block by block.
+  if (x.dim() != 4 || x.size(1) >= 96 || x.numel() * static_cast<int64_t>(sizeof(float)) < kChainMinBytes)
+    return one_by_one();
+  const auto takes_bias = [&](const c10::optional<at::Tensor>& b) {
+    return !b || !b->defined() || (b->scalar_type() == at::kFloat && b->numel() == x.size(1));
+  };
+  const bool prelu = slopes[0].has_value() && slopes[0]->defined();
+  for (size_t i = 0; i < k; ++i) {
+    const c10::optional<at::Tensor> slope = slopes[i];
+    if ((slope.has_value() && slope->defined()) != prelu || !takes_bias(dw_biases[i]) || !takes_bias(pw_biases[i]) ||
+        !blaze_block_has_kernel(x, dw_weights[i], pw_weights[i], slope))
+      return one_by_one();
+  }
+  const at::Tensor in = x.contiguous(at::MemoryFormat::ChannelsLast);
+  at::Tensor out = at::empty(in.sizes(), in.options().memory_format(at::MemoryFormat::ChannelsLast));
+  std::vector<Packed> w;
+  for (size_t i = 0; i < k; ++i) w.push_back(pack(in.size(1), dw_weights[i], dw_biases[i], pw_weights[i], pw_biases[i], slopes[i]));
+  // One band per thread, each at least a few rows per block (a band recomputes up to k rows of
+  // each block at its inner edges).
+  const int64_t bands = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), in.size(2) / (4 * static_cast<int64_t>(k))));
+  if (prelu)
+    run_chain_for_channels<true>(in, out, w, bands);
+  else
+    run_chain_for_channels<false>(in, out, w, bands);
+  return out;
+}
+
 const char* blaze_block_op() { return "facekit::blaze_block"; }
+const char* blaze_blocks_op() { return "facekit::blaze_blocks"; }
 
 TORCH_LIBRARY(facekit, m) {
   m.def("blaze_block(Tensor x, Tensor dw_weight, Tensor? dw_bias, Tensor pw_weight, Tensor? pw_bias, "
         "Tensor? slope) -> Tensor",
         &blaze_block);
+  m.def("blaze_blocks(Tensor x, Tensor[] dw_weights, Tensor?[] dw_biases, Tensor[] pw_weights, Tensor?[] pw_biases, "
+        "Tensor?[] slopes) -> Tensor",
+        &blaze_blocks);
 }
 
 }  // namespace facekit::models

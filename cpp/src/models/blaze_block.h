@@ -9,6 +9,7 @@
 // and the output written once. graph_rewrite.h puts it in the detector's graph at load.
 #include <ATen/ATen.h>
 
+#include <ATen/core/List.h>
 #include <c10/util/Optional.h>
 
 namespace facekit::models {
@@ -22,6 +23,15 @@ at::Tensor blaze_block(const at::Tensor& x, const at::Tensor& dw_weight, const c
                        const at::Tensor& pw_weight, const c10::optional<at::Tensor>& pw_bias,
                        const c10::optional<at::Tensor>& slope);
 
+/// blaze_block applied K times (block i's weights at index i), as one pass over the rows where
+/// a block's tensor is bigger than the cache: each block's rows are made as the next block
+/// needs them, in a ring of three rows, so the intermediate tensors never reach memory. The
+/// same result as K blaze_block calls. All blocks ReLU or all PReLU.
+at::Tensor blaze_blocks(const at::Tensor& x, at::TensorList dw_weights,
+                        const c10::List<c10::optional<at::Tensor>>& dw_biases, at::TensorList pw_weights,
+                        const c10::List<c10::optional<at::Tensor>>& pw_biases,
+                        const c10::List<c10::optional<at::Tensor>>& slopes);
+
 /// LibTorch's operators, the reference the kernel is tested against.
 at::Tensor blaze_block_reference(const at::Tensor& x, const at::Tensor& dw_weight,
                                  const c10::optional<at::Tensor>& dw_bias, const at::Tensor& pw_weight,
@@ -33,5 +43,7 @@ bool blaze_block_has_kernel(const at::Tensor& x, const at::Tensor& dw_weight, co
 
 /// The TorchScript operator the graph rewrite calls: "facekit::blaze_block".
 const char* blaze_block_op();
+/// "facekit::blaze_blocks".
+const char* blaze_blocks_op();
 
 }  // namespace facekit::models

@@ -163,6 +163,56 @@ int fuse_blaze_blocks(torch::jit::Module& module) {
   return fuse_blocks(graph, &module);
 }
 
+int chain_blaze_blocks(std::shared_ptr<torch::jit::Graph>& graph) {
+  const std::string block = blaze_block_op();
+  auto is_block = [&](const torch::jit::Node* n) { return n->kind().toQualString() == block; };
+  auto is_none = [](const torch::jit::Value* v) { return v->type()->kind() == c10::TypeKind::NoneType; };
+  // Runs in graph order: a block joins the run of the block that makes its input when that
+  // output feeds nothing else and both are ReLU or both PReLU (the slope, input 5, None or not).
+  std::vector<std::vector<torch::jit::Node*>> runs;
+  std::unordered_map<const torch::jit::Node*, size_t> run_of;
+  for (torch::jit::Node* n : graph->nodes()) {
+    if (!is_block(n)) continue;
+    const torch::jit::Node* p = n->input(0)->node();
+    if (is_block(p) && p->output()->uses().size() == 1 && is_none(p->input(5)) == is_none(n->input(5)) &&
+        p->owningBlock() == n->owningBlock()) {
+      const size_t r = run_of.at(p);
+      runs[r].push_back(n);
+      run_of[n] = r;
+    } else {
+      run_of[n] = runs.size();
+      runs.push_back({n});
+    }
+  }
+  int made = 0;
+  const c10::Symbol chain = c10::Symbol::fromQualString(blaze_blocks_op());
+  for (const auto& run : runs) {
+    if (run.size() < 2) continue;
+    torch::jit::Node* last = run.back();
+    torch::jit::WithInsertPoint guard(last);
+    auto list = [&](int input, const c10::TypePtr& type) {
+      std::vector<torch::jit::Value*> values;
+      for (const torch::jit::Node* n : run) values.push_back(n->input(input));
+      return graph->insertNode(graph->createList(type, values))->output();
+    };
+    const auto tensor = c10::TensorType::get();
+    const auto optional = c10::OptionalType::create(c10::TensorType::get());
+    torch::jit::Node* node = graph->create(chain, {run.front()->input(0), list(1, tensor), list(2, optional),
+                                                   list(3, tensor), list(4, optional), list(5, optional)});
+    graph->insertNode(node);
+    node->output()->setType(last->output()->type());
+    last->output()->replaceAllUsesWith(node->output());
+    for (auto it = run.rbegin(); it != run.rend(); ++it) (*it)->destroy();
+    ++made;
+  }
+  return made;
+}
+
+int chain_blaze_blocks(torch::jit::Module& module) {
+  auto graph = module.get_method("forward").graph();
+  return chain_blaze_blocks(graph);
+}
+
 int fuse_whole_input_convolutions(torch::jit::Module& module) {
   auto graph = module.get_method("forward").graph();
   const std::string op = whole_input_conv_op();

@@ -25,6 +25,13 @@ int fuse_residual_additions(torch::jit::Module& module);
 int fuse_blaze_blocks(std::shared_ptr<torch::jit::Graph>& graph);
 int fuse_blaze_blocks(torch::jit::Module& module);
 
+/// After fuse_blaze_blocks: each run of facekit::blaze_block calls that feed only one another
+/// (the output of one is the next one's input and used nowhere else), all ReLU or all PReLU,
+/// becomes one facekit::blaze_blocks call: the blocks one row at a time, their intermediate
+/// tensors never in memory (blaze_block.h). Bit for bit. Returns the runs replaced.
+int chain_blaze_blocks(std::shared_ptr<torch::jit::Graph>& graph);
+int chain_blaze_blocks(torch::jit::Module& module);
+
 /// Each convolution whose kernel, bigger than 1x1, tiles its input (stride = kernel size, no
 /// padding, dilation 1, one group; the weight a module attribute) becomes
 /// facekit::whole_input_conv (whole_input_conv.h): matrix-vector products when, at run time,

@@ -133,7 +133,8 @@ ModelRuntime::Impl::Impl(const RuntimeOptions& options)
       models::vectorise_quantize(module);  // the same bytes
     else if (options.optimize_graphs) {
       if (models::fuse_residual_additions(module) > 0)  // bit for bit
-        models::fuse_blaze_blocks(module);              // to float rounding
+        if (models::fuse_blaze_blocks(module) > 0)      // to float rounding
+          models::chain_blaze_blocks(module);           // bit for bit
       models::fuse_whole_input_convolutions(module);    // to float rounding
     }
     modules_.emplace(m.name, std::move(module));
