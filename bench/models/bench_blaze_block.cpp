@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <vector>
 
 #include "models/blaze_block.h"
@@ -32,25 +33,32 @@ int main(int argc, char** argv) {
     std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
     return ms[ms.size() / 2];
   };
+  // `ours` and `theirs` alternating, after two warm-up rounds: one table row.
+  auto compare = [&](int c, int h, int w, const std::function<at::Tensor()>& ours,
+                     const std::function<at::Tensor()>& theirs) {
+    std::vector<double> a_ms, b_ms;
+    at::Tensor a, b;
+    for (int i = 0; i < runs + 2; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      a = ours();
+      auto t1 = std::chrono::steady_clock::now();
+      b = theirs();
+      auto t2 = std::chrono::steady_clock::now();
+      if (i < 2) continue;  // warm-up
+      a_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      b_ms.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
+    }
+    std::printf("| %dx%dx%d | %.2f | %.2f | %.3f | %.2g |\n", c, h, w, median(a_ms), median(b_ms),
+                median(a_ms) / median(b_ms), (a - b).abs().max().item<float>());
+  };
   c10::InferenceMode guard;
   std::printf("| block C x H x W | one pass ms | LibTorch ms | ratio | max diff |\n|---|---|---|---|---|\n");
   for (const auto& [c, h, w] : shapes) {
     const at::Tensor x = at::relu(at::randn({1, c, h, w})).contiguous(at::MemoryFormat::ChannelsLast);
     const at::Tensor dw = at::randn({c, 1, 3, 3}) * 0.3, pw = at::randn({c, c, 1, 1}) * (1.0 / c), pb = at::randn({c});
-    std::vector<double> fused, plain;
-    at::Tensor a, b;
-    for (int i = 0; i < runs + 2; ++i) {
-      auto t0 = std::chrono::steady_clock::now();
-      a = facekit::models::blaze_block(x, dw, c10::nullopt, pw, pb, c10::nullopt);
-      auto t1 = std::chrono::steady_clock::now();
-      b = facekit::models::blaze_block_reference(x, dw, c10::nullopt, pw, pb, c10::nullopt);
-      auto t2 = std::chrono::steady_clock::now();
-      if (i < 2) continue;  // warm-up
-      fused.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-      plain.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
-    }
-    std::printf("| %dx%dx%d | %.2f | %.2f | %.3f | %.2g |\n", c, h, w, median(fused), median(plain),
-                median(fused) / median(plain), (a - b).abs().max().item<float>());
+    compare(
+        c, h, w, [&] { return facekit::models::blaze_block(x, dw, c10::nullopt, pw, pb, c10::nullopt); },
+        [&] { return facekit::models::blaze_block_reference(x, dw, c10::nullopt, pw, pb, c10::nullopt); });
   }
   // Seven blocks in a row (BlazeFace's runs), as one chain against one block at a time.
   std::printf("\n| 7 blocks C x H x W | chain ms | block by block ms | ratio | max diff |\n|---|---|---|---|---|\n");
@@ -65,21 +73,13 @@ int main(int argc, char** argv) {
       pb.push_back(at::randn({c}));
       slopes.push_back(c10::nullopt);
     }
-    std::vector<double> chain, blocks;
-    at::Tensor a, b;
-    for (int i = 0; i < runs + 2; ++i) {
-      auto t0 = std::chrono::steady_clock::now();
-      a = facekit::models::blaze_blocks(x, dw, db, pw, pb, slopes);
-      auto t1 = std::chrono::steady_clock::now();
-      b = x;
-      for (int k = 0; k < 7; ++k) b = facekit::models::blaze_block(b, dw[k], db[k], pw[k], pb[k], slopes[k]);
-      auto t2 = std::chrono::steady_clock::now();
-      if (i < 2) continue;  // warm-up
-      chain.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-      blocks.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
-    }
-    std::printf("| %dx%dx%d | %.2f | %.2f | %.3f | %.2g |\n", c, h, w, median(chain), median(blocks),
-                median(chain) / median(blocks), (a - b).abs().max().item<float>());
+    compare(
+        c, h, w, [&] { return facekit::models::blaze_blocks(x, dw, db, pw, pb, slopes); },
+        [&] {
+          at::Tensor y = x;
+          for (int k = 0; k < 7; ++k) y = facekit::models::blaze_block(y, dw[k], db[k], pw[k], pb[k], slopes[k]);
+          return y;
+        });
   }
   return 0;
 }
