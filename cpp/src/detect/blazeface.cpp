@@ -81,13 +81,13 @@ std::vector<std::vector<size_t>> holders_of(const std::vector<Detection>& dets) 
 
 namespace {
 
-// The image shrunk to `size` by area averaging. OpenCV's INTER_AREA at a ratio that is not a
-// whole number takes its general path (0.8 ms for 640x480 -> 192x144, 2 ms for 1024x1024 ->
-// 500x500); a whole-number reduction first takes its fast path (~0.1 ms) and leaves the general
-// one a source 4x or more smaller. In a photo over kMaxScanPixels the factor is the largest
-// whole number under the ratio that divides both sides (a 6000x6000 photo to 228 px: 25, not
-// the general path from 36 MP, 147 -> ~25 ms); smaller photos keep the factor of the ratio
-// alone, so their levels, and the readings measured on them, stay as they were.
+// The image shrunk to `size` by area averaging. At a ratio that is not a whole number the
+// general path (image::resize_area, OpenCV's bytes) reads every source pixel; a whole-number
+// reduction first (OpenCV's fast path, ~0.1 ms) leaves it a source 4x or more smaller. In a
+// photo over kMaxScanPixels the factor is the largest whole number under the ratio that
+// divides both sides (a 6000x6000 photo to 228 px: 25, not the general path from 36 MP);
+// smaller photos keep the factor of the ratio alone, so their levels, and the readings
+// measured on them, stay as they were.
 int whole_factor(cv::Size src, cv::Size size) {
   const int ratio = std::min(src.width / size.width, src.height / size.height);
   if (static_cast<double>(src.width) * src.height <= kMaxScanPixels) return ratio;
