@@ -15,7 +15,16 @@ from conftest import Server, b64
 
 
 def _detect(server, img_b64, **fields):
-    return server.request(dict({"interface": "5", "api_key": "k", "image_base64": img_b64}, **fields), timeout_ms=60000)
+    """One interface 5 request. Over the rate limit (50 a second by default) a request is
+    refused unprocessed (10008); a loop of small chips can send faster than that, so the
+    request is sent again after a pause, as a client would (for up to 30 s)."""
+    give_up = time.monotonic() + 30
+    while True:
+        reply = server.request(dict({"interface": "5", "api_key": "k", "image_base64": img_b64}, **fields),
+                               timeout_ms=60000)
+        if reply["error_message"] != "10008" or time.monotonic() > give_up:
+            return reply
+        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("folder,pattern", [("age-gender-utk", "*.jpg"), ("faces-large/face", "*.jpg")])
