@@ -49,3 +49,16 @@ def load(path, min_side=0, pad=0.0):
         p = int(pad * max(img.shape[:2]))
         img = cv2.copyMakeBorder(img, p, p, p, p, cv2.BORDER_CONSTANT, value=(0, 0, 0))
     return img
+
+
+def aflw_pose(row):
+    """A row of shared/data/head-pose/pose_degrees.csv as (yaw, pitch, roll) degrees the way
+    the engine reads pose: each angle in [-180, 180), yaw within +-90. Past +-90 of yaw the
+    labels take the other Euler branch of the same rotation, (yaw, pitch, roll) =
+    (180 - yaw, pitch + 180, roll + 180): image00091's (-96, 196, -201) is (-84, 16, -21)."""
+    def wrap(a):
+        return (a + 180.0) % 360.0 - 180.0
+    yaw, pitch, roll = (wrap(float(row[k])) for k in ("yaw_deg", "pitch_deg", "roll_deg"))
+    if abs(yaw) > 90:
+        yaw, pitch, roll = wrap(180 - yaw), wrap(pitch + 180), wrap(roll + 180)
+    return yaw, pitch, roll

@@ -35,7 +35,7 @@ def pose(eng):
         if np.isnan(q.yaw):  # a side view found by the side-view detector: no pose (docs/ENGINE.md)
             missed += 1
             continue
-        truth = np.array([float(r["yaw_deg"]), float(r["pitch_deg"]), float(r["roll_deg"])])
+        truth = np.array(datasets.aflw_pose(r))
         errs.append(("dev" if i % 2 == 0 else "test", truth, np.array([q.yaw, q.pitch, q.roll])))
     return errs, missed, len(rows)
 

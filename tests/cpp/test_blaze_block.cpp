@@ -119,3 +119,43 @@ TEST(BlazeBlock, ChainOfBlocksIsTheBlocksOneAfterTheOther) {
     }
   }
 }
+
+// BlazeFace's stride-2 block as one pass (blaze_block_s2) computes what LibTorch's depthwise
+// and pointwise convolutions, max-pool, channel padding, addition and ReLU compute, at every
+// channel pair the kernel takes, odd and even sizes, one and two threads; a depthwise weight
+// whose first row is not zero, or another channel pair, runs LibTorch's operators.
+TEST(BlazeBlock, StrideTwoBlockMatchesLibTorch) {
+  c10::InferenceMode guard;
+  at::manual_seed(12);
+  for (const auto& [cin, cout] : std::vector<std::pair<int64_t, int64_t>>{{24, 24}, {24, 48}, {48, 96}, {96, 96}}) {
+    for (const auto& [h, w] : std::vector<std::pair<int64_t, int64_t>>{{2, 2}, {3, 5}, {8, 8}, {17, 30}, {64, 96}}) {
+      for (const bool biases : {false, true}) {
+        const at::Tensor x = at::relu(at::randn({2, cin, h, w})).contiguous(at::MemoryFormat::ChannelsLast);
+        at::Tensor dw = at::randn({cin, 1, 4, 4});
+        dw.select(2, 0).zero_();
+        dw.select(3, 0).zero_();
+        const at::Tensor pw = at::randn({cout, cin, 1, 1}) / cin;
+        const c10::optional<at::Tensor> db = biases ? c10::optional<at::Tensor>(at::randn({cin})) : c10::nullopt;
+        const c10::optional<at::Tensor> pb = biases ? c10::optional<at::Tensor>(at::randn({cout})) : c10::nullopt;
+        const std::string what = std::to_string(cin) + "->" + std::to_string(cout) + " " + std::to_string(h) + "x" +
+                                 std::to_string(w) + (biases ? " biases" : "");
+        ASSERT_TRUE(facekit::models::blaze_block_s2_has_kernel(x, dw, pw) || !__builtin_cpu_supports("avx2")) << what;
+        const at::Tensor got = facekit::models::blaze_block_s2(x, dw, db, pw, pb);
+        expect_close(got, facekit::models::blaze_block_s2_reference(x, dw, db, pw, pb), what);
+        EXPECT_TRUE(got.is_contiguous(at::MemoryFormat::ChannelsLast)) << what;
+        const int threads = at::get_num_threads();
+        at::set_num_threads(1);
+        const at::Tensor one = facekit::models::blaze_block_s2(x.contiguous(), dw, db, pw, pb);
+        at::set_num_threads(threads);
+        expect_close(one, got, what + ", one thread, NCHW input");
+      }
+    }
+  }
+  const at::Tensor x = at::relu(at::randn({1, 24, 8, 8}));
+  const at::Tensor full = at::randn({24, 1, 4, 4}), pw = at::randn({24, 24, 1, 1});
+  const c10::optional<at::Tensor> none;
+  EXPECT_FALSE(facekit::models::blaze_block_s2_has_kernel(x, full, pw));  // taps in the first row
+  EXPECT_TRUE(at::equal(facekit::models::blaze_block_s2(x, full, none, pw, none),
+                        facekit::models::blaze_block_s2_reference(x, full, none, pw, none)));
+  EXPECT_FALSE(facekit::models::blaze_block_s2_has_kernel(x, full, at::randn({32, 24, 1, 1})));  // 24 -> 32
+}

@@ -88,9 +88,9 @@ TEST(Detections, HoldersAreEarlierBiggerBoxesHoldingMostOfIt) {
 
 TEST(Pyramid, SmallImageIsOnePassPerLevel) {
   using facekit::detect::kMinFaceAtInput;
-  // 640x480, faces 80-300 px: at kMinFaceAtInput / 80 (160x120 at 20 / 80, centred in the
-  // model's 256x256) a 300 px face is 75 px, within the detector's range: one pass. A
-  // 2000 px maximum adds a level.
+  // 640x480, faces 80-300 px: at kMinFaceAtInput / 80 (144x108 at 18 / 80, centred in the
+  // model's 256x256) a 300 px face is 68 px, within the detector's range: one pass. A
+  // 2000 px maximum adds a level, on the coarser levels' grid (kLevelFaceAtInput / 80 / 3).
   auto p = facekit::detect::plan_passes(640, 480, 80, 300);
   ASSERT_EQ(p.size(), 1u);
   const double s = kMinFaceAtInput / 80.0;
@@ -102,12 +102,12 @@ TEST(Pyramid, SmallImageIsOnePassPerLevel) {
   EXPECT_EQ(p[0].y, (256 - level.height) / 2);
   p = facekit::detect::plan_passes(640, 480, 80, 2000);
   ASSERT_EQ(p.size(), 2u);
-  EXPECT_DOUBLE_EQ(p[1].scale, s / facekit::detect::kLevelRatio);
+  EXPECT_DOUBLE_EQ(p[1].scale, facekit::detect::kLevelFaceAtInput / 80.0 / facekit::detect::kLevelRatio);
   for (const auto& pass : p) EXPECT_TRUE(pass.width % facekit::detect::kStride == 0 && pass.height % facekit::detect::kStride == 0);
 }
 
 TEST(Pyramid, ALevelUnderTwoMegapixelsIsOnePassWhateverItsShape) {
-  // 1920x1080 from 32 px (min_face 40): the finest level (1200x675 at 20 / 32) is wider than a
+  // 1920x1080 from 32 px (min_face 40): the finest level (1080x608 at 18 / 32) is wider than a
   // block: one pass over all of it, not two blocks whose seam is run twice. So is the same
   // photo at full resolution (1920x1088, 2 MP); 2048x1536 (3.1 MP) is cut into blocks.
   auto p = facekit::detect::plan_passes(1920, 1080, 32, 300);
@@ -132,9 +132,9 @@ TEST(Pyramid, ALevelUnderTwoMegapixelsIsOnePassWhateverItsShape) {
 TEST(Pyramid, SmallPassesShareOneInputWithoutOverlapOrWaste) {
   using facekit::detect::pack_passes;
   using facekit::detect::plan_passes;
-  // Portrait mode on a 1024x1024 headshot (from 40 px): a 512 px level and two coarse ones
+  // Portrait mode on a 1024x1024 headshot (from 40 px): a 480 px level and two coarse ones
   // (171 and 57 px images) in the context their biggest faces need (192 px each), stacked in
-  // one column: a 704x512 input (768x512 when each coarse level took 256 px, 1024x512 side by side).
+  // one column: a 672x480 input (736x480 when each coarse level took 256 px, 864x480 side by side).
   const auto passes = plan_passes(1024, 1024, 40, 2048);
   ASSERT_EQ(passes.size(), 3u);
   EXPECT_EQ(passes[1].width, 192);
@@ -142,8 +142,8 @@ TEST(Pyramid, SmallPassesShareOneInputWithoutOverlapOrWaste) {
   auto packs = pack_passes(passes);
   ASSERT_EQ(packs.size(), 1u);
   const auto& k = packs[0];
-  EXPECT_EQ(k.width, 704);
-  EXPECT_EQ(k.height, 512);
+  EXPECT_EQ(k.width, 672);
+  EXPECT_EQ(k.height, 480);
   ASSERT_EQ(k.passes.size(), 3u);
   for (size_t i = 0; i < 3; ++i) {
     const cv::Rect a(k.origin[i], cv::Size(k.passes[i].width, k.passes[i].height));
@@ -152,12 +152,12 @@ TEST(Pyramid, SmallPassesShareOneInputWithoutOverlapOrWaste) {
       EXPECT_TRUE((a & cv::Rect(k.origin[j], cv::Size(k.passes[j].width, k.passes[j].height))).empty());
     EXPECT_DOUBLE_EQ(k.passes[i].scale, passes[i].scale);  // in plan order
   }
-  // From 64 px: a 320 px level and two 128 px ones under each other beside it (320x832 when
+  // From 64 px: a 288 px level and two 128 px ones under each other beside it (288x800 when
   // each took 256 px).
   packs = pack_passes(plan_passes(1024, 1024, 64, 2048));
   ASSERT_EQ(packs.size(), 1u);
-  EXPECT_EQ(packs[0].width, 320 + 128);
-  EXPECT_EQ(packs[0].height, 320);
+  EXPECT_EQ(packs[0].width, 288 + 128);
+  EXPECT_EQ(packs[0].height, 288);
   // No input under min_side: the padding goes right and below, the passes stay where they are.
   const std::vector<facekit::detect::Pass> small = {{0.25, 0, 0, 160, 128}, {0.25 / 3, 10, 10, 128, 128}};
   packs = pack_passes(small, facekit::detect::kTrainedSide);
@@ -167,7 +167,7 @@ TEST(Pyramid, SmallPassesShareOneInputWithoutOverlapOrWaste) {
   EXPECT_EQ(packs[0].origin[1], cv::Point(160, 0));
   EXPECT_EQ(pack_passes(small, 0)[0].height, 128);
   // A pass over kPackMaxSide runs alone; the coarse level after it gets its own input.
-  packs = pack_passes(plan_passes(1920, 1080, 32, 300));
+  packs = pack_passes(plan_passes(1920, 1080, 32, 600));
   ASSERT_EQ(packs.size(), 2u);
   EXPECT_EQ(packs[0].passes.size(), 1u);
   EXPECT_EQ(packs[0].width, packs[0].passes[0].width);
@@ -201,9 +201,9 @@ TEST(Pyramid, TheFinestLevelOfABigPhotoIsCapped) {
     for (const auto& p : passes) scanned += double(p.width) * p.height;
     EXPECT_LE(scanned, 1.6 * kMaxScanPixels) << W << "x" << H << " min " << mn;  // coarser levels and seams
   }
-  EXPECT_EQ(facekit::detect::scanned_min_face(6000, 6000, 20), 67);  // 20 px at a scale of 1792 / 6000
-  EXPECT_EQ(facekit::detect::scanned_min_face(6000, 6000, 40), 67);
-  EXPECT_EQ(facekit::detect::scanned_min_face(4000, 3000, 20), 39);  // a 12 MP phone photo
+  EXPECT_EQ(facekit::detect::scanned_min_face(6000, 6000, 20), 61);  // 18 px at a scale of 1792 / 6000
+  EXPECT_EQ(facekit::detect::scanned_min_face(6000, 6000, 40), 61);
+  EXPECT_EQ(facekit::detect::scanned_min_face(4000, 3000, 20), 35);  // a 12 MP phone photo
   EXPECT_EQ(facekit::detect::scanned_min_face(6000, 6000, 80), 80);  // a quarter: under the cap
   EXPECT_EQ(facekit::detect::scanned_min_face(1920, 1080, 20), 20);
   EXPECT_EQ(facekit::detect::scanned_min_face(640, 480, 8), 8);
@@ -266,6 +266,13 @@ TEST(Texture, OnlyCellsThatVaryHoldAFace) {
   EXPECT_TRUE(t.any_texture({1000, 498, 64, 64}));  // clipped to the image, the corner cell
   EXPECT_FALSE(t.any_texture({-50, -50, 40, 40}));  // outside the image
   EXPECT_FALSE(t.any_texture({0, 0, 0, 0}));
+  // The rows of cells are worked out as queries reach them: the same answers in any order.
+  const facekit::detect::TextureMap fresh(img);
+  EXPECT_TRUE(fresh.any_texture({1000, 498, 64, 64}));
+  EXPECT_FALSE(fresh.any_texture({408, 208, 500, 200}));
+  EXPECT_FALSE(fresh.any_texture({300, 100, 100, 100}));
+  EXPECT_TRUE(fresh.any_texture({400, 200, 1, 1}));
+  EXPECT_TRUE(fresh.any_texture({0, 0, 1003, 501}));
 }
 
 TEST(Align, SimilarityRecoversAKnownTransform) {

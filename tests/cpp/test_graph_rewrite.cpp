@@ -47,6 +47,34 @@ std::vector<at::Tensor> outputs(torch::jit::Module& module, const at::Tensor& in
   return res;
 }
 
+// BlazeFace as converted, and a copy with the block rewrites the runtime makes before the
+// ones a test checks.
+struct Detector {
+  facekit::ModelRuntime rt;
+  const facekit::ModelInfo& m = rt.info("blazeface-back");
+  torch::jit::Module plain = torch::jit::load(rt.model_dir() + "/" + m.file);
+  torch::jit::Module rewritten;
+  explicit Detector(bool blocks) {
+    plain.eval();
+    rewritten = plain.clone();
+    facekit::models::fuse_residual_additions(rewritten);
+    if (!blocks) return;
+    facekit::models::fuse_blaze_blocks(rewritten);
+    facekit::models::chain_blaze_blocks(rewritten);
+  }
+};
+
+// Each output of `got` within 1e-4 of `want`'s scale: rewrites that sum in another order.
+void expect_outputs_close(torch::jit::Module& want_module, torch::jit::Module& got_module, const at::Tensor& input,
+                          const std::string& what) {
+  const auto want = outputs(want_module, input), got = outputs(got_module, input);
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t k = 0; k < got.size(); ++k) {
+    const float scale = std::max(1.f, want[k].abs().max().item<float>());
+    EXPECT_LE((got[k] - want[k]).abs().max().item<float>(), 1e-4f * scale) << what << " output " << k;
+  }
+}
+
 }  // namespace
 
 TEST(GraphRewrite, DetectorAndMeshGiveTheSameOutputsBitForBit) {
@@ -250,5 +278,41 @@ TEST(GraphRewrite, MeshHeadsBecomeMatrixProducts) {
       const float scale = std::max(1.f, want[k].abs().max().item<float>());
       EXPECT_LE((got[k] - want[k]).abs().max().item<float>(), 1e-5f * scale) << "output " << k;
     }
+  }
+}
+
+// BlazeFace's first layer (its NHWC input permuted, the 6x6 convolution, the ReLU) becomes one
+// call, joined to the chain of blocks after it; the detector's outputs stay those of the plain
+// graph to float rounding, at a 256 px window (where the chain runs block by block) and at a
+// group photo's input (where the convolution's rows feed the chain).
+TEST(GraphRewrite, DetectorsFirstLayerJoinsTheChain) {
+  Detector d(/*blocks=*/true);
+  torch::jit::Module& fused = d.rewritten;
+  EXPECT_EQ(facekit::models::fuse_input_convolutions(fused), 1);
+  const auto graph = fused.get_method("forward").graph();
+  EXPECT_EQ(count(graph, "facekit::blaze_blocks_after_input_conv"), 1);
+  EXPECT_EQ(count(graph, "facekit::input_conv_relu"), 0);
+  EXPECT_EQ(count(graph, "facekit::blaze_blocks"), 3);
+  EXPECT_EQ(count(graph, "aten::permute") + 1, count(d.plain.get_method("forward").graph(), "aten::permute"));
+  for (const auto& [h, w] : std::vector<std::pair<int, int>>{{256, 256}, {704, 1216}})
+    expect_outputs_close(d.plain, fused, photo_input(d.m, h, w), std::to_string(h) + "x" + std::to_string(w));
+}
+
+// BlazeFace's three stride-2 blocks (24 -> 24, 24 -> 48 and 48 -> 96, the last two with padded
+// channels) become one call each, and its outputs stay those of the plain graph to float
+// rounding; with everything else rewritten too (as the runtime loads it) as well.
+TEST(GraphRewrite, StrideTwoBlocksBecomeOneCallEach) {
+  Detector s2(/*blocks=*/false), all(/*blocks=*/true);
+  EXPECT_EQ(facekit::models::fuse_stride_two_blocks(s2.rewritten), 3);
+  const auto graph = s2.rewritten.get_method("forward").graph();
+  EXPECT_EQ(count(graph, "facekit::blaze_block_s2"), 3);
+  EXPECT_EQ(count(graph, "aten::max_pool2d"), 0);
+  EXPECT_EQ(facekit::models::fuse_stride_two_blocks(all.rewritten), 3);
+  facekit::models::fuse_input_convolutions(all.rewritten);
+  for (const auto& [h, w] : std::vector<std::pair<int, int>>{{256, 256}, {320, 448}, {704, 1216}}) {
+    const at::Tensor input = photo_input(s2.m, h, w);
+    const std::string size = std::to_string(h) + "x" + std::to_string(w);
+    expect_outputs_close(s2.plain, s2.rewritten, input, size + ", stride-2 blocks");
+    expect_outputs_close(s2.plain, all.rewritten, input, size + ", every rewrite");
   }
 }

@@ -30,11 +30,17 @@ cv::Size scaled_size(cv::Size size, double scale) {
 namespace {
 // Never upscaled: a face below ~kMinFaceAtInput px has too few pixels to gain from it, and
 // the cost stays bounded by the image's own pixels.
-double finest_scale(int min_face) { return std::min(1.0, static_cast<double>(kMinFaceAtInput) / std::max(min_face, 4)); }
+double scale_for(float face_at_input, int min_face) {
+  return std::min(1.0, static_cast<double>(face_at_input) / std::max(min_face, 4));
+}
+double finest_scale(int min_face) { return scale_for(kMinFaceAtInput, min_face); }
 // ... and no more image pixels than kMaxScanPixels.
-double finest_scale(int width, int height, int min_face) {
+double scan_cap(int width, int height) {
   const double pixels = static_cast<double>(width) * height;
-  return std::min(finest_scale(min_face), pixels > kMaxScanPixels ? std::sqrt(kMaxScanPixels / pixels) : 1.0);
+  return pixels > kMaxScanPixels ? std::sqrt(kMaxScanPixels / pixels) : 1.0;
+}
+double finest_scale(int width, int height, int min_face) {
+  return std::min(finest_scale(min_face), scan_cap(width, height));
 }
 }  // namespace
 
@@ -61,11 +67,13 @@ std::vector<Pass> plan_passes(int width, int height, int min_face, int max_face)
   min_face = std::max(min_face, 4);
   max_face = std::max(max_face, min_face + 1);
   double scale = finest_scale(width, height, min_face);
+  // The coarser levels: kLevelRatio apart from where the finest would be at kLevelFaceAtInput.
+  double grid = std::min(scale_for(kLevelFaceAtInput, min_face), scan_cap(width, height));
   while (true) {
     const bool last = max_face * scale <= kMaxFaceAtInput;
     // The biggest face this level must catch whole: it sets the seam between blocks and,
     // on the last level, the padding around a face that fills the image (a tight crop).
-    const double biggest = last ? max_face * scale : kMinFaceAtInput * kLevelRatio * 1.15;
+    const double biggest = last ? max_face * scale : kLevelFaceAtInput * kLevelRatio * 1.15;
     const cv::Size image = scaled_size({width, height}, scale);
     const int sw = image.width, sh = image.height;
     // Context around a face (kFaceShareOfInput); the input the level shares is padded to
@@ -87,7 +95,8 @@ std::vector<Pass> plan_passes(int width, int height, int min_face, int max_face)
         for (int x : block_starts(sw, bw, overlap)) out.push_back({scale, -x, -y, bw, bh});
     }
     if (last) break;
-    scale /= kLevelRatio;
+    grid /= kLevelRatio;
+    scale = grid;
   }
   // A level alone is centred in a kTrainedSide input, not in a corner of one.
   if (out.size() == 1 && (out[0].width < kTrainedSide || out[0].height < kTrainedSide)) {

@@ -12,13 +12,17 @@ namespace facekit::detect {
 
 /// Face sizes (box side, px at the detector's input) BlazeFace (back) finds reliably: from
 /// kMinFaceAtInput to kMaxFaceAtInput (a face must leave some context in the 256 px the model
-/// was trained on). 18 px found as many of the group photos' faces (209 of 220 over ten scale /
-/// min_face pairs; 16 px 206) with 0.81x the pixels, but read head pose worse: AFLW2000 mean
-/// yaw error 4.8 against 3 degrees (docs/ACCURACY.md, The smallest face at the detector's input).
-constexpr float kMinFaceAtInput = 20.f;
+/// was trained on). The finest level holds min_face at kMinFaceAtInput, each coarser level its
+/// smallest face at kLevelFaceAtInput. 18 px found as many of the group photos' faces as 20 px
+/// (209 of 220 over ten scale / min_face pairs; 16 px 206) with 0.81x the pixels; at every
+/// level it read head pose worse (AFLW2000 mean yaw error 4.8 against 3 degrees: a face then
+/// reaches FaceMesh from a coarser level), at the finest level alone it did not
+/// (docs/ACCURACY.md, The smallest face at the detector's input).
+constexpr float kMinFaceAtInput = 18.f;
+constexpr float kLevelFaceAtInput = 20.f;
 constexpr float kMaxFaceAtInput = 180.f;
-/// Each level covers faces from kMinFaceAtInput to kLevelRatio times that; the last level
-/// covers up to kMaxFaceAtInput.
+/// Each coarser level covers faces from kLevelFaceAtInput to kLevelRatio times that; the last
+/// level covers up to kMaxFaceAtInput.
 constexpr float kLevelRatio = 3.f;
 /// The input side the model was trained on: no forward pass of a plan is smaller (in a
 /// 224x160 input a 62 px face was missed that a 256x192 one finds).

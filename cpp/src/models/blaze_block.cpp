@@ -1,5 +1,7 @@
 #include "models/blaze_block.h"
 
+#include "models/input_conv.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -57,10 +59,11 @@ Packed pack(int64_t c, const at::Tensor& dw_weight, const c10::optional<at::Tens
   return p;
 }
 
-// The pointwise product of Q pixels of the depthwise row `d` from pixel px, for the VB output
-// vectors from v0 (8 channels each), plus the residual, through the (P)ReLU. At most 12
-// accumulators, which stay in registers (the loops over them are unrolled).
-template <int C, int Q, int VB, bool PRELU>
+// The pointwise product of Q pixels of the depthwise row `d` (CIN channels a pixel) from pixel
+// px, for the VB output vectors from v0 (8 of the C output channels each), plus the residual,
+// through the (P)ReLU. At most 12 accumulators, which stay in registers (the loops over them
+// are unrolled).
+template <int CIN, int C, int Q, int VB, bool PRELU>
 __attribute__((target("avx2,fma"), always_inline)) inline void pointwise(const float* __restrict d,
                                                                          const float* __restrict residual,
                                                                          float* __restrict out, int px,
@@ -78,26 +81,26 @@ __attribute__((target("avx2,fma"), always_inline)) inline void pointwise(const f
   for (int p = 0; p < Q; ++p)
 #pragma GCC unroll 16
     for (int v = 0; v < V; ++v) acc[p][v] = _mm256_loadu_ps(bias + 8 * v);
-  const float* dp = d + px * C;
+  const float* dp = d + px * CIN;
   // Registers: the Q x V accumulators, plus either the V weight vectors of one input channel
   // (C = 16, 24) or the Q broadcast inputs (C >= 32), plus one: at most 16.
   if constexpr (V <= 3) {
-    for (int k = 0; k < C; ++k) {
+    for (int k = 0; k < CIN; ++k) {
       __m256 wv[V];
 #pragma GCC unroll 16
       for (int v = 0; v < V; ++v) wv[v] = _mm256_loadu_ps(pw + k * C + 8 * v);
 #pragma GCC unroll 16
       for (int p = 0; p < Q; ++p) {
-        const __m256 b = _mm256_broadcast_ss(dp + p * C + k);
+        const __m256 b = _mm256_broadcast_ss(dp + p * CIN + k);
 #pragma GCC unroll 16
         for (int v = 0; v < V; ++v) acc[p][v] = _mm256_fmadd_ps(b, wv[v], acc[p][v]);
       }
     }
   } else {
-    for (int k = 0; k < C; ++k) {
+    for (int k = 0; k < CIN; ++k) {
       __m256 b[Q];
 #pragma GCC unroll 16
-      for (int p = 0; p < Q; ++p) b[p] = _mm256_broadcast_ss(dp + p * C + k);
+      for (int p = 0; p < Q; ++p) b[p] = _mm256_broadcast_ss(dp + p * CIN + k);
 #pragma GCC unroll 16
       for (int v = 0; v < V; ++v) {
         const __m256 wv = _mm256_loadu_ps(pw + k * C + 8 * v);
@@ -195,9 +198,9 @@ __attribute__((target("avx2,fma"))) void block_row(const float* const rows[3], c
   const float* __restrict slope = w.slope.data();
   int px = 0;
   for (; px + P <= width; px += P)
-    for (int v0 = 0; v0 < V; v0 += VB) pointwise<C, P, VB, PRELU>(d, residual, out, px, pw, pb, slope, v0);
+    for (int v0 = 0; v0 < V; v0 += VB) pointwise<C, C, P, VB, PRELU>(d, residual, out, px, pw, pb, slope, v0);
   for (; px < width; ++px)
-    for (int v0 = 0; v0 < V; v0 += VB) pointwise<C, 1, VB, PRELU>(d, residual, out, px, pw, pb, slope, v0);
+    for (int v0 = 0; v0 < V; v0 += VB) pointwise<C, C, 1, VB, PRELU>(d, residual, out, px, pw, pb, slope, v0);
 }
 
 template <int C, bool PRELU>
@@ -226,34 +229,157 @@ void run_kernel(const at::Tensor& x, at::Tensor& out, const Packed& w) {
 // block k-1's row r+1 is; a band recomputes the rows its neighbours also need (K-k rows of
 // block k on each inner edge). The arithmetic of each row is block_row's: the same result as
 // K calls of the one-block kernel.
-template <int C, bool PRELU>
-void run_chain(const at::Tensor& x, at::Tensor& out, const std::vector<Packed>& w, int64_t bands) {
-  const int64_t n = x.size(0), h = x.size(2), width = x.size(3), k_blocks = static_cast<int64_t>(w.size());
+// BlazeFace's stride-2 block: relu(pointwise(depthwise(x)) + maxpool(x)), the depthwise
+// convolution 3x3 at stride 2 over rows 2r..2r+2 and columns 2c..2c+2 (TensorFlow's "same"
+// padding: a zero row and column after the last), the max over the 2x2 cell (2r, 2c), its
+// channels padded with zeros to the output's.
+struct PackedS2 {
+  std::vector<float> dw, dw_bias, pw, pw_bias;  // taps [9][CIN], pointwise [CIN][COUT]
+};
+
+PackedS2 pack_s2(int64_t cin, int64_t cout, const at::Tensor& dw_weight, const c10::optional<at::Tensor>& dw_bias,
+                 const at::Tensor& pw_weight, const c10::optional<at::Tensor>& pw_bias) {
+  PackedS2 p;
+  const at::Tensor dw = dw_weight.contiguous(), pw = pw_weight.contiguous();
+  const float* d = dw.data_ptr<float>();  // [CIN][1][4][4], row 0 and column 0 zero
+  const float* w = pw.data_ptr<float>();  // [COUT][CIN]
+  p.dw.resize(9 * cin);
+  for (int64_t ch = 0; ch < cin; ++ch)
+    for (int t = 0; t < 9; ++t) p.dw[t * cin + ch] = d[ch * 16 + (1 + t / 3) * 4 + 1 + t % 3];
+  p.pw.resize(cin * cout);
+  for (int64_t out = 0; out < cout; ++out)
+    for (int64_t in = 0; in < cin; ++in) p.pw[in * cout + out] = w[out * cin + in];
+  p.dw_bias.assign(cin, 0.f);
+  p.pw_bias.assign(cout, 0.f);
+  if (dw_bias && dw_bias->defined()) std::memcpy(p.dw_bias.data(), dw_bias->contiguous().data_ptr<float>(), cin * sizeof(float));
+  if (pw_bias && pw_bias->defined()) std::memcpy(p.pw_bias.data(), pw_bias->contiguous().data_ptr<float>(), cout * sizeof(float));
+  return p;
+}
+
+// Output row r from input rows 2r, 2r + 1, 2r + 2 (`rows`; zeros past the last): the depthwise
+// row into `d`, the pooled (and padded) row into `pooled`, then the pointwise product, the
+// addition and the ReLU into `out`.
+template <int CIN, int COUT>
+__attribute__((target("avx2,fma"))) void block_s2_row(const float* const rows[3], int in_width, int out_width,
+                                                      const PackedS2& w, float* __restrict d,
+                                                      float* __restrict pooled, float* __restrict out) {
+  constexpr int VI = CIN / 8, V = COUT / 8;
+  const float* __restrict r0 = rows[0];
+  const float* __restrict r1 = rows[1];
+  const float* __restrict r2 = rows[2];
+  // Columns whose taps all lie inside the row (2c + 2 < in_width).
+  const int inside = std::min(out_width, std::max(0, (in_width - 1) / 2));
+  for (int v = 0; v < VI; ++v) {
+    __m256 tap[9];
+#pragma GCC unroll 9
+    for (int t = 0; t < 9; ++t) tap[t] = _mm256_loadu_ps(w.dw.data() + t * CIN + 8 * v);
+    const __m256 bias = _mm256_loadu_ps(w.dw_bias.data() + 8 * v);
+    int c = 0;
+    for (; c + 2 <= inside; c += 2) {  // two independent chains of nine multiply-adds
+      const int o = 2 * c * CIN + 8 * v;
+      __m256 a0 = bias, a1 = bias;
+#pragma GCC unroll 9
+      for (int t = 0; t < 9; ++t) {
+        const float* row = t < 3 ? r0 : t < 6 ? r1 : r2;
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(row + o + (t % 3) * CIN), tap[t], a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(row + o + (2 + t % 3) * CIN), tap[t], a1);
+      }
+      _mm256_storeu_ps(d + c * CIN + 8 * v, a0);
+      _mm256_storeu_ps(d + (c + 1) * CIN + 8 * v, a1);
+    }
+    for (; c < out_width; ++c) {
+      __m256 acc = bias;
+      for (int t = 0; t < 9; ++t) {
+        const int x = 2 * c + t % 3;
+        if (x < in_width) acc = _mm256_fmadd_ps(_mm256_loadu_ps((t < 3 ? r0 : t < 6 ? r1 : r2) + x * CIN + 8 * v), tap[t], acc);
+      }
+      _mm256_storeu_ps(d + c * CIN + 8 * v, acc);
+    }
+    for (c = 0; c < out_width; ++c) {
+      const int o = 2 * c * CIN + 8 * v;
+      const __m256 top = _mm256_max_ps(_mm256_loadu_ps(r0 + o), _mm256_loadu_ps(r0 + o + CIN));
+      const __m256 bottom = _mm256_max_ps(_mm256_loadu_ps(r1 + o), _mm256_loadu_ps(r1 + o + CIN));
+      _mm256_storeu_ps(pooled + c * COUT + 8 * v, _mm256_max_ps(top, bottom));
+    }
+  }
+  if constexpr (COUT > CIN)
+    for (int c = 0; c < out_width; ++c)
+      for (int v = VI; v < V; ++v) _mm256_storeu_ps(pooled + c * COUT + 8 * v, _mm256_setzero_ps());
+  constexpr int VB = V <= 6 ? V : V % 6 == 0 ? 6 : 4;
+  constexpr int P = VB == 2 ? 4 : VB == 3 ? 3 : 2;
+  int px = 0;
+  for (; px + P <= out_width; px += P)
+    for (int v0 = 0; v0 < V; v0 += VB)
+      pointwise<CIN, COUT, P, VB, false>(d, pooled, out, px, w.pw.data(), w.pw_bias.data(), nullptr, v0);
+  for (; px < out_width; ++px)
+    for (int v0 = 0; v0 < V; v0 += VB)
+      pointwise<CIN, COUT, 1, VB, false>(d, pooled, out, px, w.pw.data(), w.pw_bias.data(), nullptr, v0);
+}
+
+template <int CIN, int COUT>
+void run_s2(const at::Tensor& x, at::Tensor& out, const PackedS2& w) {
+  const int64_t n = x.size(0), h = x.size(2), width = x.size(3), oh = out.size(2), ow = out.size(3);
   const float* src = x.data_ptr<float>();
   float* dst = out.data_ptr<float>();
+  const int64_t row = width * CIN, image = h * row, out_row = ow * COUT;
+  at::parallel_for(0, n * oh, 4, [&](int64_t begin, int64_t end) {
+    std::vector<float> zeros(row, 0.f), d(ow * CIN), pooled(out_row);
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t img = r / oh, y = 2 * (r % oh);
+      const float* at = src + img * image + y * row;
+      const float* rows[3] = {at, at + row, y + 2 < h ? at + 2 * row : zeros.data()};
+      block_s2_row<CIN, COUT>(rows, static_cast<int>(width), static_cast<int>(ow), w, d.data(), pooled.data(),
+                              dst + r * out_row);
+    }
+  });
+}
+
+// The first block's input where it is made row by row (blaze_blocks_after_input_conv): the
+// image and the convolution that makes each row.
+struct Producer {
+  const InputConvRows* conv = nullptr;
+  const float* image = nullptr;  // [N][height][width][3]
+  int height = 0, width = 0;
+};
+
+template <int C, bool PRELU>
+void run_chain(const at::Tensor& x, at::Tensor& out, const std::vector<Packed>& w, int64_t bands,
+               const Producer& producer = {}) {
+  const int64_t n = out.size(0), h = out.size(2), width = out.size(3), k_blocks = static_cast<int64_t>(w.size());
+  const float* src = producer.conv ? nullptr : x.data_ptr<float>();
+  float* dst = out.data_ptr<float>();
   const int64_t row = width * C, image = h * row;
+  const int64_t image_in = static_cast<int64_t>(producer.height) * producer.width * 3;
   at::parallel_for(0, n * bands, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> zeros(row, 0.f), d(row), rings(static_cast<size_t>(k_blocks - 1) * 3 * row);
+    std::vector<float> zeros(row, 0.f), d(row), rings(static_cast<size_t>(k_blocks) * 3 * row);
     for (int64_t task = begin; task < end; ++task) {
       const int64_t img = task / bands, band = task % bands;
       const int64_t y0 = h * band / bands, y1 = h * (band + 1) / bands;
       // Rows block k (1-based; 0 is the input) makes: its band and the halo the blocks after it read.
       auto lo = [&](int64_t k) { return std::max<int64_t>(0, y0 - (k_blocks - k)); };
       auto hi = [&](int64_t k) { return std::min<int64_t>(h, y1 + (k_blocks - k)); };
-      const float* in = src + img * image;
-      auto row_of = [&](int64_t k, int64_t r) -> const float* {  // block k's row r (input for k = 0)
+      const float* in = producer.conv ? nullptr : src + img * image;
+      // Block k's row r (the input for k = 0: in memory, or in a ring as the producer makes it).
+      auto slot = [&](int64_t k, int64_t r) { return rings.data() + (k * 3 + r % 3) * row; };
+      auto row_of = [&](int64_t k, int64_t r) -> const float* {
         if (r < 0 || r >= h) return zeros.data();
-        if (k == 0) return in + r * row;
-        return rings.data() + ((k - 1) * 3 + r % 3) * row;
+        if (k == 0 && !producer.conv) return in + r * row;
+        return slot(k, r);
       };
-      for (int64_t t = lo(1) + 1; t < hi(k_blocks) + k_blocks; ++t)
+      // Step t makes the input's row t and block k's row t - k, which reads the rows around it
+      // of block k - 1, made in this step or before.
+      for (int64_t t = lo(0); t < hi(k_blocks) + k_blocks; ++t) {
+        if (producer.conv && t < hi(0))
+          producer.conv->row(producer.image + img * image_in, producer.height, producer.width, static_cast<int>(t),
+                             slot(0, t));
         for (int64_t k = 1; k <= k_blocks; ++k) {
           const int64_t r = t - k;
           if (r < lo(k) || r >= hi(k)) continue;
           const float* rows[3] = {row_of(k - 1, r - 1), row_of(k - 1, r), row_of(k - 1, r + 1)};
-          float* o = k == k_blocks ? dst + img * image + r * row : rings.data() + ((k - 1) * 3 + r % 3) * row;
+          float* o = k == k_blocks ? dst + img * image + r * row : slot(k, r);
           block_row<C, PRELU>(rows, rows[1], o, static_cast<int>(width), w[k - 1], d.data());
         }
+      }
     }
   });
 }
@@ -323,60 +449,172 @@ at::Tensor blaze_block(const at::Tensor& x, const at::Tensor& dw_weight, const c
 
 namespace {
 template <bool PRELU>
-void run_chain_for_channels(const at::Tensor& in, at::Tensor& out, const std::vector<Packed>& w, int64_t bands) {
-  switch (in.size(1)) {
-    case 16: run_chain<16, PRELU>(in, out, w, bands); break;
-    case 24: run_chain<24, PRELU>(in, out, w, bands); break;
-    case 32: run_chain<32, PRELU>(in, out, w, bands); break;
-    case 48: run_chain<48, PRELU>(in, out, w, bands); break;
-    case 64: run_chain<64, PRELU>(in, out, w, bands); break;
-    case 96: run_chain<96, PRELU>(in, out, w, bands); break;
-    default: run_chain<128, PRELU>(in, out, w, bands); break;
+void run_chain_for_channels(const at::Tensor& in, at::Tensor& out, const std::vector<Packed>& w, int64_t bands,
+                            const Producer& producer = {}) {
+  switch (out.size(1)) {
+    case 16: run_chain<16, PRELU>(in, out, w, bands, producer); break;
+    case 24: run_chain<24, PRELU>(in, out, w, bands, producer); break;
+    case 32: run_chain<32, PRELU>(in, out, w, bands, producer); break;
+    case 48: run_chain<48, PRELU>(in, out, w, bands, producer); break;
+    case 64: run_chain<64, PRELU>(in, out, w, bands, producer); break;
+    case 96: run_chain<96, PRELU>(in, out, w, bands, producer); break;
+    default: run_chain<128, PRELU>(in, out, w, bands, producer); break;
   }
 }
+}  // namespace
+
+namespace {
+
+// Whether K blocks run as one chain on a block input of n x c x h x w (float32, CPU): where a
+// block's tensor leaves the cache (smaller maps run block by block) and the kernel takes every
+// block, all ReLU or all PReLU.
+bool chain_runs(int64_t n, int64_t c, int64_t h, int64_t w, at::TensorList dw_weights,
+                const c10::List<c10::optional<at::Tensor>>& dw_biases, at::TensorList pw_weights,
+                const c10::List<c10::optional<at::Tensor>>& pw_biases,
+                const c10::List<c10::optional<at::Tensor>>& slopes) {
+  if (c >= 96 || n * c * h * w * static_cast<int64_t>(sizeof(float)) < kChainMinBytes) return false;
+  const auto takes_bias = [&](const c10::optional<at::Tensor>& b) {
+    return !b || !b->defined() || (b->scalar_type() == at::kFloat && b->numel() == c);
+  };
+  const at::Tensor probe = at::empty({1, c, 1, 1});  // the kernel's checks read the channels alone
+  const bool prelu = slopes[0].has_value() && slopes[0]->defined();
+  for (size_t i = 0; i < dw_weights.size(); ++i) {
+    const c10::optional<at::Tensor> slope = slopes[i];
+    if ((slope.has_value() && slope->defined()) != prelu || !takes_bias(dw_biases[i]) || !takes_bias(pw_biases[i]) ||
+        !blaze_block_has_kernel(probe, dw_weights[i], pw_weights[i], slope))
+      return false;
+  }
+  return true;
+}
+
+void check_blocks(at::TensorList dw_weights, const c10::List<c10::optional<at::Tensor>>& dw_biases,
+                  at::TensorList pw_weights, const c10::List<c10::optional<at::Tensor>>& pw_biases,
+                  const c10::List<c10::optional<at::Tensor>>& slopes) {
+  const size_t k = dw_weights.size();
+  TORCH_CHECK(k >= 1 && pw_weights.size() == k && dw_biases.size() == k && pw_biases.size() == k && slopes.size() == k,
+              "blaze_blocks: one depthwise and pointwise weight, bias and slope per block");
+}
+
+// The chain into `out` (n x c x h x w, channels-last) from `in` or, with a producer, from the
+// rows it makes.
+void run_chain_into(const at::Tensor& in, at::Tensor& out, at::TensorList dw_weights,
+                    const c10::List<c10::optional<at::Tensor>>& dw_biases, at::TensorList pw_weights,
+                    const c10::List<c10::optional<at::Tensor>>& pw_biases,
+                    const c10::List<c10::optional<at::Tensor>>& slopes, const Producer& producer) {
+  const size_t k = dw_weights.size();
+  std::vector<Packed> w;
+  for (size_t i = 0; i < k; ++i) w.push_back(pack(out.size(1), dw_weights[i], dw_biases[i], pw_weights[i], pw_biases[i], slopes[i]));
+  // One band per thread, each at least a few rows per block (a band recomputes up to k rows of
+  // each block at its inner edges).
+  const int64_t bands = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), out.size(2) / (4 * static_cast<int64_t>(k))));
+  if (slopes[0].has_value() && slopes[0]->defined())
+    run_chain_for_channels<true>(in, out, w, bands, producer);
+  else
+    run_chain_for_channels<false>(in, out, w, bands, producer);
+}
+
 }  // namespace
 
 at::Tensor blaze_blocks(const at::Tensor& x, at::TensorList dw_weights,
                         const c10::List<c10::optional<at::Tensor>>& dw_biases, at::TensorList pw_weights,
                         const c10::List<c10::optional<at::Tensor>>& pw_biases,
                         const c10::List<c10::optional<at::Tensor>>& slopes) {
-  const size_t k = dw_weights.size();
-  TORCH_CHECK(k >= 1 && pw_weights.size() == k && dw_biases.size() == k && pw_biases.size() == k && slopes.size() == k,
-              "blaze_blocks: one depthwise and pointwise weight, bias and slope per block");
-  auto one_by_one = [&] {
+  check_blocks(dw_weights, dw_biases, pw_weights, pw_biases, slopes);
+  if (x.dim() != 4 || !x.device().is_cpu() || x.scalar_type() != at::kFloat ||
+      !chain_runs(x.size(0), x.size(1), x.size(2), x.size(3), dw_weights, dw_biases, pw_weights, pw_biases, slopes)) {
     at::Tensor y = x;
-    for (size_t i = 0; i < k; ++i) y = blaze_block(y, dw_weights[i], dw_biases[i], pw_weights[i], pw_biases[i], slopes[i]);
+    for (size_t i = 0; i < dw_weights.size(); ++i)
+      y = blaze_block(y, dw_weights[i], dw_biases[i], pw_weights[i], pw_biases[i], slopes[i]);
     return y;
-  };
-  // The chain pays where a block's tensor leaves the cache; smaller maps run block by block.
-  if (x.dim() != 4 || x.size(1) >= 96 || x.numel() * static_cast<int64_t>(sizeof(float)) < kChainMinBytes)
-    return one_by_one();
-  const auto takes_bias = [&](const c10::optional<at::Tensor>& b) {
-    return !b || !b->defined() || (b->scalar_type() == at::kFloat && b->numel() == x.size(1));
-  };
-  const bool prelu = slopes[0].has_value() && slopes[0]->defined();
-  for (size_t i = 0; i < k; ++i) {
-    const c10::optional<at::Tensor> slope = slopes[i];
-    if ((slope.has_value() && slope->defined()) != prelu || !takes_bias(dw_biases[i]) || !takes_bias(pw_biases[i]) ||
-        !blaze_block_has_kernel(x, dw_weights[i], pw_weights[i], slope))
-      return one_by_one();
   }
   const at::Tensor in = x.contiguous(at::MemoryFormat::ChannelsLast);
   at::Tensor out = at::empty(in.sizes(), in.options().memory_format(at::MemoryFormat::ChannelsLast));
-  std::vector<Packed> w;
-  for (size_t i = 0; i < k; ++i) w.push_back(pack(in.size(1), dw_weights[i], dw_biases[i], pw_weights[i], pw_biases[i], slopes[i]));
-  // One band per thread, each at least a few rows per block (a band recomputes up to k rows of
-  // each block at its inner edges).
-  const int64_t bands = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), in.size(2) / (4 * static_cast<int64_t>(k))));
-  if (prelu)
-    run_chain_for_channels<true>(in, out, w, bands);
+  run_chain_into(in, out, dw_weights, dw_biases, pw_weights, pw_biases, slopes, {});
+  return out;
+}
+
+at::Tensor blaze_blocks_after_input_conv(const at::Tensor& image, const at::Tensor& conv_weight,
+                                         const c10::optional<at::Tensor>& conv_bias, at::IntArrayRef stride,
+                                         at::IntArrayRef padding, at::TensorList dw_weights,
+                                         const c10::List<c10::optional<at::Tensor>>& dw_biases,
+                                         at::TensorList pw_weights,
+                                         const c10::List<c10::optional<at::Tensor>>& pw_biases,
+                                         const c10::List<c10::optional<at::Tensor>>& slopes) {
+  check_blocks(dw_weights, dw_biases, pw_weights, pw_biases, slopes);
+  if (!input_conv_has_kernel(image, conv_weight, conv_bias, stride, padding))
+    return blaze_blocks(input_conv_relu(image, conv_weight, conv_bias, stride, padding), dw_weights, dw_biases,
+                        pw_weights, pw_biases, slopes);
+  const InputConvRows conv(conv_weight, conv_bias, stride[0], padding[0]);
+  const int64_t n = image.size(0), c = conv.channels();
+  const int64_t h = conv.out_side(image.size(1)), w = conv.out_side(image.size(2));
+  if (!chain_runs(n, c, h, w, dw_weights, dw_biases, pw_weights, pw_biases, slopes))
+    return blaze_blocks(input_conv_relu(image, conv_weight, conv_bias, stride, padding), dw_weights, dw_biases,
+                        pw_weights, pw_biases, slopes);
+  const at::Tensor img = image.contiguous();
+  at::Tensor out = at::empty({n, c, h, w}, img.options().memory_format(at::MemoryFormat::ChannelsLast));
+  const Producer producer{&conv, img.data_ptr<float>(), static_cast<int>(img.size(1)), static_cast<int>(img.size(2))};
+  run_chain_into(img, out, dw_weights, dw_biases, pw_weights, pw_biases, slopes, producer);
+  return out;
+}
+
+at::Tensor blaze_block_s2_reference(const at::Tensor& x, const at::Tensor& dw_weight,
+                                    const c10::optional<at::Tensor>& dw_bias, const at::Tensor& pw_weight,
+                                    const c10::optional<at::Tensor>& pw_bias) {
+  const at::Tensor d = at::conv2d(x, dw_weight, dw_bias, {2, 2}, {1, 1}, {1, 1}, dw_weight.size(0));
+  const at::Tensor c = at::conv2d(d, pw_weight, pw_bias);
+  at::Tensor pooled = at::max_pool2d(x, {2, 2}, {2, 2});
+  if (c.size(1) > x.size(1)) pooled = at::constant_pad_nd(pooled, {0, 0, 0, 0, 0, c.size(1) - x.size(1)});
+  return at::relu(c + pooled);
+}
+
+namespace {
+bool s2_channels(int64_t cin, int64_t cout) {
+  return (cin == 24 && (cout == 24 || cout == 48)) || (cin == 48 && cout == 96) || (cin == 96 && cout == 96);
+}
+}  // namespace
+
+bool blaze_block_s2_has_kernel(const at::Tensor& x, const at::Tensor& dw_weight, const at::Tensor& pw_weight) {
+  if (!cpu_has_avx2_fma() || x.dim() != 4 || !x.device().is_cpu() || x.scalar_type() != at::kFloat || x.size(2) < 2 ||
+      x.size(3) < 2)
+    return false;
+  const int64_t cin = x.size(1);
+  if (dw_weight.scalar_type() != at::kFloat || pw_weight.scalar_type() != at::kFloat ||
+      dw_weight.sizes() != at::IntArrayRef({cin, 1, 4, 4}) || pw_weight.dim() != 4 || pw_weight.size(1) != cin ||
+      pw_weight.size(2) != 1 || pw_weight.size(3) != 1 || !s2_channels(cin, pw_weight.size(0)))
+    return false;
+  // The kernel takes the 3x3 taps of TensorFlow's "same" padding: the first row and column zero.
+  const at::Tensor dw = dw_weight.contiguous();
+  return dw.select(2, 0).abs().max().item<float>() == 0.f && dw.select(3, 0).abs().max().item<float>() == 0.f;
+}
+
+at::Tensor blaze_block_s2(const at::Tensor& x, const at::Tensor& dw_weight, const c10::optional<at::Tensor>& dw_bias,
+                          const at::Tensor& pw_weight, const c10::optional<at::Tensor>& pw_bias) {
+  const auto takes_bias = [](const c10::optional<at::Tensor>& b, int64_t c) {
+    return !b || !b->defined() || (b->scalar_type() == at::kFloat && b->numel() == c);
+  };
+  if (!blaze_block_s2_has_kernel(x, dw_weight, pw_weight) || !takes_bias(dw_bias, x.size(1)) ||
+      !takes_bias(pw_bias, pw_weight.size(0)))
+    return blaze_block_s2_reference(x, dw_weight, dw_bias, pw_weight, pw_bias);
+  const at::Tensor in = x.contiguous(at::MemoryFormat::ChannelsLast);
+  const int64_t cin = in.size(1), cout = pw_weight.size(0);
+  at::Tensor out = at::empty({in.size(0), cout, in.size(2) / 2, in.size(3) / 2},
+                             in.options().memory_format(at::MemoryFormat::ChannelsLast));
+  const PackedS2 w = pack_s2(cin, cout, dw_weight, dw_bias, pw_weight, pw_bias);
+  if (cin == 24 && cout == 24)
+    run_s2<24, 24>(in, out, w);
+  else if (cin == 24)
+    run_s2<24, 48>(in, out, w);
+  else if (cin == 48)
+    run_s2<48, 96>(in, out, w);
   else
-    run_chain_for_channels<false>(in, out, w, bands);
+    run_s2<96, 96>(in, out, w);
   return out;
 }
 
 const char* blaze_block_op() { return "facekit::blaze_block"; }
 const char* blaze_blocks_op() { return "facekit::blaze_blocks"; }
+const char* blaze_blocks_after_input_conv_op() { return "facekit::blaze_blocks_after_input_conv"; }
+const char* blaze_block_s2_op() { return "facekit::blaze_block_s2"; }
 
 TORCH_LIBRARY(facekit, m) {
   m.def("blaze_block(Tensor x, Tensor dw_weight, Tensor? dw_bias, Tensor pw_weight, Tensor? pw_bias, "
@@ -385,6 +623,12 @@ TORCH_LIBRARY(facekit, m) {
   m.def("blaze_blocks(Tensor x, Tensor[] dw_weights, Tensor?[] dw_biases, Tensor[] pw_weights, Tensor?[] pw_biases, "
         "Tensor?[] slopes) -> Tensor",
         &blaze_blocks);
+  m.def("blaze_blocks_after_input_conv(Tensor image, Tensor conv_weight, Tensor? conv_bias, int[] stride, "
+        "int[] padding, Tensor[] dw_weights, Tensor?[] dw_biases, Tensor[] pw_weights, Tensor?[] pw_biases, "
+        "Tensor?[] slopes) -> Tensor",
+        &blaze_blocks_after_input_conv);
+  m.def("blaze_block_s2(Tensor x, Tensor dw_weight, Tensor? dw_bias, Tensor pw_weight, Tensor? pw_bias) -> Tensor",
+        &blaze_block_s2);
 }
 
 }  // namespace facekit::models

@@ -32,6 +32,32 @@ at::Tensor blaze_blocks(const at::Tensor& x, at::TensorList dw_weights,
                         const c10::List<c10::optional<at::Tensor>>& pw_biases,
                         const c10::List<c10::optional<at::Tensor>>& slopes);
 
+/// blaze_blocks(input_conv_relu(image, conv_weight, conv_bias, stride, padding), ...)
+/// (input_conv.h): where the blocks run as a chain, the convolution's rows are made as the
+/// first block reads them, so its output (20 MB at a 704x1216 detector input) never goes to
+/// memory either. The same result as the two calls, bit for bit.
+at::Tensor blaze_blocks_after_input_conv(const at::Tensor& image, const at::Tensor& conv_weight,
+                                         const c10::optional<at::Tensor>& conv_bias, at::IntArrayRef stride,
+                                         at::IntArrayRef padding, at::TensorList dw_weights,
+                                         const c10::List<c10::optional<at::Tensor>>& dw_biases,
+                                         at::TensorList pw_weights,
+                                         const c10::List<c10::optional<at::Tensor>>& pw_biases,
+                                         const c10::List<c10::optional<at::Tensor>>& slopes);
+
+/// BlazeFace's stride-2 block as one pass: relu(conv1x1(depthwise(x)) + pad(maxpool2x2(x))),
+/// the depthwise convolution [C_in, 1, 4, 4] at stride 2, padding 1, its first row and column
+/// zero (TensorFlow's "same" 3x3 as the converter wrote it); the max-pooled input's channels
+/// padded with zeros to the output's. LibTorch runs four operators and four passes over memory
+/// (the max-pool and the depthwise convolution each read the 20 MB input at a group photo's
+/// size). Channels 24 -> 24, 24 -> 48, 48 -> 96 and 96 -> 96 on a CPU with AVX2 and FMA run
+/// the kernel (the same function to float rounding); anything else LibTorch's operators.
+at::Tensor blaze_block_s2(const at::Tensor& x, const at::Tensor& dw_weight, const c10::optional<at::Tensor>& dw_bias,
+                          const at::Tensor& pw_weight, const c10::optional<at::Tensor>& pw_bias);
+at::Tensor blaze_block_s2_reference(const at::Tensor& x, const at::Tensor& dw_weight,
+                                    const c10::optional<at::Tensor>& dw_bias, const at::Tensor& pw_weight,
+                                    const c10::optional<at::Tensor>& pw_bias);
+bool blaze_block_s2_has_kernel(const at::Tensor& x, const at::Tensor& dw_weight, const at::Tensor& pw_weight);
+
 /// LibTorch's operators, the reference the kernel is tested against.
 at::Tensor blaze_block_reference(const at::Tensor& x, const at::Tensor& dw_weight,
                                  const c10::optional<at::Tensor>& dw_bias, const at::Tensor& pw_weight,
@@ -45,5 +71,9 @@ bool blaze_block_has_kernel(const at::Tensor& x, const at::Tensor& dw_weight, co
 const char* blaze_block_op();
 /// "facekit::blaze_blocks".
 const char* blaze_blocks_op();
+/// "facekit::blaze_blocks_after_input_conv".
+const char* blaze_blocks_after_input_conv_op();
+/// "facekit::blaze_block_s2".
+const char* blaze_block_s2_op();
 
 }  // namespace facekit::models

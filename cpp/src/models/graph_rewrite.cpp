@@ -8,6 +8,7 @@
 #include <torch/csrc/jit/passes/subgraph_rewrite.h>
 
 #include "models/blaze_block.h"
+#include "models/input_conv.h"
 #include "models/quantize_kernel.h"
 #include "models/whole_input_conv.h"
 
@@ -232,6 +233,107 @@ int fuse_whole_input_convolutions(torch::jit::Module& module) {
     return w && w->dim() == 4 && w->size(2) * w->size(3) > 1 && is_list(match, vmap, "s", {w->size(2), w->size(3)});
   });
   return count(graph, op.c_str()) - before;
+}
+
+int fuse_stride_two_blocks(torch::jit::Module& module) {
+  auto graph = module.get_method("forward").graph();
+  const std::string op = blaze_block_s2_op();
+  const int before = count(graph, op.c_str());
+  const std::string args =
+      "%x, %wd, %bd, %s1, %p1, %d1, %t1, %op1, %g1, %e1, %f1, %h1, %i1, "
+      "%wp, %bp, %s2, %p2, %d2, %t2, %op2, %g2, %e2, %f2, %h2, %i2, %k, %ks, %mp, %md, %ceil, %alpha";
+  const std::string head =
+      "  %d = aten::_convolution(%x, %wd, %bd, %s1, %p1, %d1, %t1, %op1, %g1, %e1, %f1, %h1, %i1)\n"
+      "  %c = aten::_convolution(%d, %wp, %bp, %s2, %p2, %d2, %t2, %op2, %g2, %e2, %f2, %h2, %i2)\n"
+      "  %m = aten::max_pool2d(%x, %k, %ks, %mp, %md, %ceil)\n";
+  const std::string replacement = "):\n  %q = " + op + "(%x, %wd, %bd, %wp, %bp)\n  return (%q)\n";
+  const std::pair<std::string, std::string> rewrites[] = {
+      {"graph(" + args + "):\n" + head + "  %q = aten::_add_relu_(%c, %m, %alpha)\n  return (%q)\n",
+       "graph(" + args + replacement},
+      {"graph(" + args + ", %pads, %mode, %value):\n" + head +
+           "  %mm = aten::pad(%m, %pads, %mode, %value)\n  %q = aten::_add_relu_(%c, %mm, %alpha)\n  return (%q)\n",
+       "graph(" + args + ", %pads, %mode, %value" + replacement},
+  };
+  auto takes = [&module](const torch::jit::Match& match, const std::unordered_map<std::string, torch::jit::Value*>& vmap) {
+    const auto g1 = constant(match, vmap, "g1");
+    if (!is_list(match, vmap, "s1", {2, 2}) || !is_list(match, vmap, "p1", {1, 1}) || !is_list(match, vmap, "d1", {1, 1}) ||
+        !is_false(constant(match, vmap, "t1")) || !g1 || !g1->isInt() || g1->toInt() <= 1 ||
+        !is_list(match, vmap, "s2", {1, 1}) || !is_list(match, vmap, "p2", {0, 0}) || !is_list(match, vmap, "d2", {1, 1}) ||
+        !is_false(constant(match, vmap, "t2")) || !is_int(constant(match, vmap, "g2"), 1) ||
+        !is_list(match, vmap, "k", {2, 2}) || !is_list(match, vmap, "ks", {2, 2}) || !is_list(match, vmap, "mp", {0, 0}) ||
+        !is_list(match, vmap, "md", {1, 1}) || !is_false(constant(match, vmap, "ceil")) || !alpha_is_one(match, vmap))
+      return false;
+    const auto dw = module_weight(module, match.values_map.at(vmap.at("wd")));
+    const auto pw = module_weight(module, match.values_map.at(vmap.at("wp")));
+    if (!dw || !pw || dw->dim() != 4 || pw->dim() != 4) return false;
+    if (vmap.count("pads")) {  // zeros appended to the channels, up to the output's
+      const auto mode = constant(match, vmap, "mode");
+      const auto value = constant(match, vmap, "value");
+      if (!is_list(match, vmap, "pads", {0, 0, 0, 0, 0, pw->size(0) - dw->size(0), 0, 0}) || !mode ||
+          !mode->isString() || mode->toStringRef() != "constant" || !value ||
+          !((value->isDouble() && value->toDouble() == 0.0) || (value->isInt() && value->toInt() == 0)))
+        return false;
+    } else if (pw->size(0) != dw->size(0)) {
+      return false;
+    }
+    return blaze_block_s2_has_kernel(at::empty({1, dw->size(0), 2, 2}), *dw, *pw);
+  };
+  for (const auto& [pattern, replacement] : rewrites) {
+    torch::jit::SubgraphRewriter rewriter;
+    rewriter.RegisterRewritePattern(pattern, replacement);
+    rewriter.runOnGraph(graph, takes);
+  }
+  return count(graph, op.c_str()) - before;
+}
+
+int fuse_input_convolutions(torch::jit::Module& module) {
+  auto graph = module.get_method("forward").graph();
+  const std::string op = input_conv_relu_op();
+  const int before = count(graph, op.c_str());
+  torch::jit::SubgraphRewriter rewriter;
+  const std::string args = "%img, %perm, %w, %b, %s, %p, %d, %t, %op, %g, %b1, %b2, %b3, %b4";
+  rewriter.RegisterRewritePattern("graph(" + args + "):\n  %x = aten::permute(%img, %perm)\n  " + kConv +
+                                      "\n  %q = aten::relu(%c)\n  return (%q)\n",
+                                  "graph(" + args + "):\n  %q = " + op + "(%img, %w, %b, %s, %p)\n  return (%q)\n");
+  rewriter.runOnGraph(graph, [&module](const torch::jit::Match& match,
+                                       const std::unordered_map<std::string, torch::jit::Value*>& vmap) {
+    if (!is_list(match, vmap, "perm", {0, 3, 1, 2}) || !is_list(match, vmap, "d", {1, 1}) ||
+        !is_false(constant(match, vmap, "t")) || !is_int(constant(match, vmap, "g"), 1))
+      return false;
+    // Only where the kernel runs: the weight a module attribute of a shape it takes (the
+    // input's shape is checked per call).
+    const auto w = module_weight(module, match.values_map.at(vmap.at("w")));
+    const auto s = int_list(match.values_map.at(vmap.at("s")));
+    const auto p = int_list(match.values_map.at(vmap.at("p")));
+    if (!w || !s || !p) return false;
+    const at::Tensor probe = at::empty({1, 64, 64, w->dim() == 4 ? w->size(1) : 0});
+    c10::optional<at::Tensor> bias;
+    if (match.values_map.at(vmap.at("b"))->type()->kind() != c10::TypeKind::NoneType) {
+      bias = module_weight(module, match.values_map.at(vmap.at("b")));
+      if (!bias) return false;
+    }
+    return input_conv_has_kernel(probe, *w, bias, *s, *p);
+  });
+  // A convolution whose output only a chain of blocks reads joins the chain.
+  const std::string chain = blaze_blocks_op();
+  const c10::Symbol joined = c10::Symbol::fromQualString(blaze_blocks_after_input_conv_op());
+  std::vector<torch::jit::Node*> chains;
+  for (torch::jit::Node* n : graph->nodes())
+    if (n->kind().toQualString() == chain) chains.push_back(n);
+  for (torch::jit::Node* n : chains) {
+    torch::jit::Node* conv = n->input(0)->node();
+    if (conv->kind().toQualString() != op || conv->output()->uses().size() != 1 || conv->owningBlock() != n->owningBlock())
+      continue;
+    torch::jit::WithInsertPoint guard(n);
+    std::vector<torch::jit::Value*> inputs(conv->inputs().begin(), conv->inputs().end());
+    inputs.insert(inputs.end(), n->inputs().begin() + 1, n->inputs().end());
+    torch::jit::Node* node = graph->insertNode(graph->create(joined, inputs));
+    node->output()->setType(n->output()->type());
+    n->output()->replaceAllUsesWith(node->output());
+    n->destroy();
+    conv->destroy();
+  }
+  return count(graph, op.c_str()) + count(graph, blaze_blocks_after_input_conv_op()) - before;
 }
 
 int vectorise_quantize(torch::jit::Module& module) {

@@ -40,6 +40,21 @@ int chain_blaze_blocks(torch::jit::Module& module);
 /// calls replaced.
 int fuse_whole_input_convolutions(torch::jit::Module& module);
 
+/// After fuse_residual_additions: BlazeFace's stride-2 blocks (a 4x4 depthwise convolution at
+/// stride 2 whose first row and column are zero, a pointwise one, a 2x2 max-pool of the same
+/// input, its channels padded with zeros, the addition and ReLU) become facekit::blaze_block_s2
+/// (blaze_block.h): one pass instead of four. The same function to float rounding. Returns
+/// the blocks replaced.
+int fuse_stride_two_blocks(torch::jit::Module& module);
+
+/// The image's permutation to NCHW, a convolution of its three channels (16, 24 or 32 outputs,
+/// symmetric stride and padding) and the ReLU after it become facekit::input_conv_relu
+/// (input_conv.h): BlazeFace's first layer, its all-zero taps skipped and the ReLU applied as
+/// the output is stored. The same function to float rounding. After chain_blaze_blocks, such a
+/// convolution whose output only a chain of blocks reads joins it
+/// (facekit::blaze_blocks_after_input_conv, blaze_block.h). Returns the convolutions replaced.
+int fuse_input_convolutions(torch::jit::Module& module);
+
 /// In an int8 graph: each aten::quantize_per_tensor with tensor scale and zero point becomes
 /// facekit::quantize_per_tensor (quantize_kernel.h): the same bytes, vectorised where ATen
 /// (built without FBGEMM) quantises value by value. Returns the calls replaced.

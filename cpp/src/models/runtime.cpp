@@ -136,6 +136,8 @@ ModelRuntime::Impl::Impl(const RuntimeOptions& options)
         if (models::fuse_blaze_blocks(module) > 0)      // to float rounding
           models::chain_blaze_blocks(module);           // bit for bit
       models::fuse_whole_input_convolutions(module);    // to float rounding
+      models::fuse_stride_two_blocks(module);           // to float rounding
+      models::fuse_input_convolutions(module);          // to float rounding
     }
     modules_.emplace(m.name, std::move(module));
     index_.emplace(m.name, i);
