@@ -50,7 +50,7 @@ constexpr int kMaxBlockSide = 1024;
 constexpr int kMaxPassPixels = 2 * kMaxBlockSide * kMaxBlockSide;
 /// The most image pixels the finest level scans. A photo that holds more at the scale
 /// min_face asks for is scanned at the scale that fits, so its smallest face found grows by the
-/// square root of the excess (a 36 MP photo at min_face 20 or 40: faces from 67 px). This
+/// square root of the excess (a 36 MP photo at min_face 20 or 40: faces from 61 px). This
 /// bounds the detector's work whatever the photo and the range: the finest level is ~9/10 of
 /// it, and BlazeFace costs ~0.25 s a megapixel on the 2-core machine. At 2048² the 36 MP
 /// photo took 1.41-1.50 s through the server against the 1.5 s goal; at 1792², 1.07-1.22 s
