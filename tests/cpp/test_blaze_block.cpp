@@ -120,17 +120,27 @@ TEST(BlazeBlock, ChainOfBlocksIsTheBlocksOneAfterTheOther) {
   }
 }
 
-// BlazeFace's stride-2 block as one pass (blaze_block_s2) computes what LibTorch's depthwise
-// and pointwise convolutions, max-pool, channel padding, addition and ReLU compute, at every
-// channel pair the kernel takes, odd and even sizes, one and two threads; a depthwise weight
-// whose first row is not zero, or another channel pair, runs LibTorch's operators.
+// BlazeFace's (ReLU) and FaceMesh's (PReLU) stride-2 block as one pass (blaze_block_s2)
+// computes what LibTorch's depthwise and pointwise convolutions, max-pool, channel padding,
+// addition and activation compute, at every channel pair the kernel takes, odd and even sizes,
+// one and two threads; a depthwise weight whose first row is not zero, or another channel
+// pair, runs LibTorch's operators.
 TEST(BlazeBlock, StrideTwoBlockMatchesLibTorch) {
   c10::InferenceMode guard;
   at::manual_seed(12);
-  for (const auto& [cin, cout] : std::vector<std::pair<int64_t, int64_t>>{{24, 24}, {24, 48}, {48, 96}, {96, 96}}) {
+  using facekit::models::blaze_block_s2;
+  using facekit::models::blaze_block_s2_has_kernel;
+  using facekit::models::blaze_block_s2_reference;
+  for (const auto& [cin, cout] : std::vector<std::pair<int64_t, int64_t>>{
+           {24, 24}, {24, 48}, {48, 96}, {96, 96}, {16, 32}, {32, 64}, {64, 128}, {128, 128}}) {
     for (const auto& [h, w] : std::vector<std::pair<int64_t, int64_t>>{{2, 2}, {3, 5}, {8, 8}, {17, 30}, {64, 96}}) {
-      for (const bool biases : {false, true}) {
-        const at::Tensor x = at::relu(at::randn({2, cin, h, w})).contiguous(at::MemoryFormat::ChannelsLast);
+      for (const int variant : {0, 1, 2, 3}) {  // ReLU, ReLU with biases, PReLU per channel, one PReLU slope
+        const bool biases = variant != 0;
+        const c10::optional<at::Tensor> slope = variant < 2    ? c10::nullopt
+                                                : variant == 2 ? c10::optional<at::Tensor>(at::rand({cout}))
+                                                               : c10::optional<at::Tensor>(at::rand({1}));
+        at::Tensor x = at::randn({2, cin, h, w});
+        x = (slope ? x : at::relu(x)).contiguous(at::MemoryFormat::ChannelsLast);
         at::Tensor dw = at::randn({cin, 1, 4, 4});
         dw.select(2, 0).zero_();
         dw.select(3, 0).zero_();
@@ -138,14 +148,15 @@ TEST(BlazeBlock, StrideTwoBlockMatchesLibTorch) {
         const c10::optional<at::Tensor> db = biases ? c10::optional<at::Tensor>(at::randn({cin})) : c10::nullopt;
         const c10::optional<at::Tensor> pb = biases ? c10::optional<at::Tensor>(at::randn({cout})) : c10::nullopt;
         const std::string what = std::to_string(cin) + "->" + std::to_string(cout) + " " + std::to_string(h) + "x" +
-                                 std::to_string(w) + (biases ? " biases" : "");
-        ASSERT_TRUE(facekit::models::blaze_block_s2_has_kernel(x, dw, pw) || !__builtin_cpu_supports("avx2")) << what;
-        const at::Tensor got = facekit::models::blaze_block_s2(x, dw, db, pw, pb);
-        expect_close(got, facekit::models::blaze_block_s2_reference(x, dw, db, pw, pb), what);
+                                 std::to_string(w) + " variant " + std::to_string(variant);
+        ASSERT_TRUE(blaze_block_s2_has_kernel(x, dw, pw, slope) || !__builtin_cpu_supports("avx2")) << what;
+        const at::Tensor got = blaze_block_s2(x, dw, db, pw, pb, slope);
+        expect_close(got, blaze_block_s2_reference(x, dw, db, pw, pb, slope), what);
         EXPECT_TRUE(got.is_contiguous(at::MemoryFormat::ChannelsLast)) << what;
+        if (slope) EXPECT_GT((got < 0).sum().item<int64_t>(), 0) << what;  // the PReLU's negative side
         const int threads = at::get_num_threads();
         at::set_num_threads(1);
-        const at::Tensor one = facekit::models::blaze_block_s2(x.contiguous(), dw, db, pw, pb);
+        const at::Tensor one = blaze_block_s2(x.contiguous(), dw, db, pw, pb, slope);
         at::set_num_threads(threads);
         expect_close(one, got, what + ", one thread, NCHW input");
       }
@@ -154,8 +165,11 @@ TEST(BlazeBlock, StrideTwoBlockMatchesLibTorch) {
   const at::Tensor x = at::relu(at::randn({1, 24, 8, 8}));
   const at::Tensor full = at::randn({24, 1, 4, 4}), pw = at::randn({24, 24, 1, 1});
   const c10::optional<at::Tensor> none;
-  EXPECT_FALSE(facekit::models::blaze_block_s2_has_kernel(x, full, pw));  // taps in the first row
-  EXPECT_TRUE(at::equal(facekit::models::blaze_block_s2(x, full, none, pw, none),
-                        facekit::models::blaze_block_s2_reference(x, full, none, pw, none)));
-  EXPECT_FALSE(facekit::models::blaze_block_s2_has_kernel(x, full, at::randn({32, 24, 1, 1})));  // 24 -> 32
+  EXPECT_FALSE(blaze_block_s2_has_kernel(x, full, pw, none));  // taps in the first row
+  EXPECT_TRUE(at::equal(blaze_block_s2(x, full, none, pw, none, none), blaze_block_s2_reference(x, full, none, pw, none, none)));
+  EXPECT_FALSE(blaze_block_s2_has_kernel(x, full, at::randn({32, 24, 1, 1}), none));  // 24 -> 32
+  at::Tensor dw = at::randn({24, 1, 4, 4});
+  dw.select(2, 0).zero_();
+  dw.select(3, 0).zero_();
+  EXPECT_FALSE(blaze_block_s2_has_kernel(x, dw, pw, c10::optional<at::Tensor>(at::rand({5}))));  // 5 slopes for 24
 }

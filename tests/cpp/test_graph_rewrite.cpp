@@ -300,7 +300,8 @@ TEST(GraphRewrite, DetectorsFirstLayerJoinsTheChain) {
 
 // BlazeFace's three stride-2 blocks (24 -> 24, 24 -> 48 and 48 -> 96, the last two with padded
 // channels) become one call each, and its outputs stay those of the plain graph to float
-// rounding; with everything else rewritten too (as the runtime loads it) as well.
+// rounding; with everything else rewritten too (as the runtime loads it) as well. FaceMesh's
+// (PReLU) likewise.
 TEST(GraphRewrite, StrideTwoBlocksBecomeOneCallEach) {
   Detector s2(/*blocks=*/false), all(/*blocks=*/true);
   EXPECT_EQ(facekit::models::fuse_stride_two_blocks(s2.rewritten), 3);
@@ -315,4 +316,21 @@ TEST(GraphRewrite, StrideTwoBlocksBecomeOneCallEach) {
     expect_outputs_close(s2.plain, s2.rewritten, input, size + ", stride-2 blocks");
     expect_outputs_close(s2.plain, all.rewritten, input, size + ", every rewrite");
   }
+}
+
+TEST(GraphRewrite, MeshStrideTwoBlocksBecomeOneCallEach) {
+  facekit::ModelRuntime rt;
+  const facekit::ModelInfo& m = rt.info("facemesh");
+  torch::jit::Module plain = torch::jit::load(rt.model_dir() + "/" + m.file);
+  plain.eval();
+  torch::jit::Module fused = plain.clone();
+  facekit::models::fuse_residual_additions(fused);
+  const int made = facekit::models::fuse_stride_two_blocks(fused);
+  EXPECT_GE(made, 4);
+  const auto graph = fused.get_method("forward").graph();
+  EXPECT_EQ(count(graph, "facekit::blaze_block_s2"), made);
+  EXPECT_EQ(count(graph, "aten::max_pool2d") + made, count(plain.get_method("forward").graph(), "aten::max_pool2d"));
+  const at::Tensor one = photo_input(m, 192, 192);
+  expect_outputs_close(plain, fused, one, "one face");
+  expect_outputs_close(plain, fused, at::cat({one, one.flip(2)}), "two faces");
 }

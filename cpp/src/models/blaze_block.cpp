@@ -241,11 +241,18 @@ void run_kernel(const at::Tensor& x, at::Tensor& out, const Packed& w) {
 // channels padded with zeros to the output's.
 struct PackedS2 {
   std::vector<float> dw, dw_bias, pw, pw_bias;  // taps [9][CIN], pointwise [CIN][COUT]
+  std::vector<float> slope;                     // the PReLU's [COUT] (empty: ReLU)
 };
 
 PackedS2 pack_s2(int64_t cin, int64_t cout, const at::Tensor& dw_weight, const c10::optional<at::Tensor>& dw_bias,
-                 const at::Tensor& pw_weight, const c10::optional<at::Tensor>& pw_bias) {
+                 const at::Tensor& pw_weight, const c10::optional<at::Tensor>& pw_bias,
+                 const c10::optional<at::Tensor>& slope) {
   PackedS2 p;
+  if (slope && slope->defined()) {
+    const at::Tensor sl = slope->contiguous();
+    p.slope.resize(cout);
+    for (int64_t ch = 0; ch < cout; ++ch) p.slope[ch] = sl.data_ptr<float>()[sl.numel() == 1 ? 0 : ch];
+  }
   const at::Tensor dw = dw_weight.contiguous(), pw = pw_weight.contiguous();
   const float* d = dw.data_ptr<float>();  // [CIN][1][4][4], row 0 and column 0 zero
   const float* w = pw.data_ptr<float>();  // [COUT][CIN]
@@ -265,7 +272,7 @@ PackedS2 pack_s2(int64_t cin, int64_t cout, const at::Tensor& dw_weight, const c
 // Output row r from input rows 2r, 2r + 1, 2r + 2 (`rows`; zeros past the last): the depthwise
 // row into `d`, the pooled (and padded) row into `pooled`, then the pointwise product, the
 // addition and the ReLU into `out`.
-template <int CIN, int COUT>
+template <int CIN, int COUT, bool PRELU>
 __attribute__((target("avx2,fma"))) void block_s2_row(const float* const rows[3], int in_width, int out_width,
                                                       const PackedS2& w, float* __restrict d,
                                                       float* __restrict pooled, float* __restrict out) {
@@ -316,13 +323,13 @@ __attribute__((target("avx2,fma"))) void block_s2_row(const float* const rows[3]
   int px = 0;
   for (; px + P <= out_width; px += P)
     for (int v0 = 0; v0 < V; v0 += VB)
-      pointwise<CIN, COUT, P, VB, false>(d, pooled, out, px, w.pw.data(), w.pw_bias.data(), nullptr, v0);
+      pointwise<CIN, COUT, P, VB, PRELU>(d, pooled, out, px, w.pw.data(), w.pw_bias.data(), w.slope.data(), v0);
   for (; px < out_width; ++px)
     for (int v0 = 0; v0 < V; v0 += VB)
-      pointwise<CIN, COUT, 1, VB, false>(d, pooled, out, px, w.pw.data(), w.pw_bias.data(), nullptr, v0);
+      pointwise<CIN, COUT, 1, VB, PRELU>(d, pooled, out, px, w.pw.data(), w.pw_bias.data(), w.slope.data(), v0);
 }
 
-template <int CIN, int COUT>
+template <int CIN, int COUT, bool PRELU>
 void run_s2(const at::Tensor& x, at::Tensor& out, const PackedS2& w) {
   const int64_t n = x.size(0), h = x.size(2), width = x.size(3), oh = out.size(2), ow = out.size(3);
   const float* src = x.data_ptr<float>();
@@ -334,7 +341,7 @@ void run_s2(const at::Tensor& x, at::Tensor& out, const PackedS2& w) {
       const int64_t img = r / oh, y = 2 * (r % oh);
       const float* at = src + img * image + y * row;
       const float* rows[3] = {at, at + row, y + 2 < h ? at + 2 * row : zeros.data()};
-      block_s2_row<CIN, COUT>(rows, static_cast<int>(width), static_cast<int>(ow), w, d.data(), pooled.data(),
+      block_s2_row<CIN, COUT, PRELU>(rows, static_cast<int>(width), static_cast<int>(ow), w, d.data(), pooled.data(),
                               dst + r * out_row);
     }
   });
@@ -565,21 +572,40 @@ at::Tensor blaze_blocks_after_input_conv(const at::Tensor& image, const at::Tens
 
 at::Tensor blaze_block_s2_reference(const at::Tensor& x, const at::Tensor& dw_weight,
                                     const c10::optional<at::Tensor>& dw_bias, const at::Tensor& pw_weight,
-                                    const c10::optional<at::Tensor>& pw_bias) {
+                                    const c10::optional<at::Tensor>& pw_bias, const c10::optional<at::Tensor>& slope) {
   const at::Tensor d = at::conv2d(x, dw_weight, dw_bias, {2, 2}, {1, 1}, {1, 1}, dw_weight.size(0));
   const at::Tensor c = at::conv2d(d, pw_weight, pw_bias);
   at::Tensor pooled = at::max_pool2d(x, {2, 2}, {2, 2});
   if (c.size(1) > x.size(1)) pooled = at::constant_pad_nd(pooled, {0, 0, 0, 0, 0, c.size(1) - x.size(1)});
+  if (slope && slope->defined()) return at::prelu(c + pooled, *slope);
   return at::relu(c + pooled);
 }
 
 namespace {
+
+// The channel pairs of BlazeFace's (ReLU) and FaceMesh's (PReLU) stride-2 blocks.
 bool s2_channels(int64_t cin, int64_t cout) {
-  return (cin == 24 && (cout == 24 || cout == 48)) || (cin == 48 && cout == 96) || (cin == 96 && cout == 96);
+  return (cin == 24 && (cout == 24 || cout == 48)) || (cin == 48 && cout == 96) || (cin == 96 && cout == 96) ||
+         (cin == 16 && cout == 32) || (cin == 32 && cout == 64) || (cin == 64 && cout == 128) ||
+         (cin == 128 && cout == 128);
 }
+
+template <bool PRELU>
+void run_s2_for_channels(int64_t cin, int64_t cout, const at::Tensor& in, at::Tensor& out, const PackedS2& w) {
+  if (cin == 24 && cout == 24) run_s2<24, 24, PRELU>(in, out, w);
+  else if (cin == 24) run_s2<24, 48, PRELU>(in, out, w);
+  else if (cin == 48) run_s2<48, 96, PRELU>(in, out, w);
+  else if (cin == 96) run_s2<96, 96, PRELU>(in, out, w);
+  else if (cin == 16) run_s2<16, 32, PRELU>(in, out, w);
+  else if (cin == 32) run_s2<32, 64, PRELU>(in, out, w);
+  else if (cin == 64) run_s2<64, 128, PRELU>(in, out, w);
+  else run_s2<128, 128, PRELU>(in, out, w);
+}
+
 }  // namespace
 
-bool blaze_block_s2_has_kernel(const at::Tensor& x, const at::Tensor& dw_weight, const at::Tensor& pw_weight) {
+bool blaze_block_s2_has_kernel(const at::Tensor& x, const at::Tensor& dw_weight, const at::Tensor& pw_weight,
+                               const c10::optional<at::Tensor>& slope) {
   if (!cpu_has_avx2_fma() || x.dim() != 4 || !x.device().is_cpu() || x.scalar_type() != at::kFloat || x.size(2) < 2 ||
       x.size(3) < 2)
     return false;
@@ -588,32 +614,32 @@ bool blaze_block_s2_has_kernel(const at::Tensor& x, const at::Tensor& dw_weight,
       dw_weight.sizes() != at::IntArrayRef({cin, 1, 4, 4}) || pw_weight.dim() != 4 || pw_weight.size(1) != cin ||
       pw_weight.size(2) != 1 || pw_weight.size(3) != 1 || !s2_channels(cin, pw_weight.size(0)))
     return false;
+  if (slope && slope->defined() &&
+      (slope->scalar_type() != at::kFloat || slope->dim() != 1 || (slope->numel() != 1 && slope->numel() != pw_weight.size(0))))
+    return false;
   // The kernel takes the 3x3 taps of TensorFlow's "same" padding: the first row and column zero.
   const at::Tensor dw = dw_weight.contiguous();
   return dw.select(2, 0).abs().max().item<float>() == 0.f && dw.select(3, 0).abs().max().item<float>() == 0.f;
 }
 
 at::Tensor blaze_block_s2(const at::Tensor& x, const at::Tensor& dw_weight, const c10::optional<at::Tensor>& dw_bias,
-                          const at::Tensor& pw_weight, const c10::optional<at::Tensor>& pw_bias) {
+                          const at::Tensor& pw_weight, const c10::optional<at::Tensor>& pw_bias,
+                          const c10::optional<at::Tensor>& slope) {
   const auto takes_bias = [](const c10::optional<at::Tensor>& b, int64_t c) {
     return !b || !b->defined() || (b->scalar_type() == at::kFloat && b->numel() == c);
   };
-  if (!blaze_block_s2_has_kernel(x, dw_weight, pw_weight) || !takes_bias(dw_bias, x.size(1)) ||
+  if (!blaze_block_s2_has_kernel(x, dw_weight, pw_weight, slope) || !takes_bias(dw_bias, x.size(1)) ||
       !takes_bias(pw_bias, pw_weight.size(0)))
-    return blaze_block_s2_reference(x, dw_weight, dw_bias, pw_weight, pw_bias);
+    return blaze_block_s2_reference(x, dw_weight, dw_bias, pw_weight, pw_bias, slope);
   const at::Tensor in = x.contiguous(at::MemoryFormat::ChannelsLast);
   const int64_t cin = in.size(1), cout = pw_weight.size(0);
   at::Tensor out = at::empty({in.size(0), cout, in.size(2) / 2, in.size(3) / 2},
                              in.options().memory_format(at::MemoryFormat::ChannelsLast));
-  const PackedS2 w = pack_s2(cin, cout, dw_weight, dw_bias, pw_weight, pw_bias);
-  if (cin == 24 && cout == 24)
-    run_s2<24, 24>(in, out, w);
-  else if (cin == 24)
-    run_s2<24, 48>(in, out, w);
-  else if (cin == 48)
-    run_s2<48, 96>(in, out, w);
+  const PackedS2 w = pack_s2(cin, cout, dw_weight, dw_bias, pw_weight, pw_bias, slope);
+  if (w.slope.empty())
+    run_s2_for_channels<false>(cin, cout, in, out, w);
   else
-    run_s2<96, 96>(in, out, w);
+    run_s2_for_channels<true>(cin, cout, in, out, w);
   return out;
 }
 
@@ -633,7 +659,8 @@ TORCH_LIBRARY(facekit, m) {
         "int[] padding, Tensor[] dw_weights, Tensor?[] dw_biases, Tensor[] pw_weights, Tensor?[] pw_biases, "
         "Tensor?[] slopes) -> Tensor",
         &blaze_blocks_after_input_conv);
-  m.def("blaze_block_s2(Tensor x, Tensor dw_weight, Tensor? dw_bias, Tensor pw_weight, Tensor? pw_bias) -> Tensor",
+  m.def("blaze_block_s2(Tensor x, Tensor dw_weight, Tensor? dw_bias, Tensor pw_weight, Tensor? pw_bias, "
+        "Tensor? slope) -> Tensor",
         &blaze_block_s2);
 }
 

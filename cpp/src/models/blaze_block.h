@@ -44,19 +44,23 @@ at::Tensor blaze_blocks_after_input_conv(const at::Tensor& image, const at::Tens
                                          const c10::List<c10::optional<at::Tensor>>& pw_biases,
                                          const c10::List<c10::optional<at::Tensor>>& slopes);
 
-/// BlazeFace's stride-2 block as one pass: relu(conv1x1(depthwise(x)) + pad(maxpool2x2(x))),
+/// BlazeFace's and FaceMesh's stride-2 block as one pass: relu(conv1x1(depthwise(x)) +
+/// pad(maxpool2x2(x))), or PReLU with `slope` ([C_out] or [1]) in place of the ReLU (FaceMesh);
 /// the depthwise convolution [C_in, 1, 4, 4] at stride 2, padding 1, its first row and column
 /// zero (TensorFlow's "same" 3x3 as the converter wrote it); the max-pooled input's channels
-/// padded with zeros to the output's. LibTorch runs four operators and four passes over memory
-/// (the max-pool and the depthwise convolution each read the 20 MB input at a group photo's
-/// size). Channels 24 -> 24, 24 -> 48, 48 -> 96 and 96 -> 96 on a CPU with AVX2 and FMA run
-/// the kernel (the same function to float rounding); anything else LibTorch's operators.
+/// padded with zeros to the output's. LibTorch runs four or five operators and as many passes
+/// over memory (the max-pool and the depthwise convolution each read the 20 MB input at a group
+/// photo's size). Channels 24 -> 24, 24 -> 48, 48 -> 96, 96 -> 96 (BlazeFace) and 16 -> 32,
+/// 32 -> 64, 64 -> 128, 128 -> 128 (FaceMesh) on a CPU with AVX2 and FMA run the kernel (the
+/// same function to float rounding); anything else LibTorch's operators.
 at::Tensor blaze_block_s2(const at::Tensor& x, const at::Tensor& dw_weight, const c10::optional<at::Tensor>& dw_bias,
-                          const at::Tensor& pw_weight, const c10::optional<at::Tensor>& pw_bias);
+                          const at::Tensor& pw_weight, const c10::optional<at::Tensor>& pw_bias,
+                          const c10::optional<at::Tensor>& slope);
 at::Tensor blaze_block_s2_reference(const at::Tensor& x, const at::Tensor& dw_weight,
                                     const c10::optional<at::Tensor>& dw_bias, const at::Tensor& pw_weight,
-                                    const c10::optional<at::Tensor>& pw_bias);
-bool blaze_block_s2_has_kernel(const at::Tensor& x, const at::Tensor& dw_weight, const at::Tensor& pw_weight);
+                                    const c10::optional<at::Tensor>& pw_bias, const c10::optional<at::Tensor>& slope);
+bool blaze_block_s2_has_kernel(const at::Tensor& x, const at::Tensor& dw_weight, const at::Tensor& pw_weight,
+                               const c10::optional<at::Tensor>& slope);
 
 /// LibTorch's operators, the reference the kernel is tested against.
 at::Tensor blaze_block_reference(const at::Tensor& x, const at::Tensor& dw_weight,

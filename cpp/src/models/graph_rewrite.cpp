@@ -246,13 +246,24 @@ int fuse_stride_two_blocks(torch::jit::Module& module) {
       "  %d = aten::_convolution(%x, %wd, %bd, %s1, %p1, %d1, %t1, %op1, %g1, %e1, %f1, %h1, %i1)\n"
       "  %c = aten::_convolution(%d, %wp, %bp, %s2, %p2, %d2, %t2, %op2, %g2, %e2, %f2, %h2, %i2)\n"
       "  %m = aten::max_pool2d(%x, %k, %ks, %mp, %md, %ceil)\n";
-  const std::string replacement = "):\n  %q = " + op + "(%x, %wd, %bd, %wp, %bp)\n  return (%q)\n";
+  // BlazeFace: the addition fused with its ReLU; FaceMesh: the addition, then a PReLU. Either
+  // with the max-pool's channels padded or not.
+  const std::string relu = "):\n  %none : NoneType = prim::Constant()\n  %q = " + op +
+                           "(%x, %wd, %bd, %wp, %bp, %none)\n  return (%q)\n";
+  const std::string prelu = ", %slope):\n  %q = " + op + "(%x, %wd, %bd, %wp, %bp, %slope)\n  return (%q)\n";
+  const std::string pad = ", %pads, %mode, %value";
+  const std::string padded = "  %mm = aten::pad(%m, %pads, %mode, %value)\n";
   const std::pair<std::string, std::string> rewrites[] = {
       {"graph(" + args + "):\n" + head + "  %q = aten::_add_relu_(%c, %m, %alpha)\n  return (%q)\n",
-       "graph(" + args + replacement},
-      {"graph(" + args + ", %pads, %mode, %value):\n" + head +
-           "  %mm = aten::pad(%m, %pads, %mode, %value)\n  %q = aten::_add_relu_(%c, %mm, %alpha)\n  return (%q)\n",
-       "graph(" + args + ", %pads, %mode, %value" + replacement},
+       "graph(" + args + relu},
+      {"graph(" + args + pad + "):\n" + head + padded + "  %q = aten::_add_relu_(%c, %mm, %alpha)\n  return (%q)\n",
+       "graph(" + args + pad + relu},
+      {"graph(" + args + ", %slope):\n" + head +
+           "  %r = aten::add_(%c, %m, %alpha)\n  %q = aten::prelu(%r, %slope)\n  return (%q)\n",
+       "graph(" + args + prelu},
+      {"graph(" + args + pad + ", %slope):\n" + head + padded +
+           "  %r = aten::add_(%c, %mm, %alpha)\n  %q = aten::prelu(%r, %slope)\n  return (%q)\n",
+       "graph(" + args + pad + prelu},
   };
   auto takes = [&module](const torch::jit::Match& match, const std::unordered_map<std::string, torch::jit::Value*>& vmap) {
     const auto g1 = constant(match, vmap, "g1");
@@ -276,7 +287,12 @@ int fuse_stride_two_blocks(torch::jit::Module& module) {
     } else if (pw->size(0) != dw->size(0)) {
       return false;
     }
-    return blaze_block_s2_has_kernel(at::empty({1, dw->size(0), 2, 2}), *dw, *pw);
+    c10::optional<at::Tensor> slope;
+    if (vmap.count("slope")) {
+      slope = module_weight(module, match.values_map.at(vmap.at("slope")));
+      if (!slope) return false;
+    }
+    return blaze_block_s2_has_kernel(at::empty({1, dw->size(0), 2, 2}), *dw, *pw, slope);
   };
   for (const auto& [pattern, replacement] : rewrites) {
     torch::jit::SubgraphRewriter rewriter;

@@ -40,11 +40,11 @@ int chain_blaze_blocks(torch::jit::Module& module);
 /// calls replaced.
 int fuse_whole_input_convolutions(torch::jit::Module& module);
 
-/// After fuse_residual_additions: BlazeFace's stride-2 blocks (a 4x4 depthwise convolution at
-/// stride 2 whose first row and column are zero, a pointwise one, a 2x2 max-pool of the same
-/// input, its channels padded with zeros, the addition and ReLU) become facekit::blaze_block_s2
-/// (blaze_block.h): one pass instead of four. The same function to float rounding. Returns
-/// the blocks replaced.
+/// After fuse_residual_additions: BlazeFace's and FaceMesh's stride-2 blocks (a 4x4 depthwise
+/// convolution at stride 2 whose first row and column are zero, a pointwise one, a 2x2 max-pool
+/// of the same input, its channels padded with zeros, the addition and a ReLU or PReLU) become
+/// facekit::blaze_block_s2 (blaze_block.h): one pass instead of four or five. The same function
+/// to float rounding. Returns the blocks replaced.
 int fuse_stride_two_blocks(torch::jit::Module& module);
 
 /// The image's permutation to NCHW, a convolution of its three channels (16, 24 or 32 outputs,
