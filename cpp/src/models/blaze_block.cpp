@@ -561,8 +561,7 @@ at::Tensor blaze_blocks_after_input_conv(const at::Tensor& image, const at::Tens
   const int64_t n = image.size(0), c = conv.channels();
   const int64_t h = conv.out_side(image.size(1)), w = conv.out_side(image.size(2));
   if (!chain_runs(n, c, h, w, kChainAfterConvMinBytes, dw_weights, dw_biases, pw_weights, pw_biases, slopes))
-    return blaze_blocks(input_conv_relu(image, conv_weight, conv_bias, stride, padding), dw_weights, dw_biases,
-                        pw_weights, pw_biases, slopes);
+    return blaze_blocks(conv.run(image), dw_weights, dw_biases, pw_weights, pw_biases, slopes);
   const at::Tensor img = image.contiguous();
   at::Tensor out = at::empty({n, c, h, w}, img.options().memory_format(at::MemoryFormat::ChannelsLast));
   const Producer producer{&conv, img.data_ptr<float>(), static_cast<int>(img.size(1)), static_cast<int>(img.size(2))};
@@ -617,9 +616,14 @@ bool blaze_block_s2_has_kernel(const at::Tensor& x, const at::Tensor& dw_weight,
   if (slope && slope->defined() &&
       (slope->scalar_type() != at::kFloat || slope->dim() != 1 || (slope->numel() != 1 && slope->numel() != pw_weight.size(0))))
     return false;
-  // The kernel takes the 3x3 taps of TensorFlow's "same" padding: the first row and column zero.
+  // The kernel takes the 3x3 taps of TensorFlow's "same" padding: the first row and column
+  // zero. Read as stored (no ATen operators: this runs on every call).
   const at::Tensor dw = dw_weight.contiguous();
-  return dw.select(2, 0).abs().max().item<float>() == 0.f && dw.select(3, 0).abs().max().item<float>() == 0.f;
+  const float* taps = dw.data_ptr<float>();  // [C_in][4][4]
+  for (int64_t ch = 0; ch < cin; ++ch)
+    for (int i = 0; i < 4; ++i)
+      if (taps[ch * 16 + i] != 0.f || taps[ch * 16 + i * 4] != 0.f) return false;
+  return true;
 }
 
 at::Tensor blaze_block_s2(const at::Tensor& x, const at::Tensor& dw_weight, const c10::optional<at::Tensor>& dw_bias,

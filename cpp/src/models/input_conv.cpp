@@ -171,20 +171,20 @@ at::Tensor input_conv_relu(const at::Tensor& x, const at::Tensor& weight, const 
                            at::IntArrayRef stride, at::IntArrayRef padding) {
   if (!input_conv_has_kernel(x, weight, bias, stride, padding))
     return input_conv_relu_reference(x, weight, bias, stride, padding);
-  const at::Tensor in = x.contiguous();
-  const int64_t c = weight.size(0), kernel = weight.size(2);
-  const int64_t ho = out_side(in.size(1), kernel, stride[0], padding[0]);
-  const int64_t wo = out_side(in.size(2), kernel, stride[0], padding[0]);
-  at::Tensor out = at::empty({in.size(0), c, ho, wo}, in.options().memory_format(at::MemoryFormat::ChannelsLast));
-  const InputConvRows conv(weight, bias, stride[0], padding[0]);
-  const int64_t n = in.size(0), h = in.size(1), w = in.size(2);
+  return InputConvRows(weight, bias, stride[0], padding[0]).run(x);
+}
+
+at::Tensor InputConvRows::run(const at::Tensor& image) const {
+  const at::Tensor in = image.contiguous();
+  const int64_t n = in.size(0), h = in.size(1), w = in.size(2), ho = out_side(h), wo = out_side(w);
+  at::Tensor out = at::empty({n, channels_, ho, wo}, in.options().memory_format(at::MemoryFormat::ChannelsLast));
   const float* src = in.data_ptr<float>();
   float* dst = out.data_ptr<float>();
   at::parallel_for(0, n * ho, 4, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const int64_t img = r / ho, oy = r % ho;
-      conv.row(src + img * h * w * kInputChannels, static_cast<int>(h), static_cast<int>(w), static_cast<int>(oy),
-               dst + (img * ho + oy) * wo * c);
+      row(src + img * h * w * kInputChannels, static_cast<int>(h), static_cast<int>(w), static_cast<int>(oy),
+          dst + (img * ho + oy) * wo * channels_);
     }
   });
   return out;

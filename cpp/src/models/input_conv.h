@@ -36,6 +36,8 @@ class InputConvRows {
   /// Output row `oy` (relu applied; out_side(width) x channels() floats) of an image of
   /// height x width x 3 floats.
   void row(const float* image, int height, int width, int oy, float* out) const;
+  /// The whole output (channels-last) for images [N, H, W, 3], rows split over the threads.
+  at::Tensor run(const at::Tensor& image) const;
 
  private:
   int64_t channels_ = 0, kernel_ = 0;
