@@ -303,3 +303,24 @@ TEST(Align, AlignedCropPutsTheEyesOnTheTemplate) {
   EXPECT_NEAR(maxloc.x, 38.3, 2.0);
   EXPECT_NEAR(maxloc.y, 51.7, 2.0);
 }
+
+// A forward pass's input is made without a first fill of the whole tensor: the padding around
+// the passes' parts, and only it, gets the padding value, whatever the layout of the parts.
+TEST(Padding, FillsExactlyWhatNoPartCovers) {
+  const std::vector<std::vector<cv::Rect>> layouts = {
+      {},                                                          // a skipped pass: all padding
+      {cv::Rect(0, 0, 40, 30)},                                    // the whole input
+      {cv::Rect(3, 2, 20, 10)},                                    // centred in its padding
+      {cv::Rect(0, 0, 17, 30), cv::Rect(17, 0, 9, 12), cv::Rect(17, 12, 9, 5), cv::Rect(30, 20, 10, 10)},
+  };
+  for (const auto& parts : layouts) {
+    cv::Mat f(30, 40, CV_32FC3, cv::Scalar::all(7.f));  // what the parts hold
+    facekit::detect::fill_outside(f, parts, -1.5f);
+    for (int y = 0; y < f.rows; ++y)
+      for (int x = 0; x < f.cols; ++x) {
+        const bool covered = std::any_of(parts.begin(), parts.end(), [&](const cv::Rect& r) { return r.contains({x, y}); });
+        const cv::Vec3f v = f.at<cv::Vec3f>(y, x);
+        for (int c = 0; c < 3; ++c) ASSERT_EQ(v[c], covered ? 7.f : -1.5f) << parts.size() << " parts, at " << x << "," << y;
+      }
+  }
+}

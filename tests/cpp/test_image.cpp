@@ -174,7 +174,19 @@ TEST(AreaResize, SameBytesAsOpenCvOnRandomAndRealImages) {
   for (cv::Size size : {cv::Size(288, 216), cv::Size(96, 72), cv::Size(32, 24), cv::Size(366, 200)}) check(blink, size);
   check(head(cv::Rect(13, 7, 900, 611)), {301, 203});
   check(cv::Mat(99, 77, CV_8UC3, cv::Scalar(255, 128, 1)), {10, 9});
-  // Paths handed to OpenCV: whole ratios, upscaling, one channel.
+  // Whole ratios over 2x2 (OpenCV's scalar fast path, here): the group photo's coarse level at
+  // min_face 20 (1920x1080 -> 640x360), unequal factors, a region of interest, noise.
+  for (cv::Size size : {cv::Size(340, 340), cv::Size(204, 204), cv::Size(170, 170), cv::Size(255, 340),
+                        cv::Size(1020, 204), cv::Size(34, 34)})
+    check(head(cv::Rect(0, 0, 1020, 1020)), size);
+  check(head(cv::Rect(4, 0, 1020, 1020)), {340, 255});
+  cv::Mat wide(1080, 1920, CV_8UC3);
+  cv::randu(wide, 0, 256);
+  check(wide, {640, 360});
+  check(wide, {384, 216});
+  check(cv::Mat(90, 90, CV_8UC3, cv::Scalar(255, 255, 255)), {30, 30});
+  // Paths handed to OpenCV: the 2x2 ratio, other whole ratios, upscaling, one channel.
+  check(head, {512, 512});
   check(head, {256, 256});
   check(blink, {1000, 700});
   cv::Mat grey;

@@ -28,6 +28,10 @@ std::vector<Detection> nms(std::vector<Detection> dets, float iou);
 /// of a big face (a headshot's mouth and chin) that way.
 std::vector<std::vector<size_t>> holders_of(const std::vector<Detection>& dets);
 
+/// Sets every pixel of `f` (CV_32FC3) outside the disjoint rectangles `filled` to `value`: a
+/// forward pass's padding, around the parts its passes fill.
+void fill_outside(cv::Mat& f, const std::vector<cv::Rect>& filled, float value);
+
 class FaceDetector {
  public:
   explicit FaceDetector(const ModelRuntime::Impl& models) : models_(models) {}

@@ -12,9 +12,10 @@
 
 namespace facekit::image {
 
-/// cv::resize(src, dst, size, 0, 0, cv::INTER_AREA), byte for byte. The general path (a
-/// reduction on both axes by a ratio that is not a whole number on both) of an 8-bit
-/// 3-channel image runs here; anything else is handed to cv::resize.
+/// cv::resize(src, dst, size, 0, 0, cv::INTER_AREA), byte for byte. Of an 8-bit 3-channel
+/// image, the general path (a reduction on both axes by a ratio that is not a whole number on
+/// both) and reductions by whole factors over 2x2 (OpenCV's scalar fast path) run here;
+/// anything else is handed to cv::resize.
 void resize_area(const cv::Mat& src, cv::Mat& dst, cv::Size size);
 
 }  // namespace facekit::image
