@@ -334,3 +334,26 @@ TEST(GraphRewrite, MeshStrideTwoBlocksBecomeOneCallEach) {
   expect_outputs_close(plain, fused, one, "one face");
   expect_outputs_close(plain, fused, at::cat({one, one.flip(2)}), "two faces");
 }
+
+// MobileFaceNet's separable convolutions become facekit's calls (models/separable_conv.h): no
+// PReLU and no residual addition left as separate operators but the first convolution's, and
+// the descriptor the plain graph's to float rounding, for one face and a batch.
+TEST(GraphRewrite, MobileFaceNetSeparableConvolutionsBecomeOneCallEach) {
+  facekit::ModelRuntime rt;
+  const facekit::ModelInfo& m = rt.info("mobilefacenet");
+  torch::jit::Module plain = torch::jit::load(rt.model_dir() + "/" + m.file);
+  plain.eval();
+  torch::jit::Module fused = plain.clone();
+  facekit::models::fuse_residual_additions(fused);
+  const int made = facekit::models::fuse_separable_convolutions(fused);
+  const auto graph = fused.get_method("forward").graph();
+  const int pointwise = count(graph, "facekit::pointwise_conv"), depthwise = count(graph, "facekit::depthwise_conv");
+  EXPECT_EQ(pointwise + depthwise, made);
+  EXPECT_GE(pointwise, 30);
+  EXPECT_GE(depthwise, 14);
+  EXPECT_EQ(count(graph, "aten::prelu"), 1);
+  EXPECT_EQ(count(graph, "aten::add_") + count(graph, "aten::add"), 0);
+  const at::Tensor one = photo_input(m, 112, 112);
+  expect_outputs_close(plain, fused, one, "one face");
+  expect_outputs_close(plain, fused, at::cat({one, one.flip(2), one.flip(1)}), "three faces");
+}

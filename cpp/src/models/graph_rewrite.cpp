@@ -1,15 +1,19 @@
 #include "models/graph_rewrite.h"
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/ir/subgraph_matcher.h>
+#include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/subgraph_rewrite.h>
 
 #include "models/blaze_block.h"
 #include "models/input_conv.h"
 #include "models/quantize_kernel.h"
+#include "models/separable_conv.h"
 #include "models/whole_input_conv.h"
 
 namespace facekit::models {
@@ -350,6 +354,72 @@ int fuse_input_convolutions(torch::jit::Module& module) {
     conv->destroy();
   }
   return count(graph, op.c_str()) + count(graph, blaze_blocks_after_input_conv_op()) - before;
+}
+
+int fuse_separable_convolutions(torch::jit::Module& module) {
+  auto graph = module.get_method("forward").graph();
+  const std::string pw = pointwise_conv_op(), dw = depthwise_conv_op();
+  const int before = count(graph, pw.c_str()) + count(graph, dw.c_str());
+  const std::string args = "%x, %w, %b, %s, %p, %d, %t, %op, %g, %b1, %b2, %b3, %b4";
+  // 1x1, stride 1, no padding, one group, the weight a module attribute with C_out a multiple
+  // of 32 (the kernel's slice): the kernel takes it.
+  auto pointwise = [&module](const torch::jit::Match& match,
+                             const std::unordered_map<std::string, torch::jit::Value*>& vmap) {
+    if (!is_list(match, vmap, "s", {1, 1}) || !is_list(match, vmap, "p", {0, 0}) || !is_list(match, vmap, "d", {1, 1}) ||
+        !is_false(constant(match, vmap, "t")) || !is_int(constant(match, vmap, "g"), 1))
+      return false;
+    if (vmap.count("alpha") && match.values_map.count(vmap.at("alpha")) && !alpha_is_one(match, vmap)) return false;
+    const auto w = module_weight(module, match.values_map.at(vmap.at("w")));
+    return w && w->dim() == 4 && w->size(2) == 1 && w->size(3) == 1 && w->size(0) % 32 == 0 &&
+           w->scalar_type() == at::kFloat;
+  };
+  auto depthwise = [&module](const torch::jit::Match& match,
+                             const std::unordered_map<std::string, torch::jit::Value*>& vmap) {
+    const auto g = constant(match, vmap, "g");
+    const auto s = int_list(match.values_map.at(vmap.at("s")));
+    const auto p = int_list(match.values_map.at(vmap.at("p")));
+    if (!g || !g->isInt() || !s || !p || !is_list(match, vmap, "d", {1, 1}) || !is_false(constant(match, vmap, "t")))
+      return false;
+    const auto w = module_weight(module, match.values_map.at(vmap.at("w")));
+    return w && w->dim() == 4 && w->size(0) == g->toInt() && w->size(0) % 8 == 0 && depthwise_conv_takes(*w, *s, *p);
+  };
+  // The PReLU and residual forms first, so that the plain 1x1 pattern leaves them whole.
+  const std::string none = "  %none : NoneType = prim::Constant()\n";
+  const std::vector<std::tuple<std::string, std::string, bool>> rewrites = {
+      {"graph(" + args + ", %slope):\n  " + kConv + "\n  %q = aten::prelu(%c, %slope)\n  return (%q)\n",
+       "graph(" + args + ", %slope):\n" + none + "  %q = " + pw + "(%x, %w, %b, %slope, %none)\n  return (%q)\n", true},
+      {"graph(" + args + ", %y, %alpha):\n  " + kConv + "\n  %q = aten::add_(%c, %y, %alpha)\n  return (%q)\n",
+       "graph(" + args + ", %y, %alpha):\n" + none + "  %q = " + pw + "(%x, %w, %b, %none, %y)\n  return (%q)\n", true},
+      {"graph(" + args + "):\n  " + kConv + "\n  return (%c)\n",
+       "graph(" + args + "):\n" + none + "  %c = " + pw + "(%x, %w, %b, %none, %none)\n  return (%c)\n", true},
+      {"graph(" + args + ", %slope):\n  " + kConv + "\n  %q = aten::prelu(%c, %slope)\n  return (%q)\n",
+       "graph(" + args + ", %slope):\n  %q = " + dw + "(%x, %w, %b, %slope, %s)\n  return (%q)\n", false},
+  };
+  for (const auto& [pattern, replacement, is_pointwise] : rewrites) {
+    torch::jit::SubgraphRewriter rewriter;
+    rewriter.RegisterRewritePattern(pattern, replacement);
+    if (is_pointwise)
+      rewriter.runOnGraph(graph, pointwise);
+    else
+      rewriter.runOnGraph(graph, depthwise);
+  }
+  // Each pointwise call reads its weight transposed, from an attribute made once here.
+  std::vector<torch::jit::Node*> calls;
+  for (torch::jit::Node* node : graph->nodes())
+    if (node->kind().toQualString() == pw) calls.push_back(node);
+  torch::jit::Value* self = graph->inputs()[0];
+  for (torch::jit::Node* node : calls) {
+    torch::jit::Value* wv = node->input(1);
+    const auto w = module_weight(module, wv);
+    TORCH_CHECK(w, "fuse_separable_convolutions: a pointwise weight that is not a module attribute");
+    const std::string name = wv->node()->s(c10::attr::name) + "_in_out";
+    if (!module.hasattr(name))
+      module.register_attribute(name, c10::TensorType::get(), w->reshape({w->size(0), w->size(1)}).t().contiguous());
+    torch::jit::WithInsertPoint guard(node);
+    node->replaceInput(1, graph->insertGetAttr(self, name));
+  }
+  torch::jit::EliminateDeadCode(graph);
+  return count(graph, pw.c_str()) + count(graph, dw.c_str()) - before;
 }
 
 int vectorise_quantize(torch::jit::Module& module) {

@@ -55,6 +55,15 @@ int fuse_stride_two_blocks(torch::jit::Module& module);
 /// (facekit::blaze_blocks_after_input_conv, blaze_block.h). Returns the convolutions replaced.
 int fuse_input_convolutions(torch::jit::Module& module);
 
+/// After fuse_residual_additions: MobileFaceNet's depthwise-separable convolutions and what
+/// follows each become facekit::pointwise_conv and facekit::depthwise_conv calls
+/// (separable_conv.h): a 1x1 convolution (one group, C_out a multiple of 32) with the PReLU or
+/// the in-place residual addition after it, or alone; a depthwise 3x3 (stride 1) or 4x4
+/// TensorFlow-"same" (stride 2) convolution with its PReLU. Each pointwise weight is stored
+/// once more, transposed to [C_in, C_out], as a module attribute ("<name>_in_out"). The same
+/// function to float rounding. Returns the calls made.
+int fuse_separable_convolutions(torch::jit::Module& module);
+
 /// In an int8 graph: each aten::quantize_per_tensor with tensor scale and zero point becomes
 /// facekit::quantize_per_tensor (quantize_kernel.h): the same bytes, vectorised where ATen
 /// (built without FBGEMM) quantises value by value. Returns the calls replaced.

@@ -30,12 +30,15 @@ namespace {
 // 2-core machine (docs/BENCHMARKS.md): dlib's ResNet 10.0 -> 4.1 ms at 2 threads; faceres the
 // same at 2 threads (9.0 vs 9.6 ms) but 15-17 -> 11-12.5 ms at one thread, where LibTorch
 // sends its 1x1 convolutions down a slow path (calls run on one thread under load:
-// models/team_size.h); MobileFaceNet 12.6 -> 10.9 ms at one thread (`facekit_bench_models
-// models/dist 30 1`, 2026-12-01). The others measured slower (depthwise convolutions leave the oneDNN
+// models/team_size.h). The others measured slower (depthwise convolutions leave the oneDNN
 // layout: BlazeFace 9 -> 13 ms, FaceMesh 6.7 -> 9 ms at one thread).
-bool runs_faster_as_onednn(const std::string& model) {
-  return model == "face_recognition" || model == "faceres" || model == "mobilefacenet";
-}
+bool runs_faster_as_onednn(const std::string& model) { return model == "face_recognition" || model == "faceres"; }
+
+// Models whose depthwise-separable convolutions run as facekit's kernels
+// (models/separable_conv.h): MobileFaceNet 0.69-0.73x its plain graph at one thread where its
+// oneDNN graph ran 0.88-0.90x, 0.78x against 0.90x at two (`facekit_bench_models models/dist
+// 30 1 mobilefacenet 112x112`, 2026-12-02); the descriptor alone 6.4-7.4 against 8.7-10.4 ms.
+bool has_separable_kernels(const std::string& model) { return model == "mobilefacenet"; }
 
 // int8 models are packed for oneDNN's quantised kernels at conversion
 // (models/tfjs2torch/quantize.py); a LibTorch built without them cannot load one.
@@ -131,7 +134,10 @@ ModelRuntime::Impl::Impl(const RuntimeOptions& options)
       module = torch::jit::optimize_for_inference(module);
     else if (options.optimize_graphs && !m.quantized_from.empty())
       models::vectorise_quantize(module);  // the same bytes
-    else if (options.optimize_graphs) {
+    else if (options.optimize_graphs && has_separable_kernels(m.name)) {
+      models::fuse_residual_additions(module);      // bit for bit
+      models::fuse_separable_convolutions(module);  // to float rounding
+    } else if (options.optimize_graphs) {
       if (models::fuse_residual_additions(module) > 0)  // bit for bit
         if (models::fuse_blaze_blocks(module) > 0)      // to float rounding
           models::chain_blaze_blocks(module);           // bit for bit
