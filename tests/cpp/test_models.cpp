@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -108,6 +109,28 @@ TEST(ModelRuntime, BatchOfTwoMatchesSingles) {
   auto first = rt.run(m.name, a);
   ASSERT_EQ(both[0].shape[0], 2);
   for (int i = 0; i < 1024; ++i) ASSERT_NEAR(both[0].data[i], first[0].data[i], 1e-4f);
+}
+
+// The accurate descriptor runs dlib's net on the crops and on the mirrors as two batches (side
+// by side when the machine is free): an image's output must not depend on the batch it is in.
+TEST(ModelRuntime, DlibOutputsDoNotDependOnTheBatch) {
+  const auto& rt = runtime();
+  for (const char* name : {"face_recognition_int8", "face_recognition"}) {
+    const auto& all = rt.models();
+    if (std::none_of(all.begin(), all.end(), [&](const facekit::ModelInfo& i) { return i.name == name; })) continue;
+    const auto& m = rt.info(name);
+    auto a = real_input(m, "faces-dev/obama/obama1.jpg");
+    auto b = real_input(m, "faces-dev/biden/biden1.jpg");
+    facekit::Tensor batch{a.shape, a.data};
+    batch.shape[0] = 2;
+    batch.data.insert(batch.data.end(), b.data.begin(), b.data.end());
+    const auto both = rt.run(name, batch), first = rt.run(name, a), second = rt.run(name, b);
+    const size_t n = first[0].data.size();
+    float worst = 0.f;
+    for (size_t i = 0; i < n; ++i)
+      worst = std::max({worst, std::abs(both[0].data[i] - first[0].data[i]), std::abs(both[0].data[n + i] - second[0].data[i])});
+    EXPECT_LE(worst, 1e-5f) << name;
+  }
 }
 
 // The oneDNN graphs (RuntimeOptions::optimize_graphs) give the plain graphs' outputs, at batch 1

@@ -37,31 +37,39 @@ cv::Mat dlib_crop(const cv::Mat& bgr, const std::array<cv::Point2f, 5>& l) {
 }
 
 std::vector<std::vector<float>> run_dlib(const ModelRuntime::Impl& models, const std::string& model,
-                                         const std::vector<FaceRef>& faces) {
+                                         const std::vector<FaceRef>& faces, const RunPair& pair) {
   if (faces.empty()) return {};
   const ModelInfo& m = models.info(model);
   constexpr int S = kDlibSide;
-  // Each face twice, as cropped and mirrored, in one batch: the mean of the two descriptors
-  // (docs/ACCURACY.md: faces-dev TAR @ FAR 1e-3 0.927 -> 0.958 fused, ORL 0.999 both).
+  // Each face twice, as cropped and mirrored: the mean of the two descriptors (docs/ACCURACY.md:
+  // faces-dev TAR @ FAR 1e-3 0.927 -> 0.958 fused, ORL 0.999 both).
   const int64_t n_faces = static_cast<int64_t>(faces.size());
-  auto input = at::empty({2 * n_faces, S, S, 3}, at::kFloat);
+  auto crops = at::empty({n_faces, S, S, 3}, at::kFloat), mirrors = at::empty({n_faces, S, S, 3}, at::kFloat);
   for (int64_t i = 0; i < n_faces; ++i) {
     const cv::Mat rgb = dlib_crop(*faces[static_cast<size_t>(i)].bgr, faces[static_cast<size_t>(i)].landmarks);
     cv::Mat mirrored;
     cv::flip(rgb, mirrored, 1);
-    write_input(m, rgb, input[2 * i]);
-    write_input(m, mirrored, input[2 * i + 1]);
+    write_input(m, rgb, crops[i]);
+    write_input(m, mirrored, mirrors[i]);
   }
-  const auto out = models.forward(model, input)[0].contiguous();
+  at::Tensor a, b;
+  const std::function<void()> first = [&] { a = models.forward(model, crops)[0].contiguous(); };
+  const std::function<void()> second = [&] { b = models.forward(model, mirrors)[0].contiguous(); };
+  if (pair) {
+    pair(first, second);
+  } else {
+    first();
+    second();
+  }
   std::vector<std::vector<float>> result(faces.size());
-  const int64_t n = out.size(1);
+  const int64_t n = a.size(1);
   for (int64_t i = 0; i < n_faces; ++i) {
-    const float* a = out[2 * i].data_ptr<float>();
-    const float* b = out[2 * i + 1].data_ptr<float>();
-    const float ia = inverse_norm(a, n), ib = inverse_norm(b, n);  // each of the pair counts equally
+    const float* pa = a[i].data_ptr<float>();
+    const float* pb = b[i].data_ptr<float>();
+    const float ia = inverse_norm(pa, n), ib = inverse_norm(pb, n);  // each of the pair counts equally
     auto& r = result[static_cast<size_t>(i)];
     r.resize(n);
-    for (int64_t k = 0; k < n; ++k) r[k] = a[k] * ia + b[k] * ib;
+    for (int64_t k = 0; k < n; ++k) r[k] = pa[k] * ia + pb[k] * ib;
     const float inv = inverse_norm(r.data(), n);
     for (float& v : r) v *= inv;
   }

@@ -2,6 +2,7 @@
 // dlib's metric-learning ResNet (face-api's face_recognition net, 128-d) on a box made from
 // the 5 landmarks, and its fusion with an identity net (MobileFaceNet, or faceres for the
 // earlier descriptor) into the engine's accurate descriptor.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,10 +28,16 @@ std::string dlib_model(const ModelRuntime::Impl& models, bool int8);
 /// (0.5, 0.43) side), axis-aligned, sampled in one warp, black outside the image.
 cv::Mat dlib_crop(const cv::Mat& bgr, const std::array<cv::Point2f, 5>& landmarks);
 
-/// One batch through the dlib net, each face as cropped and mirrored: unit 128-d descriptors,
-/// the normalised mean of each face's two.
+/// Runs the crops' and the mirrors' calls, both, in whatever arrangement the caller schedules
+/// (the engine: the crops beside its identity net, then the mirrors).
+using RunPair = std::function<void(const std::function<void()>&, const std::function<void()>&)>;
+
+/// The dlib net on each face as cropped and as mirrored: unit 128-d descriptors, the
+/// normalised mean of each face's two. The crops and the mirrors are two batches, handed to
+/// `pair` (one after the other without it); an image's output does not depend on its batch
+/// (ModelRuntime.DlibOutputsDoNotDependOnTheBatch).
 std::vector<std::vector<float>> run_dlib(const ModelRuntime::Impl& models, const std::string& model,
-                                         const std::vector<FaceRef>& faces);
+                                         const std::vector<FaceRef>& faces, const RunPair& pair = {});
 
 /// unit(sqrt(1 - w) identity, sqrt(w) dlib) for unit inputs, w = `dlib_weight`: its cosine is
 /// the weighted mean of the two descriptors' cosines.

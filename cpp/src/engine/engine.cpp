@@ -431,12 +431,18 @@ class Engine::Impl {
   }
 
   // Descriptors of faces of any images: the identity net's, fused with dlib's for the
-  // accurate descriptor (the two nets side by side).
+  // accurate descriptor. The identity net beside dlib's crops, then dlib's mirrors on every
+  // thread: dlib's int8 pair is about twice MobileFaceNet's work, so the identity net beside
+  // the whole pair waited on dlib (640x480, landmarks given: 17.2 against 19.5 ms median,
+  // the two alternating in one process, 2026-12-02; docs/BENCHMARKS.md).
   std::vector<Feature> describe(const std::vector<analyze::FaceRef>& refs) const {
     if (!fused) return identity(refs);
-    std::vector<Feature> res, dlib;
-    runtime.impl().side_by_side([&] { res = identity(refs); },
-                                [&] { dlib = analyze::run_dlib(runtime.impl(), dlib_model, refs); });
+    std::vector<Feature> res;
+    const auto dlib = analyze::run_dlib(runtime.impl(), dlib_model, refs,
+                                        [&](const std::function<void()>& crops, const std::function<void()>& mirrors) {
+                                          runtime.impl().side_by_side([&] { res = identity(refs); }, crops);
+                                          mirrors();
+                                        });
     for (size_t i = 0; i < res.size(); ++i) res[i] = analyze::fuse(res[i], dlib[i], dlib_weight);
     return res;
   }
