@@ -1,5 +1,5 @@
-// The vectorised quantisation (models/quantize_kernel.h) gives ATen's bytes, and the int8
-// descriptor net with it gives the same outputs.
+// The vectorised quantisation and dequantisation (models/quantize_kernel.h) give ATen's bytes,
+// and the int8 descriptor net with them gives the same outputs.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -39,6 +39,25 @@ TEST(QuantizeKernel, SameBytesAsATen) {
     expect_same_bytes(x, 0.0344, 0, "NCHW");
     expect_same_bytes(x.contiguous(at::MemoryFormat::ChannelsLast), 0.0481, 97, "channels-last");
   }
+}
+
+TEST(QuantizeKernel, DequantizeGivesATensFloats) {
+  c10::InferenceMode guard;
+  at::manual_seed(5);
+  // Every byte value, at scales whose products round differently in float and double, zero
+  // points 0, 114 and 255, in both memory formats and at sizes off the vector width.
+  for (const double scale : {0.0212, 0.0039215686274509803, 1.0 / 3.0, 17.25})
+    for (const int64_t zero_point : {0, 114, 255}) {
+      const at::Tensor every = at::arange(0, 256, at::kFloat).sub(zero_point).mul(scale);
+      for (const at::Tensor& x : {every, at::rand({2, 3, 150, 151}) * 255 * scale - zero_point * scale,
+                                  (at::rand({1, 32, 17, 17}) * 255 * scale).contiguous(at::MemoryFormat::ChannelsLast)}) {
+        const at::Tensor q = at::quantize_per_tensor(x, scale, zero_point, at::kQUInt8);
+        const at::Tensor got = facekit::models::dequantize(q), want = at::dequantize(q);
+        const std::string what = "scale " + std::to_string(scale) + " zero point " + std::to_string(zero_point);
+        EXPECT_EQ(got.suggest_memory_format(), want.suggest_memory_format()) << what;
+        EXPECT_TRUE(at::equal(got, want)) << what;
+      }
+    }
 }
 
 TEST(QuantizeKernel, Int8DescriptorNetGivesTheSameOutputs) {

@@ -439,7 +439,16 @@ int vectorise_quantize(torch::jit::Module& module) {
     };
     return is_tensor("x") && is_tensor("scale") && is_tensor("zero_point");
   });
-  return count(graph, op.c_str()) - before;
+  const std::string de = dequantize_op();
+  const int dequantized = count(graph, de.c_str());
+  torch::jit::SubgraphRewriter dequantize;
+  dequantize.RegisterRewritePattern("graph(%x):\n  %y = aten::dequantize(%x)\n  return (%y)\n",
+                                    "graph(%x):\n  %y = " + de + "(%x)\n  return (%y)\n");
+  dequantize.runOnGraph(graph, [](const torch::jit::Match& match,
+                                  const std::unordered_map<std::string, torch::jit::Value*>& vmap) {
+    return match.values_map.at(vmap.at("x"))->type()->kind() == c10::TypeKind::TensorType;
+  });
+  return count(graph, op.c_str()) - before + count(graph, de.c_str()) - dequantized;
 }
 
 }  // namespace facekit::models

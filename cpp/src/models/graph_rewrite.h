@@ -65,8 +65,9 @@ int fuse_input_convolutions(torch::jit::Module& module);
 int fuse_separable_convolutions(torch::jit::Module& module);
 
 /// In an int8 graph: each aten::quantize_per_tensor with tensor scale and zero point becomes
-/// facekit::quantize_per_tensor (quantize_kernel.h): the same bytes, vectorised where ATen
-/// (built without FBGEMM) quantises value by value. Returns the calls replaced.
+/// facekit::quantize_per_tensor, and each aten::dequantize facekit::dequantize
+/// (quantize_kernel.h): the same bytes, vectorised where ATen (built without FBGEMM)
+/// (de)quantises value by value. Returns the calls replaced.
 int vectorise_quantize(torch::jit::Module& module);
 
 }  // namespace facekit::models

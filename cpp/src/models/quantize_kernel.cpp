@@ -41,7 +41,36 @@ __attribute__((target("avx2"))) void quantize_range(const float* __restrict in, 
   for (; i < n; ++i) out[i] = quantize_one(in[i], inv_scale, zero_point);
 }
 
+// ATen's dequantisation of quint8 (its Vectorized path): (float(q) - zero_point) * scale, in
+// float.
+__attribute__((target("avx2"))) void dequantize_range(const uint8_t* __restrict in, float* __restrict out, int64_t n,
+                                                      float scale, float zero_point) {
+  const __m256 zp = _mm256_set1_ps(zero_point), s = _mm256_set1_ps(scale);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i q = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(in + i)));
+    _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_sub_ps(_mm256_cvtepi32_ps(q), zp), s));
+  }
+  for (; i < n; ++i) out[i] = (static_cast<float>(in[i]) - zero_point) * scale;
+}
+
 }  // namespace
+
+at::Tensor dequantize(const at::Tensor& x) {
+  const auto format = x.is_quantized() ? x.suggest_memory_format() : at::MemoryFormat::Contiguous;
+  if (!cpu_has_avx2() || x.scalar_type() != at::kQUInt8 || !x.device().is_cpu() ||
+      x.qscheme() != at::kPerTensorAffine || !x.is_contiguous(format) || x.q_zero_point() < 0 ||
+      x.q_zero_point() > 255)
+    return at::dequantize(x);
+  at::Tensor out = at::empty(x.sizes(), x.options().dtype(at::kFloat).memory_format(format));
+  const auto* in = reinterpret_cast<const uint8_t*>(x.data_ptr<c10::quint8>());
+  float* dst = out.data_ptr<float>();
+  const float scale = static_cast<float>(x.q_scale()), zero_point = static_cast<float>(x.q_zero_point());
+  at::parallel_for(0, x.numel(), 1 << 16, [&](int64_t begin, int64_t end) {
+    dequantize_range(in + begin, dst + begin, end - begin, scale, zero_point);
+  });
+  return out;
+}
 
 at::Tensor quantize_per_tensor(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero_point,
                                at::ScalarType dtype) {
@@ -63,10 +92,12 @@ at::Tensor quantize_per_tensor(const at::Tensor& x, const at::Tensor& scale, con
 }
 
 const char* quantize_per_tensor_op() { return "facekit::quantize_per_tensor"; }
+const char* dequantize_op() { return "facekit::dequantize"; }
 
 TORCH_LIBRARY_FRAGMENT(facekit, m) {
   m.def("quantize_per_tensor(Tensor x, Tensor scale, Tensor zero_point, ScalarType dtype) -> Tensor",
         &quantize_per_tensor);
+  m.def("dequantize(Tensor x) -> Tensor", &dequantize);
 }
 
 }  // namespace facekit::models
