@@ -100,8 +100,30 @@ TEST(SeparableConv, DepthwiseMatchesLibTorchAtBothStrides) {
           const std::string what = std::to_string(c) + " " + std::to_string(n) + "x" + std::to_string(h) + "x" +
                                    std::to_string(w) + " stride " + std::to_string(stride) + " ending " +
                                    std::to_string(ending);
-          expect_close(depthwise_conv(x, weight, bias, slope, {stride, stride}),
-                       depthwise_conv_reference(x, weight, bias, slope, {stride, stride}), what);
+          expect_close(depthwise_conv(x, weight, bias, slope, {stride, stride}, {1, 1}),
+                       depthwise_conv_reference(x, weight, bias, slope, {stride, stride}, {1, 1}), what);
+        }
+}
+
+// A global depthwise convolution (padding 0, the kernel as big as the input: MobileFaceNet's
+// 7x7 before its embedding) gives one output per channel; over a bigger input LibTorch's
+// operators run it.
+TEST(SeparableConv, GlobalDepthwiseMatchesLibTorch) {
+  c10::InferenceMode guard;
+  at::manual_seed(14);
+  for (const int64_t c : {8, 512, 12})
+    for (const int64_t side : {7, 3, 1})
+      for (const int64_t extra : {0, 2})
+        for (const int ending : {0, 1}) {
+          const at::Tensor x = at::randn({2, c, side + extra, side + extra});
+          const at::Tensor weight = at::randn({c, 1, side, side}) * 0.3;
+          const c10::optional<at::Tensor> bias = ending == 1 ? c10::nullopt : c10::optional<at::Tensor>(at::randn({c}));
+          const c10::optional<at::Tensor> slope = ending == 1 ? c10::optional<at::Tensor>(at::rand({c})) : c10::nullopt;
+          const std::string what = std::to_string(c) + " channels, " + std::to_string(side) + "x" +
+                                   std::to_string(side) + " kernel over " + std::to_string(side + extra) +
+                                   " px, ending " + std::to_string(ending);
+          expect_close(depthwise_conv(x, weight, bias, slope, {1, 1}, {0, 0}),
+                       depthwise_conv_reference(x, weight, bias, slope, {1, 1}, {0, 0}), what);
         }
 }
 
@@ -111,7 +133,9 @@ TEST(SeparableConv, DepthwiseTakesOnlyItsShapes) {
   at::Tensor full = same_padding_weight(16);
   full[3][0][0][2] = 0.5f;  // a tap in the first row: not TensorFlow's "same" 3x3
   EXPECT_FALSE(depthwise_conv_takes(full, {2, 2}, {1, 1}));
-  EXPECT_FALSE(depthwise_conv_takes(at::randn({16, 1, 3, 3}), {1, 1}, {0, 0}));
+  EXPECT_TRUE(depthwise_conv_takes(at::randn({16, 1, 7, 7}), {1, 1}, {0, 0}));  // global
+  EXPECT_FALSE(depthwise_conv_takes(at::randn({16, 1, 17, 17}), {1, 1}, {0, 0}));
+  EXPECT_FALSE(depthwise_conv_takes(at::randn({16, 1, 3, 3}), {1, 1}, {2, 2}));
   EXPECT_FALSE(depthwise_conv_takes(at::randn({16, 1, 3, 3}), {2, 2}, {1, 1}));
   EXPECT_FALSE(depthwise_conv_takes(at::randn({16, 1, 5, 5}), {1, 1}, {1, 1}));
   EXPECT_FALSE(depthwise_conv_takes(at::randn({16, 2, 3, 3}), {1, 1}, {1, 1}));

@@ -393,7 +393,9 @@ int fuse_separable_convolutions(torch::jit::Module& module) {
       {"graph(" + args + "):\n  " + kConv + "\n  return (%c)\n",
        "graph(" + args + "):\n" + none + "  %c = " + pw + "(%x, %w, %b, %none, %none)\n  return (%c)\n", true},
       {"graph(" + args + ", %slope):\n  " + kConv + "\n  %q = aten::prelu(%c, %slope)\n  return (%q)\n",
-       "graph(" + args + ", %slope):\n  %q = " + dw + "(%x, %w, %b, %slope, %s)\n  return (%q)\n", false},
+       "graph(" + args + ", %slope):\n  %q = " + dw + "(%x, %w, %b, %slope, %s, %p)\n  return (%q)\n", false},
+      {"graph(" + args + "):\n  " + kConv + "\n  return (%c)\n",
+       "graph(" + args + "):\n" + none + "  %c = " + dw + "(%x, %w, %b, %none, %s, %p)\n  return (%c)\n", false},
   };
   for (const auto& [pattern, replacement, is_pointwise] : rewrites) {
     torch::jit::SubgraphRewriter rewriter;

@@ -59,7 +59,8 @@ int fuse_input_convolutions(torch::jit::Module& module);
 /// follows each become facekit::pointwise_conv and facekit::depthwise_conv calls
 /// (separable_conv.h): a 1x1 convolution (one group, C_out a multiple of 32) with the PReLU or
 /// the in-place residual addition after it, or alone; a depthwise 3x3 (stride 1) or 4x4
-/// TensorFlow-"same" (stride 2) convolution with its PReLU. Each pointwise weight is stored
+/// TensorFlow-"same" (stride 2) convolution with its PReLU or alone, and a global depthwise one
+/// (padding 0, the kernel as big as its input). Each pointwise weight is stored
 /// once more, transposed to [C_in, C_out], as a module attribute ("<name>_in_out"). The same
 /// function to float rounding. Returns the calls made.
 int fuse_separable_convolutions(torch::jit::Module& module);

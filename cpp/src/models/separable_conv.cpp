@@ -23,6 +23,9 @@ bool cpu_has_avx2_fma() {
 // broadcasts for 12 multiply-adds.
 constexpr int kSlice = 16;
 constexpr int kTilePixels = 6;
+// The largest kernel side of a global depthwise convolution (padding 0, the kernel as big as
+// its input: MobileFaceNet's 7x7 before its embedding) the operator takes.
+constexpr int64_t kMaxGlobalSide = 16;
 // A task of the pointwise kernel has at least this many multiply-adds (a thread's start and
 // join cost a few microseconds; a 7x7 map of 128 -> 256 channels is 1.6 M in all).
 constexpr int64_t kMinTaskProducts = 1 << 18;
@@ -92,7 +95,19 @@ __attribute__((target("avx2,fma"))) void pointwise_pixels(const float* in, int c
     for (; p + kTilePixels <= end; p += kTilePixels)
       pointwise_tile<kTilePixels, PRELU, RES>(in + p * cin, cin, w + v0, cout, bias + v0, slope + v0,
                                               RES ? res + p * cout + v0 : nullptr, out + p * cout + v0);
-    for (; p < end; ++p)
+    // The last pixels three, two or one at a time: one at a time reads the weights for every
+    // pixel (a 14x14 map split over two threads leaves 2 x 2 pixels).
+    if (p + 3 <= end) {
+      pointwise_tile<3, PRELU, RES>(in + p * cin, cin, w + v0, cout, bias + v0, slope + v0,
+                                    RES ? res + p * cout + v0 : nullptr, out + p * cout + v0);
+      p += 3;
+    }
+    if (p + 2 <= end) {
+      pointwise_tile<2, PRELU, RES>(in + p * cin, cin, w + v0, cout, bias + v0, slope + v0,
+                                    RES ? res + p * cout + v0 : nullptr, out + p * cout + v0);
+      p += 2;
+    }
+    if (p < end)
       pointwise_tile<1, PRELU, RES>(in + p * cin, cin, w + v0, cout, bias + v0, slope + v0,
                                     RES ? res + p * cout + v0 : nullptr, out + p * cout + v0);
   }
@@ -175,6 +190,20 @@ __attribute__((target("avx2,fma"))) void depthwise_row(const float* const rows[3
   }
 }
 
+// A global depthwise convolution's outputs: out[c] = bias[c] + sum over the map of x * w, the
+// map channels-last ([taps][C]) and the weights [taps][C]; then the PReLU where `slope`.
+__attribute__((target("avx2,fma"))) void global_depthwise(const float* __restrict x, const float* __restrict w,
+                                                          int taps, int c, const float* __restrict bias,
+                                                          const float* __restrict slope, float* __restrict out) {
+  for (int v = 0; v < c / 8; ++v) {
+    __m256 acc = _mm256_loadu_ps(bias + 8 * v);
+    for (int t = 0; t < taps; ++t)
+      acc = _mm256_fmadd_ps(_mm256_loadu_ps(x + t * c + 8 * v), _mm256_loadu_ps(w + t * c + 8 * v), acc);
+    if (slope) acc = prelu(acc, _mm256_loadu_ps(slope + 8 * v));
+    _mm256_storeu_ps(out + 8 * v, acc);
+  }
+}
+
 template <int S, bool PRELU>
 void depthwise_all(const at::Tensor& in, at::Tensor& out, const std::vector<float>& taps, const std::vector<float>& bias,
                    const std::vector<float>& slope) {
@@ -252,11 +281,13 @@ at::Tensor pointwise_conv(const at::Tensor& x, const at::Tensor& weight_in_out, 
 
 bool depthwise_conv_takes(const at::Tensor& weight, at::IntArrayRef strides, at::IntArrayRef padding) {
   if (weight.dim() != 4 || weight.size(1) != 1 || weight.scalar_type() != at::kFloat || padding.size() != 2 ||
-      padding[0] != 1 || padding[1] != 1 || strides.size() != 2 || strides[0] != strides[1])
+      padding[0] != padding[1] || strides.size() != 2 || strides[0] != strides[1] || weight.size(2) != weight.size(3))
     return false;
-  const int64_t stride = strides[0];
-  if (stride == 1) return weight.size(2) == 3 && weight.size(3) == 3;
-  if (stride != 2 || weight.size(2) != 4 || weight.size(3) != 4) return false;
+  const int64_t stride = strides[0], side = weight.size(2);
+  if (padding[0] == 0) return side <= kMaxGlobalSide;  // a global depthwise convolution
+  if (padding[0] != 1) return false;
+  if (stride == 1) return side == 3;
+  if (stride != 2 || side != 4) return false;
   // The 3x3 taps of TensorFlow's "same" padding: the first row and column zero. Read as
   // stored (this runs on every call).
   const at::Tensor w = weight.contiguous();
@@ -269,23 +300,40 @@ bool depthwise_conv_takes(const at::Tensor& weight, at::IntArrayRef strides, at:
 
 at::Tensor depthwise_conv_reference(const at::Tensor& x, const at::Tensor& weight,
                                     const c10::optional<at::Tensor>& bias, const c10::optional<at::Tensor>& slope,
-                                    at::IntArrayRef stride) {
-  at::Tensor y = at::conv2d(x, weight, bias, stride, {1, 1}, {1, 1}, weight.size(0));
+                                    at::IntArrayRef stride, at::IntArrayRef padding) {
+  at::Tensor y = at::conv2d(x, weight, bias, stride, padding, {1, 1}, weight.size(0));
   if (slope && slope->defined()) y = at::prelu(y, *slope);
   return y.contiguous(at::MemoryFormat::ChannelsLast);
 }
 
 at::Tensor depthwise_conv(const at::Tensor& x, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
-                          const c10::optional<at::Tensor>& slope, at::IntArrayRef strides) {
+                          const c10::optional<at::Tensor>& slope, at::IntArrayRef strides, at::IntArrayRef padding) {
   const int64_t c = x.dim() == 4 ? x.size(1) : 0;
   const int64_t stride = strides.empty() ? 0 : strides[0];
-  const bool kernel = cpu_has_avx2_fma() && x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == at::kFloat &&
-                      c % 8 == 0 && c > 0 && weight.dim() == 4 && weight.size(0) == c &&
-                      depthwise_conv_takes(weight, strides, {1, 1}) &&
-                      float_vector(bias, c, false) && float_vector(slope, c, true) &&
-                      (stride == 1 || (x.size(2) % 2 == 0 && x.size(3) % 2 == 0));
-  if (!kernel) return depthwise_conv_reference(x, weight, bias, slope, strides);
+  const bool takes = cpu_has_avx2_fma() && x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == at::kFloat &&
+                     c % 8 == 0 && c > 0 && weight.dim() == 4 && weight.size(0) == c &&
+                     depthwise_conv_takes(weight, strides, padding) && float_vector(bias, c, false) &&
+                     float_vector(slope, c, true);
+  const bool global = takes && padding[0] == 0;
+  const bool kernel = takes && (global ? x.size(2) == weight.size(2) && x.size(3) == weight.size(3)
+                                       : stride == 1 || (x.size(2) % 2 == 0 && x.size(3) % 2 == 0));
+  if (!kernel) return depthwise_conv_reference(x, weight, bias, slope, strides, padding);
   const at::Tensor in = x.contiguous(at::MemoryFormat::ChannelsLast);
+  const std::vector<float> b = per_channel(bias, c), s = per_channel(slope, c);
+  const bool act = slope && slope->defined();
+  if (global) {  // one output per channel: the weighted sum of its whole map
+    const int64_t taps = weight.size(2) * weight.size(3);
+    const at::Tensor stored = weight.contiguous();
+    const float* wp = stored.data_ptr<float>();  // [C][taps]
+    std::vector<float> w(taps * c);               // [taps][C]
+    for (int64_t t = 0; t < taps; ++t)
+      for (int64_t ch = 0; ch < c; ++ch) w[t * c + ch] = wp[ch * taps + t];
+    at::Tensor out = at::empty({in.size(0), c, 1, 1}, in.options().memory_format(at::MemoryFormat::ChannelsLast));
+    for (int64_t img = 0; img < in.size(0); ++img)
+      global_depthwise(in.data_ptr<float>() + img * taps * c, w.data(), static_cast<int>(taps), static_cast<int>(c),
+                       b.data(), act ? s.data() : nullptr, out.data_ptr<float>() + img * c);
+    return out;
+  }
   at::Tensor out = at::empty({in.size(0), c, in.size(2) / stride, in.size(3) / stride},
                              in.options().memory_format(at::MemoryFormat::ChannelsLast));
   // Taps [9][C]: the 3x3 kernel, or the 4x4 one's last three rows and columns.
@@ -295,8 +343,6 @@ at::Tensor depthwise_conv(const at::Tensor& x, const at::Tensor& weight, const c
   std::vector<float> taps(9 * c);
   for (int64_t ch = 0; ch < c; ++ch)
     for (int t = 0; t < 9; ++t) taps[t * c + ch] = wp[ch * side * side + (skip + t / 3) * side + skip + t % 3];
-  const std::vector<float> b = per_channel(bias, c), s = per_channel(slope, c);
-  const bool act = slope && slope->defined();
   if (stride == 1 && act) depthwise_all<1, true>(in, out, taps, b, s);
   else if (stride == 1) depthwise_all<1, false>(in, out, taps, b, s);
   else if (act) depthwise_all<2, true>(in, out, taps, b, s);
@@ -310,7 +356,7 @@ const char* depthwise_conv_op() { return "facekit::depthwise_conv"; }
 TORCH_LIBRARY_FRAGMENT(facekit, m) {
   m.def("pointwise_conv(Tensor x, Tensor weight_in_out, Tensor? bias, Tensor? slope, Tensor? residual) -> Tensor",
         &pointwise_conv);
-  m.def("depthwise_conv(Tensor x, Tensor weight, Tensor? bias, Tensor? slope, int[] stride) -> Tensor", &depthwise_conv);
+  m.def("depthwise_conv(Tensor x, Tensor weight, Tensor? bias, Tensor? slope, int[] stride, int[] padding) -> Tensor", &depthwise_conv);
 }
 
 }  // namespace facekit::models

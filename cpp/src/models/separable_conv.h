@@ -30,20 +30,22 @@ at::Tensor pointwise_conv_reference(const at::Tensor& x, const at::Tensor& weigh
                                     const c10::optional<at::Tensor>& bias, const c10::optional<at::Tensor>& slope,
                                     const c10::optional<at::Tensor>& residual);
 
-/// act(depthwise_conv(x, weight) + bias) for x [N, C, H, W] float32 (any layout): at stride
-/// (1, 1)
-/// a [C, 1, 3, 3] weight with padding 1; at (2, 2) a [C, 1, 4, 4] weight with padding 1 whose
-/// first row and column are zero (TensorFlow's "same" 3x3 at stride 2, as the converter wrote
-/// it). act: the PReLU of `slope` ([C] or [1]) or none. The result is channels-last. C a
-/// multiple of 8 on a CPU with AVX2 and FMA runs the kernel (the nine products in LibTorch's
-/// order, to float rounding); anything else LibTorch's operators.
+/// act(depthwise_conv(x, weight) + bias) for x [N, C, H, W] float32 (any layout), one of:
+/// a [C, 1, 3, 3] weight at stride (1, 1), padding (1, 1); a [C, 1, 4, 4] weight at stride
+/// (2, 2), padding (1, 1), whose first row and column are zero (TensorFlow's "same" 3x3 at
+/// stride 2, as the converter wrote it); a square weight of side k <= 16 with padding (0, 0),
+/// which the kernel runs where the input is k x k too (a global depthwise convolution, one
+/// output per channel: MobileFaceNet's 7x7 before its embedding). act: the PReLU of `slope`
+/// ([C] or [1]) or none. The result is channels-last. C a multiple of 8 on a CPU with AVX2 and
+/// FMA runs the kernel (LibTorch's function to float rounding); anything else LibTorch's
+/// operators.
 at::Tensor depthwise_conv(const at::Tensor& x, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
-                          const c10::optional<at::Tensor>& slope, at::IntArrayRef stride);
+                          const c10::optional<at::Tensor>& slope, at::IntArrayRef stride, at::IntArrayRef padding);
 
 /// The same with LibTorch's operators.
 at::Tensor depthwise_conv_reference(const at::Tensor& x, const at::Tensor& weight,
                                     const c10::optional<at::Tensor>& bias, const c10::optional<at::Tensor>& slope,
-                                    at::IntArrayRef stride);
+                                    at::IntArrayRef stride, at::IntArrayRef padding);
 
 /// Whether depthwise_conv takes these arguments at all (the shapes above): the graph rewrite
 /// replaces only such convolutions.
