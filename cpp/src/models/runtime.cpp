@@ -35,9 +35,9 @@ namespace {
 bool runs_faster_as_onednn(const std::string& model) { return model == "face_recognition" || model == "faceres"; }
 
 // Models whose depthwise-separable convolutions run as facekit's kernels
-// (models/separable_conv.h): MobileFaceNet 0.69-0.73x its plain graph at one thread where its
-// oneDNN graph ran 0.88-0.90x, 0.78x against 0.90x at two (`facekit_bench_models models/dist
-// 30 1 mobilefacenet 112x112`, 2026-12-02); the descriptor alone 6.4-7.4 against 8.7-10.4 ms.
+// (models/separable_conv.h): MobileFaceNet 0.67x its plain graph at one thread where its
+// oneDNN graph ran 0.88-0.90x, 0.55x against 0.90x at two (`facekit_bench_models models/dist
+// 30 T mobilefacenet 112x112`, 2026-12-02); the descriptor alone 6.4-7.4 against 8.7-10.4 ms.
 bool has_separable_kernels(const std::string& model) { return model == "mobilefacenet"; }
 
 // int8 models are packed for oneDNN's quantised kernels at conversion
