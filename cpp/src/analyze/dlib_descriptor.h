@@ -28,16 +28,16 @@ std::string dlib_model(const ModelRuntime::Impl& models, bool int8);
 /// (0.5, 0.43) side), axis-aligned, sampled in one warp, black outside the image.
 cv::Mat dlib_crop(const cv::Mat& bgr, const std::array<cv::Point2f, 5>& landmarks);
 
-/// Runs the crops' and the mirrors' calls, both, in whatever arrangement the caller schedules
-/// (the engine: the crops beside its identity net, then the mirrors).
-using RunPair = std::function<void(const std::function<void()>&, const std::function<void()>&)>;
+/// Runs the dlib net's one call wherever the caller schedules it (the engine: beside its
+/// identity net).
+using RunCall = std::function<void(const std::function<void()>&)>;
 
 /// The dlib net on each face as cropped and as mirrored: unit 128-d descriptors, the
-/// normalised mean of each face's two. The crops and the mirrors are two batches, handed to
-/// `pair` (one after the other without it); an image's output does not depend on its batch
-/// (ModelRuntime.DlibOutputsDoNotDependOnTheBatch).
+/// normalised mean of each face's two. The crops and the mirrors are one batch, in one model
+/// call handed to `run` (made in place without it); an image's output does not depend on its
+/// batch (ModelRuntime.DlibOutputsDoNotDependOnTheBatch).
 std::vector<std::vector<float>> run_dlib(const ModelRuntime::Impl& models, const std::string& model,
-                                         const std::vector<FaceRef>& faces, const RunPair& pair = {});
+                                         const std::vector<FaceRef>& faces, const RunCall& run = {});
 
 /// unit(sqrt(1 - w) identity, sqrt(w) dlib) for unit inputs, w = `dlib_weight`: its cosine is
 /// the weighted mean of the two descriptors' cosines.

@@ -431,18 +431,16 @@ class Engine::Impl {
   }
 
   // Descriptors of faces of any images: the identity net's, fused with dlib's for the
-  // accurate descriptor. The identity net beside dlib's crops, then dlib's mirrors on every
-  // thread: dlib's int8 pair is about twice MobileFaceNet's work, so the identity net beside
-  // the whole pair waited on dlib (640x480, landmarks given: 17.2 against 19.5 ms median,
-  // the two alternating in one process, 2026-12-02; docs/BENCHMARKS.md).
+  // accurate descriptor. The identity net beside dlib's one call (crops and mirrors in one
+  // batch). Against the identity net beside dlib's crops, then the mirrors on every thread
+  // (2026-12-02 06:40): five faces of a group photo 58.3 against 64.4 ms, one or two
+  // faces the same (15.5 / 15.8, 28.2 / 28.5 ms; 40 calls each, alternating in one process).
   std::vector<Feature> describe(const std::vector<analyze::FaceRef>& refs) const {
     if (!fused) return identity(refs);
     std::vector<Feature> res;
-    const auto dlib = analyze::run_dlib(runtime.impl(), dlib_model, refs,
-                                        [&](const std::function<void()>& crops, const std::function<void()>& mirrors) {
-                                          runtime.impl().side_by_side([&] { res = identity(refs); }, crops);
-                                          mirrors();
-                                        });
+    const auto dlib = analyze::run_dlib(runtime.impl(), dlib_model, refs, [&](const std::function<void()>& call) {
+      runtime.impl().side_by_side([&] { res = identity(refs); }, call);
+    });
     for (size_t i = 0; i < res.size(); ++i) res[i] = analyze::fuse(res[i], dlib[i], dlib_weight);
     return res;
   }
