@@ -10,14 +10,17 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include "common/cpu_features.h"
 #include "models/separable_conv.h"
 
 namespace {
 
 using facekit::models::depthwise_conv;
+using facekit::models::depthwise_conv_has_kernel;
 using facekit::models::depthwise_conv_reference;
 using facekit::models::depthwise_conv_takes;
 using facekit::models::pointwise_conv;
+using facekit::models::pointwise_conv_has_kernel;
 using facekit::models::pointwise_conv_reference;
 
 // Within 1e-5 of the output's scale: the kernels sum in another order than oneDNN.
@@ -59,6 +62,9 @@ TEST(SeparableConv, PointwiseMatchesLibTorchWithEachEnding) {
         if (ending >= 3) residual = at::randn({n, cout, h, w});
         const std::string what = std::to_string(cin) + "->" + std::to_string(cout) + " " + std::to_string(n) + "x" +
                                  std::to_string(h) + "x" + std::to_string(w) + " ending " + std::to_string(ending);
+        // The kernel, not LibTorch's operators behind it, where the output channels are its own.
+        if (facekit::cpu::has_avx2_fma())
+          EXPECT_EQ(pointwise_conv_has_kernel(x, weight, bias, slope, residual), cout % 16 == 0) << what;
         const at::Tensor got = pointwise_conv(x, weight, bias, slope, residual);
         expect_close(got, pointwise_conv_reference(x, weight, bias, slope, residual), what);
         if (slope) EXPECT_GT((got < 0).sum().item<int64_t>(), 0) << what;  // negative outputs went through the slope
@@ -100,6 +106,10 @@ TEST(SeparableConv, DepthwiseMatchesLibTorchAtBothStrides) {
           const std::string what = std::to_string(c) + " " + std::to_string(n) + "x" + std::to_string(h) + "x" +
                                    std::to_string(w) + " stride " + std::to_string(stride) + " ending " +
                                    std::to_string(ending);
+          if (facekit::cpu::has_avx2_fma())
+            EXPECT_EQ(depthwise_conv_has_kernel(x, weight, bias, slope, {stride, stride}, {1, 1}),
+                      c % 8 == 0 && (stride == 1 || (h % 2 == 0 && w % 2 == 0)))
+                << what;
           expect_close(depthwise_conv(x, weight, bias, slope, {stride, stride}, {1, 1}),
                        depthwise_conv_reference(x, weight, bias, slope, {stride, stride}, {1, 1}), what);
         }
@@ -122,6 +132,9 @@ TEST(SeparableConv, GlobalDepthwiseMatchesLibTorch) {
           const std::string what = std::to_string(c) + " channels, " + std::to_string(side) + "x" +
                                    std::to_string(side) + " kernel over " + std::to_string(side + extra) +
                                    " px, ending " + std::to_string(ending);
+          if (facekit::cpu::has_avx2_fma())
+            EXPECT_EQ(depthwise_conv_has_kernel(x, weight, bias, slope, {1, 1}, {0, 0}), c % 8 == 0 && extra == 0)
+                << what;
           expect_close(depthwise_conv(x, weight, bias, slope, {1, 1}, {0, 0}),
                        depthwise_conv_reference(x, weight, bias, slope, {1, 1}, {0, 0}), what);
         }

@@ -1,5 +1,7 @@
 #include "image/area_resize.h"
 
+#include "common/cpu_features.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -157,11 +159,6 @@ __attribute__((target("sse4.1"))) void store_row(const float* acc, uint8_t* out,
   }
 }
 
-bool has_avx2() {
-  static const bool ok = __builtin_cpu_supports("avx2");
-  return ok;
-}
-
 // A reduction by whole factors kx x ky (the source exactly kx x ky times the destination):
 // OpenCV's fast path, which adds each output's kx * ky bytes in a scalar loop (3 ms for
 // 1920x1080 -> 640x360, the group photo's coarse level at min_face 20; its 2x2 path has SIMD).
@@ -224,14 +221,14 @@ void resize_area(const cv::Mat& src, cv::Mat& dst, cv::Size size) {
   const bool whole = std::abs(scale_x - whole_x) < DBL_EPSILON && std::abs(scale_y - whole_y) < DBL_EPSILON;
   const int kx = static_cast<int>(whole_x), ky = static_cast<int>(whole_y);
   if (src.type() == CV_8UC3 && whole && kx * ky > 4 && src.cols == kx * size.width && src.rows == ky * size.height &&
-      has_avx2()) {
+      cpu::has_avx2()) {
     cv::Mat out;
     resize_area_whole(src, out, kx, ky);
     dst = out;
     return;
   }
   if (src.type() != CV_8UC3 || src.empty() || size.width <= 0 || size.height <= 0 || size == src.size() ||
-      scale_x < 1 || scale_y < 1 || whole || !has_avx2()) {
+      scale_x < 1 || scale_y < 1 || whole || !cpu::has_avx2()) {
     cv::resize(src, dst, size, 0, 0, cv::INTER_AREA);
     return;
   }

@@ -1,6 +1,8 @@
 #include "models/blaze_block.h"
 
+#include "common/cpu_features.h"
 #include "models/input_conv.h"
+#include "models/tf_same.h"
 
 #include <immintrin.h>
 
@@ -28,11 +30,6 @@ constexpr int64_t kChainMinBytes = 8 << 20;
 /// against 42.7-43.3 ms) and 0.93x at two (facekit_bench_models, alternating); at 288x416
 /// (2.9 MB) no difference stood out of the noise.
 constexpr int64_t kChainAfterConvMinBytes = 4 << 20;
-
-bool cpu_has_avx2_fma() {
-  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return ok;
-}
 
 // The weights as the kernel reads them: depthwise taps [9][C], pointwise [C_in][C_out], biases
 // [C] (zeros where the graph has none), and the PReLU's slopes [C] (empty: ReLU).
@@ -410,7 +407,7 @@ at::Tensor blaze_block_reference(const at::Tensor& x, const at::Tensor& dw_weigh
 
 bool blaze_block_has_kernel(const at::Tensor& x, const at::Tensor& dw_weight, const at::Tensor& pw_weight,
                             const c10::optional<at::Tensor>& slope) {
-  if (!cpu_has_avx2_fma() || x.dim() != 4 || !x.device().is_cpu() || x.scalar_type() != at::kFloat) return false;
+  if (!cpu::has_avx2_fma() || x.dim() != 4 || !x.device().is_cpu() || x.scalar_type() != at::kFloat) return false;
   const int64_t c = x.size(1);
   if (c != 16 && c != 24 && c != 32 && c != 48 && c != 64 && c != 96 && c != 128) return false;
   if (slope && slope->defined() &&
@@ -605,7 +602,7 @@ void run_s2_for_channels(int64_t cin, int64_t cout, const at::Tensor& in, at::Te
 
 bool blaze_block_s2_has_kernel(const at::Tensor& x, const at::Tensor& dw_weight, const at::Tensor& pw_weight,
                                const c10::optional<at::Tensor>& slope) {
-  if (!cpu_has_avx2_fma() || x.dim() != 4 || !x.device().is_cpu() || x.scalar_type() != at::kFloat || x.size(2) < 2 ||
+  if (!cpu::has_avx2_fma() || x.dim() != 4 || !x.device().is_cpu() || x.scalar_type() != at::kFloat || x.size(2) < 2 ||
       x.size(3) < 2)
     return false;
   const int64_t cin = x.size(1);
@@ -616,14 +613,7 @@ bool blaze_block_s2_has_kernel(const at::Tensor& x, const at::Tensor& dw_weight,
   if (slope && slope->defined() &&
       (slope->scalar_type() != at::kFloat || slope->dim() != 1 || (slope->numel() != 1 && slope->numel() != pw_weight.size(0))))
     return false;
-  // The kernel takes the 3x3 taps of TensorFlow's "same" padding: the first row and column
-  // zero. Read as stored (no ATen operators: this runs on every call).
-  const at::Tensor dw = dw_weight.contiguous();
-  const float* taps = dw.data_ptr<float>();  // [C_in][4][4]
-  for (int64_t ch = 0; ch < cin; ++ch)
-    for (int i = 0; i < 4; ++i)
-      if (taps[ch * 16 + i] != 0.f || taps[ch * 16 + i * 4] != 0.f) return false;
-  return true;
+  return is_tf_same_3x3(dw_weight);  // the kernel takes the 3x3 taps
 }
 
 at::Tensor blaze_block_s2(const at::Tensor& x, const at::Tensor& dw_weight, const c10::optional<at::Tensor>& dw_bias,

@@ -1,5 +1,7 @@
 #include "models/input_conv.h"
 
+#include "common/cpu_features.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -14,11 +16,6 @@ namespace {
 
 constexpr int kInputChannels = 3;
 constexpr int64_t kMaxKernelSide = 8;
-
-bool cpu_has_avx2_fma() {
-  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return ok;
-}
 
 // Q output pixels from ox (kernel columns kx_lo..kx_hi of the box inside the image for all
 // of them), all V output vectors: the taps row by row, column by column, channel by channel,
@@ -152,7 +149,7 @@ at::Tensor input_conv_relu_reference(const at::Tensor& x, const at::Tensor& weig
 
 bool input_conv_has_kernel(const at::Tensor& x, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
                            at::IntArrayRef stride, at::IntArrayRef padding) {
-  if (!cpu_has_avx2_fma() || x.dim() != 4 || !x.device().is_cpu() || x.scalar_type() != at::kFloat ||
+  if (!cpu::has_avx2_fma() || x.dim() != 4 || !x.device().is_cpu() || x.scalar_type() != at::kFloat ||
       x.size(3) != kInputChannels)
     return false;
   if (weight.dim() != 4 || weight.scalar_type() != at::kFloat || !weight.device().is_cpu() ||

@@ -1,5 +1,7 @@
 #include "models/quantize_kernel.h"
 
+#include "common/cpu_features.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -12,11 +14,6 @@
 namespace facekit::models {
 
 namespace {
-
-bool cpu_has_avx2() {
-  static const bool ok = __builtin_cpu_supports("avx2");
-  return ok;
-}
 
 // ATen's quantize_val<quint8> (its fallback without FBGEMM), value by value:
 // zero_point + nearbyint(value * (1.0f / scale)) in float, clamped to 0..255.
@@ -58,7 +55,7 @@ __attribute__((target("avx2"))) void dequantize_range(const uint8_t* __restrict 
 
 at::Tensor dequantize(const at::Tensor& x) {
   const auto format = x.is_quantized() ? x.suggest_memory_format() : at::MemoryFormat::Contiguous;
-  if (!cpu_has_avx2() || x.scalar_type() != at::kQUInt8 || !x.device().is_cpu() ||
+  if (!cpu::has_avx2() || x.scalar_type() != at::kQUInt8 || !x.device().is_cpu() ||
       x.qscheme() != at::kPerTensorAffine || !x.is_contiguous(format) || x.q_zero_point() < 0 ||
       x.q_zero_point() > 255)
     return at::dequantize(x);
@@ -75,7 +72,7 @@ at::Tensor dequantize(const at::Tensor& x) {
 at::Tensor quantize_per_tensor(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero_point,
                                at::ScalarType dtype) {
   const auto format = x.suggest_memory_format();
-  if (!cpu_has_avx2() || dtype != at::kQUInt8 || x.scalar_type() != at::kFloat || !x.device().is_cpu() ||
+  if (!cpu::has_avx2() || dtype != at::kQUInt8 || x.scalar_type() != at::kFloat || !x.device().is_cpu() ||
       !x.is_contiguous(format) || scale.numel() != 1 || zero_point.numel() != 1)
     return at::quantize_per_tensor(x, scale, zero_point, dtype);
   const double s = scale.item<double>();

@@ -1,5 +1,8 @@
 #include "models/separable_conv.h"
 
+#include "common/cpu_features.h"
+#include "models/tf_same.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -11,11 +14,6 @@
 namespace facekit::models {
 
 namespace {
-
-bool cpu_has_avx2_fma() {
-  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return ok;
-}
 
 // Output channels one pass of the pointwise kernel makes: 2 vectors of 8, for 6 pixels at a
 // time (the 6 x 16 tile of BLIS's Haswell kernel): the 12 accumulators, the slice's two
@@ -225,9 +223,12 @@ void depthwise_all(const at::Tensor& in, at::Tensor& out, const std::vector<floa
   });
 }
 
-bool pointwise_has_kernel(const at::Tensor& x, const at::Tensor& weight_in_out, const c10::optional<at::Tensor>& bias,
-                          const c10::optional<at::Tensor>& slope, const c10::optional<at::Tensor>& residual) {
-  if (!cpu_has_avx2_fma() || x.dim() != 4 || !x.device().is_cpu() || x.scalar_type() != at::kFloat ||
+}  // namespace
+
+bool pointwise_conv_has_kernel(const at::Tensor& x, const at::Tensor& weight_in_out,
+                               const c10::optional<at::Tensor>& bias, const c10::optional<at::Tensor>& slope,
+                               const c10::optional<at::Tensor>& residual) {
+  if (!cpu::has_avx2_fma() || x.dim() != 4 || !x.device().is_cpu() || x.scalar_type() != at::kFloat ||
       weight_in_out.dim() != 2 || weight_in_out.scalar_type() != at::kFloat || weight_in_out.size(0) != x.size(1))
     return false;
   const int64_t cout = weight_in_out.size(1);
@@ -235,8 +236,6 @@ bool pointwise_has_kernel(const at::Tensor& x, const at::Tensor& weight_in_out, 
   return !residual || !residual->defined() ||
          (residual->scalar_type() == at::kFloat && residual->sizes() == at::IntArrayRef({x.size(0), cout, x.size(2), x.size(3)}));
 }
-
-}  // namespace
 
 at::Tensor pointwise_conv_reference(const at::Tensor& x, const at::Tensor& weight_in_out,
                                     const c10::optional<at::Tensor>& bias, const c10::optional<at::Tensor>& slope,
@@ -250,7 +249,7 @@ at::Tensor pointwise_conv_reference(const at::Tensor& x, const at::Tensor& weigh
 
 at::Tensor pointwise_conv(const at::Tensor& x, const at::Tensor& weight_in_out, const c10::optional<at::Tensor>& bias,
                           const c10::optional<at::Tensor>& slope, const c10::optional<at::Tensor>& residual) {
-  if (!pointwise_has_kernel(x, weight_in_out, bias, slope, residual))
+  if (!pointwise_conv_has_kernel(x, weight_in_out, bias, slope, residual))
     return pointwise_conv_reference(x, weight_in_out, bias, slope, residual);
   const at::Tensor in = x.contiguous(at::MemoryFormat::ChannelsLast);
   const at::Tensor w = weight_in_out.contiguous();
@@ -287,15 +286,7 @@ bool depthwise_conv_takes(const at::Tensor& weight, at::IntArrayRef strides, at:
   if (padding[0] == 0) return side <= kMaxGlobalSide;  // a global depthwise convolution
   if (padding[0] != 1) return false;
   if (stride == 1) return side == 3;
-  if (stride != 2 || side != 4) return false;
-  // The 3x3 taps of TensorFlow's "same" padding: the first row and column zero. Read as
-  // stored (this runs on every call).
-  const at::Tensor w = weight.contiguous();
-  const float* taps = w.data_ptr<float>();  // [C][4][4]
-  for (int64_t ch = 0; ch < w.size(0); ++ch)
-    for (int i = 0; i < 4; ++i)
-      if (taps[ch * 16 + i] != 0.f || taps[ch * 16 + i * 4] != 0.f) return false;
-  return true;
+  return stride == 2 && side == 4 && is_tf_same_3x3(weight);
 }
 
 at::Tensor depthwise_conv_reference(const at::Tensor& x, const at::Tensor& weight,
@@ -306,18 +297,24 @@ at::Tensor depthwise_conv_reference(const at::Tensor& x, const at::Tensor& weigh
   return y.contiguous(at::MemoryFormat::ChannelsLast);
 }
 
-at::Tensor depthwise_conv(const at::Tensor& x, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
-                          const c10::optional<at::Tensor>& slope, at::IntArrayRef strides, at::IntArrayRef padding) {
+bool depthwise_conv_has_kernel(const at::Tensor& x, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
+                               const c10::optional<at::Tensor>& slope, at::IntArrayRef strides, at::IntArrayRef padding) {
   const int64_t c = x.dim() == 4 ? x.size(1) : 0;
-  const int64_t stride = strides.empty() ? 0 : strides[0];
-  const bool takes = cpu_has_avx2_fma() && x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == at::kFloat &&
+  const bool takes = cpu::has_avx2_fma() && x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == at::kFloat &&
                      c % 8 == 0 && c > 0 && weight.dim() == 4 && weight.size(0) == c &&
                      depthwise_conv_takes(weight, strides, padding) && float_vector(bias, c, false) &&
                      float_vector(slope, c, true);
-  const bool global = takes && padding[0] == 0;
-  const bool kernel = takes && (global ? x.size(2) == weight.size(2) && x.size(3) == weight.size(3)
-                                       : stride == 1 || (x.size(2) % 2 == 0 && x.size(3) % 2 == 0));
-  if (!kernel) return depthwise_conv_reference(x, weight, bias, slope, strides, padding);
+  if (!takes) return false;
+  if (padding[0] == 0) return x.size(2) == weight.size(2) && x.size(3) == weight.size(3);  // global
+  return strides[0] == 1 || (x.size(2) % 2 == 0 && x.size(3) % 2 == 0);
+}
+
+at::Tensor depthwise_conv(const at::Tensor& x, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
+                          const c10::optional<at::Tensor>& slope, at::IntArrayRef strides, at::IntArrayRef padding) {
+  if (!depthwise_conv_has_kernel(x, weight, bias, slope, strides, padding))
+    return depthwise_conv_reference(x, weight, bias, slope, strides, padding);
+  const int64_t c = x.size(1), stride = strides[0];
+  const bool global = padding[0] == 0;
   const at::Tensor in = x.contiguous(at::MemoryFormat::ChannelsLast);
   const std::vector<float> b = per_channel(bias, c), s = per_channel(slope, c);
   const bool act = slope && slope->defined();

@@ -18,12 +18,17 @@ namespace facekit::models {
 /// the weight stored as [C_in, C_out] (the 1x1 convolution's [C_out, C_in, 1, 1] transposed,
 /// once, at load), bias [C_out] (optional), residual [N, C_out, H, W] (optional) and act the
 /// PReLU of `slope` ([C_out] or [1]) or none. The result is channels-last. With C_out a
-/// multiple of 32 on a CPU with AVX2 and FMA it runs the kernel: each output's products summed
+/// multiple of 16 on a CPU with AVX2 and FMA it runs the kernel: each output's products summed
 /// in input-channel order, then the bias, the residual and the PReLU (LibTorch's operators
 /// sum in another order: the same function to float rounding). Anything else runs LibTorch's
 /// operators.
 at::Tensor pointwise_conv(const at::Tensor& x, const at::Tensor& weight_in_out, const c10::optional<at::Tensor>& bias,
                           const c10::optional<at::Tensor>& slope, const c10::optional<at::Tensor>& residual);
+
+/// Whether pointwise_conv runs its kernel on these arguments (else LibTorch's operators).
+bool pointwise_conv_has_kernel(const at::Tensor& x, const at::Tensor& weight_in_out,
+                               const c10::optional<at::Tensor>& bias, const c10::optional<at::Tensor>& slope,
+                               const c10::optional<at::Tensor>& residual);
 
 /// The same with LibTorch's operators: the reference the kernel is tested against.
 at::Tensor pointwise_conv_reference(const at::Tensor& x, const at::Tensor& weight_in_out,
@@ -41,6 +46,10 @@ at::Tensor pointwise_conv_reference(const at::Tensor& x, const at::Tensor& weigh
 /// operators.
 at::Tensor depthwise_conv(const at::Tensor& x, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
                           const c10::optional<at::Tensor>& slope, at::IntArrayRef stride, at::IntArrayRef padding);
+
+/// Whether depthwise_conv runs its kernel on these arguments (else LibTorch's operators).
+bool depthwise_conv_has_kernel(const at::Tensor& x, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
+                               const c10::optional<at::Tensor>& slope, at::IntArrayRef stride, at::IntArrayRef padding);
 
 /// The same with LibTorch's operators.
 at::Tensor depthwise_conv_reference(const at::Tensor& x, const at::Tensor& weight,

@@ -1,5 +1,7 @@
 #include "registry/half_vectors.h"
 
+#include "common/cpu_features.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define FACEKIT_X86 1
@@ -50,10 +52,6 @@ __attribute__((target("avx2,fma,f16c"))) void f16c_to_half(const float* in, Half
   for (; i < n; ++i) out[i] = _cvtss_sh(in[i], _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }
 
-bool cpu_has_avx2_fma_f16c() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-}
 #endif
 
 }  // namespace
@@ -70,7 +68,7 @@ HalfDistance portable_half_distance() { return &portable_distance; }
 
 HalfDistance best_half_distance() {
 #ifdef FACEKIT_X86
-  static const bool fast = cpu_has_avx2_fma_f16c();
+  static const bool fast = cpu::has_avx2_fma_f16c();
   if (fast) return &avx2_distance;
 #endif
   return &portable_distance;
