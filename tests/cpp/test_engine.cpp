@@ -405,3 +405,27 @@ TEST(Extract, ManyImagesInOneBatchEqualSingles) {
   for (size_t i = 0; i < 2; ++i) EXPECT_GT(facekit::Engine::cosine(batch[i], e.extract(images[i], lms[i])), 0.9999f);
   EXPECT_EQ(code_of([&] { e.extract_batch(images, {lms[0]}); }), ErrorCode::kInvalidArgument);
 }
+
+// A batch bigger than one descriptor call holds (16 faces) goes through in parts: every face
+// answered, in order, each as it is alone.
+TEST(Extract, ABatchBiggerThanOneCallComesBackWholeAndInOrder) {
+  const auto& e = engine();
+  const std::vector<facekit::Image> people = {facekit::read_image(shared("faces-dev/obama/obama1.jpg")),
+                                              facekit::read_image(shared("faces-dev/biden/biden1.jpg"))};
+  std::vector<facekit::Landmarks5> points;
+  std::vector<facekit::Feature> alone;
+  for (const auto& im : people) {
+    points.push_back(e.largest_face(im).landmarks);
+    alone.push_back(e.extract(im, points.back()));
+  }
+  std::vector<facekit::Image> images;
+  std::vector<facekit::Landmarks5> lms;
+  for (size_t i = 0; i < 37; ++i) {  // two parts of 16 and one of 5; the two people alternate
+    images.push_back(people[i % 2]);
+    lms.push_back(points[i % 2]);
+  }
+  const auto batch = e.extract_batch(images, lms);
+  ASSERT_EQ(batch.size(), images.size());
+  for (size_t i = 0; i < batch.size(); ++i)
+    EXPECT_GT(facekit::Engine::cosine(batch[i], alone[i % 2]), 0.9999f) << "face " << i;
+}

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <limits>
 
@@ -66,6 +67,10 @@ constexpr float kDetectorBoxOfMinFace = 0.8f;
 // The detector looks a little below min_face: the final size comes from the mesh box.
 int detector_min_face(int min_face) { return std::max(8, static_cast<int>(min_face * kDetectorBoxOfMinFace)); }
 constexpr float kMeshBoxOfDetectorBox = 1.25f;
+// Faces per descriptor model call at most: dlib's batch is twice that, and its first layer's
+// output alone is 0.66 MB an image (a 1,000-face extract_batch would hold 1.3 GB at once).
+// Past a few faces a bigger batch is no faster (the int8 net: 4.5-5 ms an image from 4 faces).
+constexpr size_t kFacesPerDescriptorCall = 16;
 // The descriptor's whole-image pass (Impl::big_faces_in_one_pass): 192 px kept verification
 // as it was (faces-dev TAR @ FAR 1e-3 0.969, ORL 0.998, `verification.py --orl --one-call`)
 // where 128 and 160 px lost one faces-dev pair (0.958); 640x480 extract 29.7 -> 24.8 ms with
@@ -436,6 +441,15 @@ class Engine::Impl {
   // (2026-12-02 06:40): five faces of a group photo 58.3 against 64.4 ms, one or two
   // faces the same (15.5 / 15.8, 28.2 / 28.5 ms; 40 calls each, alternating in one process).
   std::vector<Feature> describe(const std::vector<analyze::FaceRef>& refs) const {
+    if (refs.size() > kFacesPerDescriptorCall) {  // in bounded parts, in order
+      std::vector<Feature> out;
+      out.reserve(refs.size());
+      for (size_t i = 0; i < refs.size(); i += kFacesPerDescriptorCall) {
+        const auto end = refs.begin() + static_cast<std::ptrdiff_t>(std::min(refs.size(), i + kFacesPerDescriptorCall));
+        for (auto& f : describe({refs.begin() + static_cast<std::ptrdiff_t>(i), end})) out.push_back(std::move(f));
+      }
+      return out;
+    }
     if (!fused) return identity(refs);
     std::vector<Feature> res;
     const auto dlib = analyze::run_dlib(runtime.impl(), dlib_model, refs, [&](const std::function<void()>& call) {
