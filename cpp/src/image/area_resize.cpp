@@ -238,7 +238,7 @@ void resize_area(const cv::Mat& src, cv::Mat& dst, cv::Size size) {
   const int n = 3 * size.width;
   // Output rows shared out among the team's threads: each output row's sum is its own, so the
   // split changes no byte.
-  auto body = [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, size.height, kRowGrain, [&](int64_t begin, int64_t end) {
     std::vector<float> source(3 * static_cast<size_t>(src.cols) + 1), row(n + 1), acc(n);
     int averaged = -1;  // the source row `row` holds: a row shared by two output rows is read once
     for (int d = static_cast<int>(begin); d < end; ++d) {
@@ -253,8 +253,7 @@ void resize_area(const cv::Mat& src, cv::Mat& dst, cv::Size size) {
       }
       store_row(acc.data(), out.ptr<uint8_t>(d), n);
     }
-  };
-  at::parallel_for(0, size.height, kRowGrain, body);
+  });
   dst = out;
 }
 

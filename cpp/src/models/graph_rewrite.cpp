@@ -361,8 +361,8 @@ int fuse_separable_convolutions(torch::jit::Module& module) {
   const std::string pw = pointwise_conv_op(), dw = depthwise_conv_op();
   const int before = count(graph, pw.c_str()) + count(graph, dw.c_str());
   const std::string args = "%x, %w, %b, %s, %p, %d, %t, %op, %g, %b1, %b2, %b3, %b4";
-  // 1x1, stride 1, no padding, one group, the weight a module attribute with C_out a multiple
-  // of 32 (the kernel's slice): the kernel takes it.
+  // 1x1, stride 1, no padding, one group, the weight a module attribute with output channels
+  // the kernel takes.
   auto pointwise = [&module](const torch::jit::Match& match,
                              const std::unordered_map<std::string, torch::jit::Value*>& vmap) {
     if (!is_list(match, vmap, "s", {1, 1}) || !is_list(match, vmap, "p", {0, 0}) || !is_list(match, vmap, "d", {1, 1}) ||
@@ -370,7 +370,7 @@ int fuse_separable_convolutions(torch::jit::Module& module) {
       return false;
     if (vmap.count("alpha") && match.values_map.count(vmap.at("alpha")) && !alpha_is_one(match, vmap)) return false;
     const auto w = module_weight(module, match.values_map.at(vmap.at("w")));
-    return w && w->dim() == 4 && w->size(2) == 1 && w->size(3) == 1 && w->size(0) % 32 == 0 &&
+    return w && w->dim() == 4 && w->size(2) == 1 && w->size(3) == 1 && pointwise_conv_takes(w->size(0)) &&
            w->scalar_type() == at::kFloat;
   };
   auto depthwise = [&module](const torch::jit::Match& match,
@@ -381,7 +381,7 @@ int fuse_separable_convolutions(torch::jit::Module& module) {
     if (!g || !g->isInt() || !s || !p || !is_list(match, vmap, "d", {1, 1}) || !is_false(constant(match, vmap, "t")))
       return false;
     const auto w = module_weight(module, match.values_map.at(vmap.at("w")));
-    return w && w->dim() == 4 && w->size(0) == g->toInt() && w->size(0) % 8 == 0 && depthwise_conv_takes(*w, *s, *p);
+    return w && w->dim() == 4 && w->size(0) == g->toInt() && depthwise_conv_takes(*w, *s, *p);
   };
   // The PReLU and residual forms first, so that the plain 1x1 pattern leaves them whole.
   const std::string none = "  %none : NoneType = prim::Constant()\n";

@@ -225,6 +225,8 @@ void depthwise_all(const at::Tensor& in, at::Tensor& out, const std::vector<floa
 
 }  // namespace
 
+bool pointwise_conv_takes(int64_t c_out) { return c_out > 0 && c_out % kSlice == 0; }
+
 bool pointwise_conv_has_kernel(const at::Tensor& x, const at::Tensor& weight_in_out,
                                const c10::optional<at::Tensor>& bias, const c10::optional<at::Tensor>& slope,
                                const c10::optional<at::Tensor>& residual) {
@@ -232,7 +234,7 @@ bool pointwise_conv_has_kernel(const at::Tensor& x, const at::Tensor& weight_in_
       weight_in_out.dim() != 2 || weight_in_out.scalar_type() != at::kFloat || weight_in_out.size(0) != x.size(1))
     return false;
   const int64_t cout = weight_in_out.size(1);
-  if (cout % kSlice != 0 || !float_vector(bias, cout, false) || !float_vector(slope, cout, true)) return false;
+  if (!pointwise_conv_takes(cout) || !float_vector(bias, cout, false) || !float_vector(slope, cout, true)) return false;
   return !residual || !residual->defined() ||
          (residual->scalar_type() == at::kFloat && residual->sizes() == at::IntArrayRef({x.size(0), cout, x.size(2), x.size(3)}));
 }
@@ -279,8 +281,9 @@ at::Tensor pointwise_conv(const at::Tensor& x, const at::Tensor& weight_in_out, 
 }
 
 bool depthwise_conv_takes(const at::Tensor& weight, at::IntArrayRef strides, at::IntArrayRef padding) {
-  if (weight.dim() != 4 || weight.size(1) != 1 || weight.scalar_type() != at::kFloat || padding.size() != 2 ||
-      padding[0] != padding[1] || strides.size() != 2 || strides[0] != strides[1] || weight.size(2) != weight.size(3))
+  if (weight.dim() != 4 || weight.size(0) % 8 != 0 || weight.size(1) != 1 || weight.scalar_type() != at::kFloat ||
+      padding.size() != 2 || padding[0] != padding[1] || strides.size() != 2 || strides[0] != strides[1] ||
+      weight.size(2) != weight.size(3))
     return false;
   const int64_t stride = strides[0], side = weight.size(2);
   if (padding[0] == 0) return side <= kMaxGlobalSide;  // a global depthwise convolution
@@ -301,7 +304,7 @@ bool depthwise_conv_has_kernel(const at::Tensor& x, const at::Tensor& weight, co
                                const c10::optional<at::Tensor>& slope, at::IntArrayRef strides, at::IntArrayRef padding) {
   const int64_t c = x.dim() == 4 ? x.size(1) : 0;
   const bool takes = cpu::has_avx2_fma() && x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == at::kFloat &&
-                     c % 8 == 0 && c > 0 && weight.dim() == 4 && weight.size(0) == c &&
+                     c > 0 && weight.dim() == 4 && weight.size(0) == c &&
                      depthwise_conv_takes(weight, strides, padding) && float_vector(bias, c, false) &&
                      float_vector(slope, c, true);
   if (!takes) return false;

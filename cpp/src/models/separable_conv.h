@@ -25,6 +25,10 @@ namespace facekit::models {
 at::Tensor pointwise_conv(const at::Tensor& x, const at::Tensor& weight_in_out, const c10::optional<at::Tensor>& bias,
                           const c10::optional<at::Tensor>& slope, const c10::optional<at::Tensor>& residual);
 
+/// Whether the pointwise kernel takes `c_out` output channels (multiples of 16, its slice): the
+/// graph rewrite replaces only such convolutions.
+bool pointwise_conv_takes(int64_t c_out);
+
 /// Whether pointwise_conv runs its kernel on these arguments (else LibTorch's operators).
 bool pointwise_conv_has_kernel(const at::Tensor& x, const at::Tensor& weight_in_out,
                                const c10::optional<at::Tensor>& bias, const c10::optional<at::Tensor>& slope,
@@ -56,8 +60,8 @@ at::Tensor depthwise_conv_reference(const at::Tensor& x, const at::Tensor& weigh
                                     const c10::optional<at::Tensor>& bias, const c10::optional<at::Tensor>& slope,
                                     at::IntArrayRef stride, at::IntArrayRef padding);
 
-/// Whether depthwise_conv takes these arguments at all (the shapes above): the graph rewrite
-/// replaces only such convolutions.
+/// Whether depthwise_conv takes these arguments at all (the shapes above, channels a multiple
+/// of 8): the graph rewrite replaces only such convolutions.
 bool depthwise_conv_takes(const at::Tensor& weight, at::IntArrayRef stride, at::IntArrayRef padding);
 
 /// The TorchScript operators the graph rewrite calls: "facekit::pointwise_conv" and
