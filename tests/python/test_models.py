@@ -89,6 +89,7 @@ def test_model_call_log_names_each_call_only_when_asked(value):
         return
     assert [(l[2], l[3]) for l in lines] == [("blazeface-back", "1x256x512x3"), ("iris", "2x64x64x3")]
     assert all(l[5] == "ms" and float(l[4]) > 0 for l in lines)
+    assert all(l[6] == "team" and int(l[7]) >= 1 for l in lines)
 
 
 def test_wrong_input_shape_raises_with_protocol_code(runtime):

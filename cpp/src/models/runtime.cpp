@@ -188,9 +188,9 @@ std::vector<at::Tensor> ModelRuntime::Impl::forward(const std::string& name, con
   auto out = modules_.at(name).forward({input.to(at::kFloat).contiguous()});
   if (log) {
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    std::fprintf(stderr, "facekit model %s %lldx%lldx%lldx%lld %.2f ms\n", name.c_str(),
+    std::fprintf(stderr, "facekit model %s %lldx%lldx%lldx%lld %.2f ms team %d\n", name.c_str(),
                  static_cast<long long>(input.size(0)), static_cast<long long>(input.size(1)),
-                 static_cast<long long>(input.size(2)), static_cast<long long>(input.size(3)), ms);
+                 static_cast<long long>(input.size(2)), static_cast<long long>(input.size(3)), ms, team.team());
   }
   std::vector<at::Tensor> tensors;
   for (const auto& v : out.toTuple()->elements()) tensors.push_back(v.toTensor());
