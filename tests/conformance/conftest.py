@@ -2,6 +2,7 @@
 import base64
 import json
 import os
+import random
 import socket
 import subprocess
 import time
@@ -12,18 +13,40 @@ import zmq
 import facekit
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _ephemeral_ports():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(v) for v in f.read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _free_port(rng=random.SystemRandom()):
+    """A loopback port free now and outside the kernel's ephemeral range. A port the kernel hands
+    out (bind to 0) was taken between the check and the server's bind, seconds later once its
+    models had loaded, by a connection's ephemeral source port (CI, 2026-12-02: "cannot bind
+    tcp://127.0.0.1:45441: Address already in use")."""
+    low, high = _ephemeral_ports()
+    ranges = [r for r in ((10000, low - 1), (high + 1, 65535)) if r[1] - r[0] > 1000]
+    for _ in range(200):
+        port = rng.randint(*rng.choice(ranges)) if ranges else 0
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError("no free loopback port")
+
+
+class PortTaken(RuntimeError):
+    """The server exited because another process held one of its ports."""
 
 
 class Server:
     def __init__(self, tmp, keys=None, **extra):
-        self.face = f"tcp://127.0.0.1:{_free_port()}"
-        self.pedestrian = f"tcp://127.0.0.1:{_free_port()}"
-        cfg = {"face_endpoint": self.face, "pedestrian_endpoint": self.pedestrian,
-               "model_dir": facekit.model_dir(), "pool_size": 2}
+        cfg = {"model_dir": facekit.model_dir(), "pool_size": 2}
         cfg["registry_path"] = os.path.join(tmp, "registry.db")
         # FACEKIT_TEST_REQUEST_TIMEOUT_MS: a slower build (scripts/sanitize-server's) on a busy
         # machine needs a longer deadline than the default 15 s; a test that sets one keeps it.
@@ -32,13 +55,23 @@ class Server:
         cfg.update(extra)
         if keys:
             cfg["api_keys"] = keys
-        self.tmp, self.cfg_path = tmp, None
-        path = os.path.join(tmp, "config.json")
-        with open(path, "w") as f:
-            json.dump(cfg, f)
-        self.cfg_path = path
+        self.tmp, self.cfg = tmp, cfg
+        self.cfg_path = os.path.join(tmp, "config.json")
         self.ctx = zmq.Context()
-        self.start()
+        # A first start that loses a port to another process anyway gets new ones; a restart
+        # keeps its endpoints, which clients hold.
+        for attempt in range(3):
+            self.face = f"tcp://127.0.0.1:{_free_port()}"
+            self.pedestrian = f"tcp://127.0.0.1:{_free_port()}"
+            self.cfg.update(face_endpoint=self.face, pedestrian_endpoint=self.pedestrian)
+            with open(self.cfg_path, "w") as f:
+                json.dump(self.cfg, f)
+            try:
+                self.start()
+                return
+            except PortTaken:
+                if attempt == 2:
+                    raise
 
     def start(self):
         # FACEKIT_SERVER_BINARY: another build of the server (scripts/sanitize-server's ASan one).
@@ -49,10 +82,14 @@ class Server:
         self.proc = subprocess.Popen([binary, "--config", self.cfg_path], stderr=self.log)
         deadline = time.time() + 60
         while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}")
             self.log.seek(start)
-            if "listening on " + self.face in self.log.read():
+            log = self.log.read()
+            if self.proc.poll() is not None:
+                self.log.close()
+                if "cannot bind " in log and "Address already in use" in log:
+                    raise PortTaken(log.strip().splitlines()[-1])
+                raise RuntimeError(f"server exited with {self.proc.returncode}")
+            if "listening on " + self.face in log:
                 return
             time.sleep(0.1)
         raise RuntimeError("server did not start")

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import zmq
 
+import conftest
 from conftest import Server, b64
 
 
@@ -99,6 +100,35 @@ def test_a_taken_endpoint_exits_1_with_one_clear_line(server, tmp_path):
     assert out.returncode == 1, out.stderr[-2000:]
     assert "cannot bind " + server.face in out.stderr
     assert "terminate called" not in out.stderr
+
+
+def test_a_first_start_that_loses_its_port_starts_on_new_ones(tmp_path, monkeypatch):
+    # The harness's own robustness: the server's bind comes seconds after the port was found
+    # free, and another process may take it in between (CI, 2026-12-02).
+    import socket
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    taken = holder.getsockname()[1]
+    real, calls = conftest._free_port, []
+
+    def first_taken():
+        calls.append(1)
+        return taken if len(calls) == 1 else real()
+
+    monkeypatch.setattr(conftest, "_free_port", first_taken)
+    try:
+        s = Server(str(tmp_path), pool_size=1)
+    finally:
+        holder.close()
+    try:
+        log = open(os.path.join(str(tmp_path), "server.log")).read()
+        assert f"cannot bind tcp://127.0.0.1:{taken}" in log  # the first start lost its port...
+        assert s.face != f"tcp://127.0.0.1:{taken}" and len(calls) == 4  # ...the second got two new ones
+        assert s.request({"interface": "12", "api_key": "k"})["error_message"] == "1301"
+    finally:
+        s.stop()
 
 
 def server_model_dir(server):
