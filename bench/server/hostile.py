@@ -11,7 +11,6 @@ import argparse
 import base64
 import json
 import os
-import socket
 import struct
 import subprocess
 import sys
@@ -24,12 +23,7 @@ import numpy as np
 import zmq
 
 import facekit
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from endpoints import WILDCARD, bound_endpoints
 
 
 def rss_mib(pid):
@@ -61,8 +55,7 @@ def jpeg_claiming(path, width, height):
 
 class Server:
     def __init__(self, tmp):
-        self.face = f"tcp://127.0.0.1:{free_port()}"
-        cfg = {"face_endpoint": self.face, "pedestrian_endpoint": f"tcp://127.0.0.1:{free_port()}",
+        cfg = {"face_endpoint": WILDCARD, "pedestrian_endpoint": WILDCARD,
                "model_dir": facekit.model_dir(), "registry_path": os.path.join(tmp, "r.db"),
                "max_requests": 0, "register_factor": 0, "log_level": "warn"}
         path = os.path.join(tmp, "config.json")
@@ -70,6 +63,7 @@ class Server:
         binary = os.path.join(os.path.dirname(facekit.__file__), "bin", "facekit_server")
         self.log = open(os.path.join(tmp, "server.log"), "w")
         self.proc = subprocess.Popen([binary, "--config", path], stderr=self.log)
+        self.face, _ = bound_endpoints(self.proc, self.log.name)
         self.ctx = zmq.Context()
         for _ in range(600):
             if self.try_request({"interface": "12", "api_key": "k"}, 1000) is not None:

@@ -8,33 +8,26 @@ import argparse
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 import cv2
-import numpy as np
 
 import facekit
+from endpoints import WILDCARD, bound_endpoints
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOL = os.path.join(ROOT, "build", "bench", "facekit_bench_server")
 SHARED = os.environ.get("FACEKIT_SHARED_DATA", os.path.join(os.path.dirname(ROOT), "shared", "data"))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def one_face_jpeg():
     img = cv2.imread(os.path.join(SHARED, "faces-dev", "obama", "obama1.jpg"))
     h = min(img.shape[0], img.shape[1] * 3 // 4)
     w = h * 4 // 3
-    y, x = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
+    y, x = 0, (img.shape[1] - w) // 2  # the top of the portrait: its face whole
     img = cv2.resize(img[y:y + h, x:x + w], (640, 480), interpolation=cv2.INTER_AREA)
     return base64.b64encode(cv2.imencode(".jpg", img)[1].tobytes()).decode()
 
@@ -59,8 +52,7 @@ def main():
         reg = os.path.join(work, "registry.db")
         pop = json.loads(subprocess.check_output([TOOL, "populate", reg, str(args.faces), str(eng.dimension),
                                                   eng.feature_model_id]))
-    endpoint = f"tcp://127.0.0.1:{free_port()}"
-    cfg = {"face_endpoint": endpoint, "pedestrian_endpoint": f"tcp://127.0.0.1:{free_port()}",
+    cfg = {"face_endpoint": WILDCARD, "pedestrian_endpoint": WILDCARD,
            "registry_path": reg, "max_requests": 0, "register_factor": 0, "model_dir": facekit.model_dir()}
     cfg.update({k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)})
     with open(os.path.join(work, "config.json"), "w") as f:
@@ -70,32 +62,33 @@ def main():
     t0 = time.time()
     server = subprocess.Popen([binary, "--config", os.path.join(work, "config.json"), "--log-level", "warn"],
                               stderr=log)
-    import zmq
-    sock = zmq.Context.instance().socket(zmq.REQ)
-    sock.setsockopt(zmq.LINGER, 0)
-    sock.connect(endpoint)
-    sock.send(json.dumps({"interface": "12", "api_key": "b"}).encode())
-    if not sock.poll(600_000):
-        raise SystemExit("server did not answer")
-    count = json.loads(sock.recv())["reg_nums"]
-    start_s = time.time() - t0
-    assert count == args.faces, count
-    image = one_face_jpeg()
-    query = eng.extract(base64.b64decode(image)).tolist()
-    requests = {
-        f"1 feature search, {args.faces} faces": {"interface": "1", "api_key": "b", "group_id": args.group,
-                                                  "score": 0, "topk": 5, "field": "feature", "feature": query},
-        "6 features, 640x480 one face": {"interface": "6", "api_key": "b", "image_base64": [image]},
-        "0 register one face": {"interface": "0", "api_key": "b", "face_id": ["999999999"],
-                                "group_id": ["bench-reg"], "image_base64": [[image]]},
-    }
-    if pop:
-        print(f"registry populated: {pop['rows']} rows in {pop['seconds']} s ({pop['rows_per_s']} rows/s, "
-              f"one SQLite transaction per 5000, index built and snapshotted)")
-    print(f"server start with {count} faces (models, snapshot + check against SQLite), first answer after: "
-          f"{start_s:.1f} s\n")
-    print("| request | clients | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|")
-    try:
+    try:  # the server goes down with the script, whatever fails
+        endpoint, _ = bound_endpoints(server, log.name)
+        import zmq
+        sock = zmq.Context.instance().socket(zmq.REQ)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.connect(endpoint)
+        sock.send(json.dumps({"interface": "12", "api_key": "b"}).encode())
+        if not sock.poll(600_000):
+            raise SystemExit("server did not answer")
+        count = json.loads(sock.recv())["reg_nums"]
+        start_s = time.time() - t0
+        assert count == args.faces, count
+        image = one_face_jpeg()
+        query = eng.extract(base64.b64decode(image)).tolist()
+        requests = {
+            f"1 feature search, {args.faces} faces": {"interface": "1", "api_key": "b", "group_id": args.group,
+                                                      "score": 0, "topk": 5, "field": "feature", "feature": query},
+            "6 features, 640x480 one face": {"interface": "6", "api_key": "b", "image_base64": [image]},
+            "0 register one face": {"interface": "0", "api_key": "b", "face_id": ["999999999"],
+                                    "group_id": ["bench-reg"], "image_base64": [[image]]},
+        }
+        if pop:
+            print(f"registry populated: {pop['rows']} rows in {pop['seconds']} s ({pop['rows_per_s']} rows/s, "
+                  f"one SQLite transaction per 5000, index built and snapshotted)")
+        print(f"server start with {count} faces (models, snapshot + check against SQLite), first answer after: "
+              f"{start_s:.1f} s\n")
+        print("| request | clients | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|")
         for label, msg in requests.items():
             if args.only and args.only not in {"1": "search", "6": "features", "0": "register"}[label[0]]:
                 continue

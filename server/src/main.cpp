@@ -145,6 +145,12 @@ int main(int argc, char** argv) {
         return 1;
       }
     }
+    // With a wildcard port ("tcp://127.0.0.1:*") this line is how a client learns the ports, so it
+    // is logged even at log_level warn.
+    const bool wildcard = config.face_endpoint.find('*') != std::string::npos ||
+                          config.pedestrian_endpoint.find('*') != std::string::npos;
+    log_line(wildcard ? LogLevel::kWarn : LogLevel::kInfo,
+             "bound face " + face_transport.endpoint() + ", pedestrian " + pedestrian_transport.endpoint());
     // Index snapshots keep start-up fast; SQLite stays the truth, so a lost snapshot costs
     // only a rebuild.
     std::thread snapshots([&] {

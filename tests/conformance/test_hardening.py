@@ -4,6 +4,7 @@ and SIGTERM answering every request it accepted."""
 import base64
 import json
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 import zmq
 
 import conftest
+import facekit
 from conftest import Server, b64
 
 
@@ -129,6 +131,47 @@ def test_a_first_start_that_loses_its_port_starts_on_new_ones(tmp_path, monkeypa
         assert s.request({"interface": "12", "api_key": "k"})["error_message"] == "1301"
     finally:
         s.stop()
+
+
+def test_a_wildcard_port_binds_a_free_one_and_the_log_names_it(tmp_path):
+    # "tcp://127.0.0.1:*": the kernel picks the port as the server binds, so no other process can
+    # take it in between; the start-up line is how a client learns it, even at log_level warn.
+    cfg = {"model_dir": facekit.model_dir(), "pool_size": 1, "registry_path": str(tmp_path / "r.db"),
+           "face_endpoint": "tcp://127.0.0.1:*", "pedestrian_endpoint": "tcp://127.0.0.1:*", "log_level": "warn"}
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    binary = os.environ.get("FACEKIT_SERVER_BINARY") or os.path.join(os.path.dirname(facekit.__file__), "bin",
+                                                                      "facekit_server")
+    log_path = tmp_path / "server.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([binary, "--config", str(tmp_path / "config.json")], stderr=log)
+    ctx = zmq.Context()
+    try:
+        deadline, bound = time.time() + 60, None
+        while bound is None and time.time() < deadline and proc.poll() is None:
+            bound = re.search(r"bound face (tcp://127\.0\.0\.1:(\d+)), pedestrian (tcp://127\.0\.0\.1:(\d+))",
+                              log_path.read_text())
+            time.sleep(0.1)
+        assert bound, log_path.read_text()
+        face, pedestrian = bound.group(1), bound.group(3)
+        assert bound.group(2) != bound.group(4)
+        for endpoint, message, code in [(face, {"interface": "12", "api_key": "k"}, "1301"),
+                                        (pedestrian, {"interface": "10", "api_key": "k"}, "10005")]:
+            sock = ctx.socket(zmq.REQ)
+            sock.setsockopt(zmq.LINGER, 0)
+            sock.setsockopt(zmq.RCVTIMEO, 60000)
+            sock.connect(endpoint)
+            sock.send(json.dumps(message).encode())
+            reply = json.loads(sock.recv())
+            sock.close()
+            assert reply["error_message"] == code, reply
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        ctx.destroy(linger=0)
 
 
 def server_model_dir(server):

@@ -81,6 +81,8 @@ void Transport::bind() {
   backend_socket_.set(zmq::sockopt::router_mandatory, 1);  // a send to a gone worker fails, not vanishes
   if (max_message_bytes_ > 0) frontend_.set(zmq::sockopt::maxmsgsize, max_message_bytes_);
   frontend_.bind(endpoint_);
+  // A wildcard port ("tcp://127.0.0.1:*") is the kernel's pick: from here on, name the real one.
+  endpoint_ = frontend_.get(zmq::sockopt::last_endpoint);
   backend_socket_.bind(backend_);
   bound_ = true;
 }

@@ -29,6 +29,8 @@ class Transport {
   /// Binds the endpoint (throws zmq::error_t: address in use, bad address). Call before
   /// starting anything that would have to be stopped if it fails.
   void bind();
+  /// The endpoint as bound: a wildcard port ("tcp://127.0.0.1:*") reads as the port taken.
+  const std::string& endpoint() const { return endpoint_; }
   /// Forwards requests until `stop` becomes true, then answers those already taken (and those
   /// already queued on the socket), and waits for the replies to leave.
   void run(const std::atomic<bool>& stop);
