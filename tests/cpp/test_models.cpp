@@ -11,6 +11,8 @@
 #include <thread>
 
 #include <omp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -233,6 +235,35 @@ TEST(ModelRuntime, SeesOtherProcessesRunnableThreads) {
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   EXPECT_GE(seen, 1) << "a spinning child process was not seen";
+}
+
+// A team of two runs one thread per CPU while pinned, and the caller gets its own CPU set back.
+TEST(ModelRuntime, PinnedTeamRunsOneThreadPerCpuAndGivesTheCallersSetBack) {
+  cpu_set_t before;
+  ASSERT_EQ(pthread_getaffinity_np(pthread_self(), sizeof before, &before), 0);
+  if (CPU_COUNT(&before) < 2) GTEST_SKIP() << "one CPU: nothing to pin";
+  {
+    facekit::models::PinnedTeam pinned(2);
+    ASSERT_TRUE(pinned.pinned());
+    cpu_set_t during;
+    ASSERT_EQ(pthread_getaffinity_np(pthread_self(), sizeof during, &during), 0);
+    EXPECT_EQ(CPU_COUNT(&during), 1);
+    int cpus[2] = {-1, -1}, threads = 0;
+#pragma omp parallel num_threads(2)
+    {
+#pragma omp single
+      threads = omp_get_num_threads();
+      cpus[omp_get_thread_num()] = sched_getcpu();
+    }
+    ASSERT_EQ(threads, 2);
+    EXPECT_NE(cpus[0], cpus[1]);
+    EXPECT_TRUE(CPU_ISSET(cpus[0], &during));
+  }
+  cpu_set_t after;
+  ASSERT_EQ(pthread_getaffinity_np(pthread_self(), sizeof after, &after), 0);
+  EXPECT_TRUE(CPU_EQUAL(&before, &after));
+  facekit::models::PinnedTeam alone(1);
+  EXPECT_FALSE(alone.pinned());
 }
 
 TEST(ModelRuntime, RejectsAWrongInputShape) {

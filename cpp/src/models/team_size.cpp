@@ -3,16 +3,20 @@
 #include <ATen/Parallel.h>
 #include <dirent.h>
 #include <omp.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/deadline_of_thread.h"
 #include "facekit/deadline.h"
@@ -30,6 +34,15 @@ constexpr auto kSecondLook = std::chrono::microseconds(200);
 
 std::atomic<int> g_in_flight{0};
 thread_local bool t_one_thread_lane = false;
+// The CPU this team thread is pinned to (-1: not pinned by PinnedTeam).
+thread_local int t_pinned_cpu = -1;
+
+void pin_this_thread(int cpu) {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+}
 
 // The "R/N" field of /proc/loadavg: runnable scheduling entities now.
 int machine_runnable() {
@@ -111,6 +124,7 @@ void run_side_by_side(const std::function<void()>& first, const std::function<vo
       errors[which] = std::current_exception();
     }
   };
+  PinnedTeam pinned(2);
 #pragma omp parallel num_threads(2)
   {
     if (omp_get_num_threads() == 1) {
@@ -124,6 +138,42 @@ void run_side_by_side(const std::function<void()>& first, const std::function<vo
     if (e) std::rethrow_exception(e);
 }
 
+static bool pinning_on() {
+  static const bool on = [] {
+    const char* v = std::getenv("FACEKIT_PIN_THREADS");
+    return v == nullptr || std::string(v) != "0";
+  }();
+  return on;
+}
+
+void PinnedTeam::pin(int team) {
+  if (pinned_ || team < 2 || !pinning_on() || pthread_getaffinity_np(pthread_self(), sizeof previous_, &previous_) != 0) return;
+  const int here = sched_getcpu();
+  if (here < 0 || !CPU_ISSET(here, &previous_) || CPU_COUNT(&previous_) < 2) return;
+  std::vector<int> others;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (c != here && CPU_ISSET(c, &previous_)) others.push_back(c);
+  pin_this_thread(here);
+  pinned_ = true;
+  // The same threads LibTorch's parallel regions of this caller get: libgomp keeps one pool per
+  // calling thread.
+#pragma omp parallel num_threads(team)
+  {
+    const int i = omp_get_thread_num();
+    if (i > 0) {
+      const int cpu = others[(i - 1) % others.size()];
+      if (t_pinned_cpu != cpu) {
+        pin_this_thread(cpu);
+        t_pinned_cpu = cpu;
+      }
+    }
+  }
+}
+
+PinnedTeam::~PinnedTeam() {
+  if (pinned_) pthread_setaffinity_np(pthread_self(), sizeof previous_, &previous_);
+}
+
 TeamScope::TeamScope(int configured, bool adapt) : team_(std::max(1, configured)) {
   const bool other_calls = g_in_flight.fetch_add(1) > 0;
   if (t_one_thread_lane || (adapt && team_ > 1 && (other_calls || others_busy()))) team_ = 1;
@@ -131,6 +181,7 @@ TeamScope::TeamScope(int configured, bool adapt) : team_(std::max(1, configured)
   // lazy per-thread initialisation, which would otherwise overwrite it.
   (void)at::get_num_threads();
   if (omp_get_max_threads() != team_) omp_set_num_threads(team_);
+  pinned_.pin(team_);
 }
 
 TeamScope::~TeamScope() { g_in_flight.fetch_sub(1); }

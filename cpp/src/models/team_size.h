@@ -4,6 +4,8 @@
 // for a descheduled member ran 3-5x slower; docs/BENCHMARKS.md, "Threads: the team size
 // follows the load").
 
+#include <sched.h>
+
 #include <functional>
 
 namespace facekit::models {
@@ -39,6 +41,29 @@ class OneThreadLane {
 /// exception of either is rethrown once both have ended, `first`'s first.
 void run_side_by_side(const std::function<void()>& first, const std::function<void()>& second);
 
+/// While alive, a team of two or more threads runs one thread per CPU: the calling thread on the
+/// CPU it is on, the team's other threads each on another CPU of the caller's set. After a pause
+/// of ~0.1 s or more this VM's scheduler put the team's threads on one CPU, where they took turns:
+/// the one-face extract took 22-31 ms (median) after a pause against 14 back to back, 14-19 with
+/// the threads pinned (docs/BENCHMARKS.md, 2026-12-02 14:10). The caller's own CPU set is given
+/// back at the end; the team's threads keep theirs (they only run the team's work). Does nothing
+/// for a team of one, a caller allowed a single CPU, or with FACEKIT_PIN_THREADS=0.
+class PinnedTeam {
+ public:
+  PinnedTeam() = default;
+  explicit PinnedTeam(int team) { pin(team); }
+  ~PinnedTeam();
+  /// Pins for a team of `team` threads (once).
+  void pin(int team);
+  PinnedTeam(const PinnedTeam&) = delete;
+  PinnedTeam& operator=(const PinnedTeam&) = delete;
+  bool pinned() const { return pinned_; }
+
+ private:
+  bool pinned_ = false;
+  cpu_set_t previous_;
+};
+
 /// Holds one model call in flight; `team()` is the thread count chosen for it.
 class TeamScope {
  public:
@@ -52,6 +77,7 @@ class TeamScope {
 
  private:
   int team_;
+  PinnedTeam pinned_;
 };
 
 }  // namespace facekit::models
