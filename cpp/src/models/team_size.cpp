@@ -147,7 +147,8 @@ static bool pinning_on() {
 }
 
 void PinnedTeam::pin(int team) {
-  if (pinned_ || team < 2 || !pinning_on() || pthread_getaffinity_np(pthread_self(), sizeof previous_, &previous_) != 0) return;
+  if (pinned_ || team < 2 || !pinning_on()) return;
+  if (pthread_getaffinity_np(pthread_self(), sizeof previous_, &previous_) != 0) return;
   const int here = sched_getcpu();
   if (here < 0 || !CPU_ISSET(here, &previous_) || CPU_COUNT(&previous_) < 2) return;
   std::vector<int> others;
