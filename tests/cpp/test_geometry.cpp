@@ -8,6 +8,7 @@
 
 #include "align/align.h"
 #include "detect/blazeface.h"
+#include "detect/occlusion.h"
 #include "detect/pyramid.h"
 #include "detect/texture.h"
 #include "facekit/error.h"
@@ -323,4 +324,114 @@ TEST(Padding, FillsExactlyWhatNoPartCovers) {
         for (int c = 0; c < 3; ++c) ASSERT_EQ(v[c], covered ? 7.f : -1.5f) << parts.size() << " parts, at " << x << "," << y;
       }
   }
+}
+
+// The finest level's cover around big faces (detect/occlusion.h): every face up to the level's
+// biggest whose centre is visible is held whole by some rectangle; hidden cells are not scanned.
+TEST(Occlusion, CoverHoldsEveryVisibleFaceWholeAndSkipsTheHiddenMiddle) {
+  using facekit::detect::kStride;
+  using facekit::detect::visible_cover;
+  const cv::Size level(1024, 1024);
+  EXPECT_EQ(visible_cover(level, {}, 69), std::vector<cv::Rect>({{0, 0, 1024, 1024}}));
+  EXPECT_TRUE(visible_cover(level, {{-10, -10, 1100, 1100}}, 69).empty());
+  // A head-and-torso band down the middle: two strips, none of them over the middle.
+  const std::vector<cv::Rect2f> hidden = {{120, -50, 786, 1200}};
+  const auto cover = visible_cover(level, hidden, 69);
+  ASSERT_EQ(cover.size(), 2u);
+  int64_t area = 0;
+  for (const auto& r : cover) {
+    EXPECT_EQ(r.width % kStride, 0);
+    EXPECT_EQ(r.height % kStride, 0);
+    EXPECT_TRUE(r.br().x <= 120 + 43 + kStride || r.x >= 906 - 43 - kStride) << r;  // reach 43 px, the grid
+    area += r.area();
+  }
+  EXPECT_LT(area, 1024 * 1024 / 2);
+  // Every face centre outside the band, every size up to 69 px: inside one rectangle whole.
+  for (int cy = 0; cy < 1024; cy += 7)
+    for (int cx = 0; cx < 1024; cx += 5) {
+      if (hidden[0].contains(cv::Point2f(cx, cy))) continue;
+      const cv::Rect face(cx - 35, cy - 35, 70, 70);
+      const cv::Rect in_level = face & cv::Rect({0, 0}, level);
+      const bool whole =
+          std::any_of(cover.begin(), cover.end(), [&](const cv::Rect& r) { return (in_level & r) == in_level; });
+      EXPECT_TRUE(whole) << cx << "," << cy;
+    }
+  // An L of visible pixels (a band across the top, a strip down the left) reached 43 px
+  // further (half of 69, and a margin of 8): two rectangles on the 32 px grid.
+  const auto l = visible_cover({640, 480}, {{200, 150, 500, 400}}, 69);
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[0], cv::Rect(0, 0, 640, 224));
+  EXPECT_EQ(l[1], cv::Rect(0, 224, 256, 256));
+}
+
+TEST(Occlusion, HeadAndTorsoFromTheEyesOfBigConfidentUprightFaces) {
+  using facekit::detect::Detection;
+  using facekit::detect::hidden_regions;
+  Detection d;
+  d.box = {300, 200, 400, 400};
+  d.score = 0.95f;
+  d.keypoints[0] = {420, 330};  // eyes 160 px apart
+  d.keypoints[1] = {580, 330};
+  auto h = hidden_regions({d}, 300);
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_TRUE(h[0].contains({500, 330}) && h[0].contains({500, 50}) && h[0].contains({500, 650}));  // crown, chin
+  EXPECT_FALSE(h[0].contains({250, 330}));  // beside the ear
+  EXPECT_TRUE(h[1].contains({500, 1200}));  // the chest
+  EXPECT_FALSE(h[1].contains({200, 900}));  // beside the shoulder
+  EXPECT_TRUE(hidden_regions({d}, 401).empty());  // too small to hide anything
+  Detection weak = d;
+  weak.score = 0.7f;
+  EXPECT_TRUE(hidden_regions({weak}, 300).empty());
+  Detection lying = d;  // eyes one above the other: no torso under the head
+  lying.keypoints[1] = {420, 490};
+  EXPECT_EQ(hidden_regions({lying}, 300).size(), 1u);
+}
+
+TEST(Occlusion, StripsShareOneForwardPassWhereThatCostsLess) {
+  using facekit::detect::pack_cover;
+  using facekit::detect::Pass;
+  // Two full-height strips: one 384x1024 input, no padding.
+  auto packs = pack_cover({{1.0, 0, 0, 192, 1024}, {1.0, -832, 0, 192, 1024}});
+  ASSERT_EQ(packs.size(), 1u);
+  EXPECT_EQ(packs[0].width, 384);
+  EXPECT_EQ(packs[0].height, 1024);
+  EXPECT_EQ(packs[0].origin[1], cv::Point(192, 0));
+  // A wide short band beside them would pad 576 x 928 pixels: it gets its own input.
+  packs = pack_cover({{1.0, 0, 0, 192, 1024}, {1.0, -832, 0, 192, 1024}, {1.0, -192, 0, 640, 96}});
+  ASSERT_EQ(packs.size(), 2u);
+  EXPECT_EQ(packs[1].width, 640);
+  EXPECT_EQ(packs[1].height, facekit::detect::kTrainedSide);
+  // A pass over the bounds of one forward pass: no packing (the caller keeps its plan).
+  EXPECT_TRUE(pack_cover({{1.0, 0, 0, 2080, 64}}).empty());
+}
+
+// A 1024 px headshot at Engine.detect's defaults (the finest level at full size, 1024x1024):
+// its face, found by the coarser levels, hides the middle, and the finest level scans the two
+// sides in one forward pass of less than half the pixels. Without a big face, the plan as it was.
+TEST(Occlusion, AHeadshotsFinestLevelScansBesideTheHeadOnly) {
+  using facekit::detect::Detection;
+  const auto passes = facekit::detect::plan_passes(1024, 1024, 16, 2048);
+  std::vector<facekit::detect::Pass> finest;
+  for (const auto& p : passes)
+    if (p.scale == passes[0].scale) finest.push_back(p);
+  ASSERT_EQ(finest.size(), 1u);
+  ASSERT_EQ(finest[0].width * finest[0].height, 1024 * 1024);
+  Detection face;  // as the coarser levels found celebahq1024-27705.jpg's face
+  face.box = {100, 150, 825, 825};
+  face.score = 0.95f;
+  face.keypoints[0] = {361, 490};
+  face.keypoints[1] = {664, 490};
+  std::vector<cv::Rect2f> hidden;
+  const auto packs = facekit::detect::finest_packs({1024, 1024}, finest, {face}, hidden);
+  ASSERT_EQ(packs.size(), 1u);
+  EXPECT_LT(static_cast<int64_t>(packs[0].width) * packs[0].height, 1024 * 1024 / 2);
+  EXPECT_EQ(packs[0].passes.size(), 2u);
+  EXPECT_TRUE(facekit::detect::inside_any(hidden, {512, 560}));
+  EXPECT_FALSE(facekit::detect::inside_any(hidden, {40, 560}));
+  Detection small = face;  // a face the finest level could find itself hides nothing
+  small.box = {400, 400, 150, 150};
+  const auto plain = facekit::detect::finest_packs({1024, 1024}, finest, {small}, hidden);
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_EQ(plain[0].width * plain[0].height, 1024 * 1024);
+  EXPECT_TRUE(hidden.empty());
 }

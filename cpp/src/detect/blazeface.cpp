@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 #include <map>
 #include <utility>
 #include <vector>
 
 #include <opencv2/imgproc.hpp>
 
+#include "detect/occlusion.h"
 #include "detect/pyramid.h"
 #include "detect/texture.h"
 #include "facekit/error.h"
@@ -21,6 +24,15 @@ namespace {
 // 2 anchors per cell, then one at stride 32 with 6; each anchor's box and keypoints are
 // offsets in input pixels from its cell's centre.
 constexpr int kAnchorLevels[2][2] = {{16, 2}, {32, 6}};
+
+// FACEKIT_OCCLUSION=0: the finest level scans all of the photo, as before (for A/B runs).
+bool occlusion_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("FACEKIT_OCCLUSION");
+    return !(v && std::string(v) == "0");
+  }();
+  return on;
+}
 
 }  // namespace
 
@@ -143,7 +155,22 @@ void fill_outside(cv::Mat& f, const std::vector<cv::Rect>& filled, float value) 
 
 std::vector<Detection> FaceDetector::detect(const cv::Mat& bgr, int min_face, int max_face, float threshold,
                                             float iou) const {
-  return nms(run_passes(bgr, plan_passes(bgr.cols, bgr.rows, min_face, max_face), threshold, kTrainedSide), iou);
+  const std::vector<Pass> passes = plan_passes(bgr.cols, bgr.rows, min_face, max_face);
+  // The finest level, where it runs alone (a small one shares a forward pass with the coarser
+  // levels and costs little), goes last: the big faces the coarser levels find hide parts of
+  // the photo from it (detect/occlusion.h).
+  const auto coarser =
+      std::find_if(passes.begin(), passes.end(), [&](const Pass& p) { return p.scale != passes[0].scale; });
+  const bool alone = std::any_of(passes.begin(), coarser,
+                                 [](const Pass& p) { return p.width > kPackMaxSide || p.height > kPackMaxSide; });
+  if (!alone || coarser == passes.end() || !occlusion_enabled())
+    return nms(run_passes(bgr, passes, threshold, kTrainedSide), iou);
+  std::vector<Detection> all = run_passes(bgr, std::vector<Pass>(coarser, passes.end()), threshold, kTrainedSide);
+  std::vector<cv::Rect2f> hidden;
+  const std::vector<Pack> packs = finest_packs(bgr.size(), {passes.begin(), coarser}, nms(all, iou), hidden);
+  for (const Detection& d : run_packs(bgr, packs, threshold))
+    if (!inside_any(hidden, {d.box.x + d.box.width / 2, d.box.y + d.box.height / 2})) all.push_back(d);
+  return nms(all, iou);
 }
 
 std::vector<Detection> FaceDetector::detect_whole(const cv::Mat& bgr, int side, float threshold, float iou) const {
@@ -152,6 +179,11 @@ std::vector<Detection> FaceDetector::detect_whole(const cv::Mat& bgr, int side, 
 
 std::vector<Detection> FaceDetector::run_passes(const cv::Mat& bgr, const std::vector<Pass>& passes,
                                                 float threshold, int min_side) const {
+  return run_packs(bgr, pack_passes(passes, min_side), threshold);
+}
+
+std::vector<Detection> FaceDetector::run_packs(const cv::Mat& bgr, const std::vector<Pack>& packs,
+                                               float threshold) const {
   const ModelInfo& m = models_.info("blazeface-back");
   const float pad_value = -m.mean[0] * m.scale;
   std::vector<Detection> all;
@@ -179,7 +211,7 @@ std::vector<Detection> FaceDetector::run_passes(const cv::Mat& bgr, const std::v
     TextureMap texture(rgb);
     return levels.emplace(scale, Level{std::move(rgb), std::move(texture)}).first->second;
   };
-  for (const Pack& k : pack_passes(passes, min_side)) {
+  for (const Pack& k : packs) {
     levels.erase(levels.upper_bound(k.passes.front().scale), levels.end());  // finer levels are done
     // A pass over a region without texture cannot find a face (detect/texture.h): it is
     // skipped, so a big flat photo costs no forward pass.

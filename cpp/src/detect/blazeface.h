@@ -47,6 +47,8 @@ class FaceDetector {
   /// forward pass at least min_side on both sides.
   std::vector<Detection> run_passes(const cv::Mat& bgr, const std::vector<Pass>& passes, float threshold,
                                     int min_side) const;
+  /// The same for passes grouped into forward passes (finest level first).
+  std::vector<Detection> run_packs(const cv::Mat& bgr, const std::vector<Pack>& packs, float threshold) const;
   const ModelRuntime::Impl& models_;
 };
 

@@ -73,7 +73,7 @@ std::vector<Pass> plan_passes(int width, int height, int min_face, int max_face)
     const bool last = max_face * scale <= kMaxFaceAtInput;
     // The biggest face this level must catch whole: it sets the seam between blocks and,
     // on the last level, the padding around a face that fills the image (a tight crop).
-    const double biggest = last ? max_face * scale : kLevelFaceAtInput * kLevelRatio * 1.15;
+    const double biggest = last ? max_face * scale : kLevelBiggestFace;
     const cv::Size image = scaled_size({width, height}, scale);
     const int sw = image.width, sh = image.height;
     // Context around a face (kFaceShareOfInput); the input the level shares is padded to

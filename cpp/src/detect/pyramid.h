@@ -24,6 +24,9 @@ constexpr float kMaxFaceAtInput = 180.f;
 /// Each coarser level covers faces from kLevelFaceAtInput to kLevelRatio times that; the last
 /// level covers up to kMaxFaceAtInput.
 constexpr float kLevelRatio = 3.f;
+/// The biggest face a level that is not the last must hold whole (its seams and the context
+/// around it): the next level's smallest, with a margin.
+constexpr float kLevelBiggestFace = kLevelFaceAtInput * kLevelRatio * 1.15f;
 /// The input side the model was trained on: no forward pass of a plan is smaller (in a
 /// 224x160 input a 62 px face was missed that a 256x192 one finds).
 constexpr int kTrainedSide = 256;
