@@ -435,3 +435,32 @@ TEST(Occlusion, AHeadshotsFinestLevelScansBesideTheHeadOnly) {
   EXPECT_EQ(plain[0].width * plain[0].height, 1024 * 1024);
   EXPECT_TRUE(hidden.empty());
 }
+
+// A 12 MP selfie at the defaults: the finest level (2064x1548, the scan cap) is six blocks;
+// beside and above a face filling its middle, the cut's pieces (the band over the head is wider
+// than one forward pass) each fit one pass, overlapping where a band is split, for fewer pixels.
+TEST(Occlusion, ABigPhotosCutFitsItsForwardPasses) {
+  using facekit::detect::Detection;
+  const auto passes = facekit::detect::plan_passes(4032, 3024, 16, 8064);
+  std::vector<facekit::detect::Pass> finest;
+  for (const auto& p : passes)
+    if (p.scale == passes[0].scale) finest.push_back(p);
+  ASSERT_GT(finest.size(), 1u);
+  std::vector<cv::Rect2f> hidden;
+  const int64_t plain = facekit::detect::cost_of(facekit::detect::finest_packs({4032, 3024}, finest, {}, hidden));
+  Detection face;  // eyes 1200 px apart, the head from y 330 down
+  face.box = {1215, 940, 1841, 1841};
+  face.score = 0.93f;
+  face.keypoints[0] = {1416, 2490};
+  face.keypoints[1] = {2616, 2490};  // 1.8 spacings under the crown
+  const auto packs = facekit::detect::finest_packs({4032, 3024}, finest, {face}, hidden);
+  ASSERT_FALSE(packs.empty());
+  EXPECT_LT(facekit::detect::cost_of(packs), plain);
+  bool split = false;
+  for (const auto& k : packs) {
+    EXPECT_LE(k.width, facekit::detect::kMaxPassSide);
+    EXPECT_LE(static_cast<int64_t>(k.width) * k.height, facekit::detect::kMaxPassPixels);
+    for (const auto& p : k.passes) split |= p.y == 0 && p.width < 2064 && p.width > 1024;
+  }
+  EXPECT_TRUE(split) << "the band over the head, 2080 px on the grid, in two pieces";
+}

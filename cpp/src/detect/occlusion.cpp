@@ -152,6 +152,32 @@ int64_t cost_of(const std::vector<Pack>& packs) {
   return c;
 }
 
+namespace {
+// `r` cut along its longer side into as few overlapping pieces as fit one forward pass (no side
+// over kMaxPassSide, at most kMaxPassPixels), each a multiple of kStride: the pieces overlap
+// by a level's biggest face and more, so a face one of them cuts at an inner edge (dropped
+// there) lies whole in the next.
+void split_to_fit(const cv::Rect& r, std::vector<cv::Rect>& out) {
+  const bool fits = r.width <= kMaxPassSide && r.height <= kMaxPassSide &&
+                    static_cast<int64_t>(r.width) * r.height <= kMaxPassPixels;
+  if (fits) {
+    out.push_back(r);
+    return;
+  }
+  const int overlap = (static_cast<int>(std::ceil(kLevelBiggestFace * 1.1f)) + kStride - 1) / kStride * kStride;
+  const bool across = r.width >= r.height;
+  const int length = across ? r.width : r.height;
+  const int side = across ? r.height : r.width;
+  const int most = std::min<int64_t>(kMaxPassSide, kMaxPassPixels / side) / kStride * kStride;
+  const int n = (length - overlap + (most - overlap) - 1) / (most - overlap);
+  const int piece = std::min(most, ((length + (n - 1) * overlap + n - 1) / n + kStride - 1) / kStride * kStride);
+  for (int i = 0; i < n; ++i) {
+    const int start = n == 1 ? 0 : (length - piece) * i / (n - 1) / kStride * kStride;
+    split_to_fit(across ? cv::Rect(r.x + start, r.y, piece, r.height) : cv::Rect(r.x, r.y + start, r.width, piece), out);
+  }
+}
+}  // namespace
+
 std::vector<Pack> finest_packs(cv::Size image, const std::vector<Pass>& finest, const std::vector<Detection>& coarse,
                                std::vector<cv::Rect2f>& hidden) {
   std::vector<Pack> packs = pack_passes(finest, kTrainedSide);
@@ -163,8 +189,9 @@ std::vector<Pack> finest_packs(cv::Size image, const std::vector<Pass>& finest, 
   std::vector<cv::Rect2f> at_level;
   for (const cv::Rect2f& r : hidden) at_level.emplace_back(r.x * scale, r.y * scale, r.width * scale, r.height * scale);
   std::vector<Pass> cut;
-  for (const cv::Rect& r : visible_cover(scaled_size(image, scale), at_level, kLevelBiggestFace))
-    cut.push_back({scale, -r.x, -r.y, r.width, r.height});
+  std::vector<cv::Rect> rects;
+  for (const cv::Rect& r : visible_cover(scaled_size(image, scale), at_level, kLevelBiggestFace)) split_to_fit(r, rects);
+  for (const cv::Rect& r : rects) cut.push_back({scale, -r.x, -r.y, r.width, r.height});
   std::vector<Pack> cover = pack_cover(cut);
   if ((cut.empty() || !cover.empty()) && cost_of(cover) < cost_of(packs)) return cover;
   return packs;
