@@ -405,15 +405,22 @@ TEST(Occlusion, StripsShareOneForwardPassWhereThatCostsLess) {
   EXPECT_TRUE(pack_cover({{1.0, 0, 0, 2080, 64}}).empty());
 }
 
+namespace {
+// The passes of a plan's finest level (the first ones, at its scale).
+std::vector<facekit::detect::Pass> finest_level(const std::vector<facekit::detect::Pass>& passes) {
+  std::vector<facekit::detect::Pass> finest;
+  for (const auto& p : passes)
+    if (p.scale == passes[0].scale) finest.push_back(p);
+  return finest;
+}
+}  // namespace
+
 // A 1024 px headshot at Engine.detect's defaults (the finest level at full size, 1024x1024):
 // its face, found by the coarser levels, hides the middle, and the finest level scans the two
 // sides in one forward pass of less than half the pixels. Without a big face, the plan as it was.
 TEST(Occlusion, AHeadshotsFinestLevelScansBesideTheHeadOnly) {
   using facekit::detect::Detection;
-  const auto passes = facekit::detect::plan_passes(1024, 1024, 16, 2048);
-  std::vector<facekit::detect::Pass> finest;
-  for (const auto& p : passes)
-    if (p.scale == passes[0].scale) finest.push_back(p);
+  const auto finest = finest_level(facekit::detect::plan_passes(1024, 1024, 16, 2048));
   ASSERT_EQ(finest.size(), 1u);
   ASSERT_EQ(finest[0].width * finest[0].height, 1024 * 1024);
   Detection face;  // as the coarser levels found celebahq1024-27705.jpg's face
@@ -441,10 +448,7 @@ TEST(Occlusion, AHeadshotsFinestLevelScansBesideTheHeadOnly) {
 // than one forward pass) each fit one pass, overlapping where a band is split, for fewer pixels.
 TEST(Occlusion, ABigPhotosCutFitsItsForwardPasses) {
   using facekit::detect::Detection;
-  const auto passes = facekit::detect::plan_passes(4032, 3024, 16, 8064);
-  std::vector<facekit::detect::Pass> finest;
-  for (const auto& p : passes)
-    if (p.scale == passes[0].scale) finest.push_back(p);
+  const auto finest = finest_level(facekit::detect::plan_passes(4032, 3024, 16, 8064));
   ASSERT_GT(finest.size(), 1u);
   std::vector<cv::Rect2f> hidden;
   const int64_t plain = facekit::detect::cost_of(facekit::detect::finest_packs({4032, 3024}, finest, {}, hidden));

@@ -158,8 +158,8 @@ namespace {
 // by a level's biggest face and more, so a face one of them cuts at an inner edge (dropped
 // there) lies whole in the next.
 void split_to_fit(const cv::Rect& r, std::vector<cv::Rect>& out) {
-  const bool fits = r.width <= kMaxPassSide && r.height <= kMaxPassSide &&
-                    static_cast<int64_t>(r.width) * r.height <= kMaxPassPixels;
+  const bool fits =
+      r.width <= kMaxPassSide && r.height <= kMaxPassSide && static_cast<int64_t>(r.width) * r.height <= kMaxPassPixels;
   if (fits) {
     out.push_back(r);
     return;
@@ -173,7 +173,8 @@ void split_to_fit(const cv::Rect& r, std::vector<cv::Rect>& out) {
   const int piece = std::min(most, ((length + (n - 1) * overlap + n - 1) / n + kStride - 1) / kStride * kStride);
   for (int i = 0; i < n; ++i) {
     const int start = n == 1 ? 0 : (length - piece) * i / (n - 1) / kStride * kStride;
-    split_to_fit(across ? cv::Rect(r.x + start, r.y, piece, r.height) : cv::Rect(r.x, r.y + start, r.width, piece), out);
+    split_to_fit(across ? cv::Rect(r.x + start, r.y, piece, r.height) : cv::Rect(r.x, r.y + start, r.width, piece),
+                 out);
   }
 }
 }  // namespace
@@ -190,7 +191,8 @@ std::vector<Pack> finest_packs(cv::Size image, const std::vector<Pass>& finest, 
   for (const cv::Rect2f& r : hidden) at_level.emplace_back(r.x * scale, r.y * scale, r.width * scale, r.height * scale);
   std::vector<Pass> cut;
   std::vector<cv::Rect> rects;
-  for (const cv::Rect& r : visible_cover(scaled_size(image, scale), at_level, kLevelBiggestFace)) split_to_fit(r, rects);
+  for (const cv::Rect& r : visible_cover(scaled_size(image, scale), at_level, kLevelBiggestFace))
+    split_to_fit(r, rects);
   for (const cv::Rect& r : rects) cut.push_back({scale, -r.x, -r.y, r.width, r.height});
   std::vector<Pack> cover = pack_cover(cut);
   if ((cut.empty() || !cover.empty()) && cost_of(cover) < cost_of(packs)) return cover;
