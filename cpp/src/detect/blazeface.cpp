@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <string>
 #include <map>
 #include <utility>
 #include <vector>
 
 #include <opencv2/imgproc.hpp>
 
+#include "common/env_switch.h"
 #include "detect/occlusion.h"
 #include "detect/pyramid.h"
 #include "detect/texture.h"
@@ -27,10 +26,7 @@ constexpr int kAnchorLevels[2][2] = {{16, 2}, {32, 6}};
 
 // FACEKIT_OCCLUSION=0: the finest level scans all of the photo, as before (for A/B runs).
 bool occlusion_enabled() {
-  static const bool on = [] {
-    const char* v = std::getenv("FACEKIT_OCCLUSION");
-    return !(v && std::string(v) == "0");
-  }();
+  static const bool on = env_switch_on("FACEKIT_OCCLUSION");
   return on;
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/deadline_of_thread.h"
+#include "common/env_switch.h"
 #include "facekit/deadline.h"
 
 namespace facekit::models {
@@ -139,10 +140,7 @@ void run_side_by_side(const std::function<void()>& first, const std::function<vo
 }
 
 static bool pinning_on() {
-  static const bool on = [] {
-    const char* v = std::getenv("FACEKIT_PIN_THREADS");
-    return v == nullptr || std::string(v) != "0";
-  }();
+  static const bool on = env_switch_on("FACEKIT_PIN_THREADS");
   return on;
 }
 
