@@ -9,6 +9,7 @@
 #include <ATen/Parallel.h>
 
 #include "models/blaze_block.h"
+#include "models/blaze_block_avx512.h"
 
 namespace {
 
@@ -172,4 +173,43 @@ TEST(BlazeBlock, StrideTwoBlockMatchesLibTorch) {
   dw.select(2, 0).zero_();
   dw.select(3, 0).zero_();
   EXPECT_FALSE(blaze_block_s2_has_kernel(x, dw, pw, c10::optional<at::Tensor>(at::rand({5}))));  // 5 slopes for 24
+}
+
+// On a CPU with AVX-512 the blocks run 16-float vectors (two pixels at a time for 24
+// channels); each output still sums the same products in the same order, so the two paths give
+// the same floats, and a detection does not depend on which CPU made it.
+TEST(BlazeBlock, Avx512PathGivesTheAvx2PathsFloats) {
+  if (!facekit::models::cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  c10::InferenceMode guard;
+  at::manual_seed(13);
+  struct Restore {
+    ~Restore() { facekit::models::set_avx512_kernels_for_testing(std::nullopt); }
+  } restore;
+  for (const auto& [c, h, w] : std::vector<std::array<int64_t, 3>>{
+           {24, 1, 1}, {24, 5, 2}, {24, 9, 13}, {24, 37, 51}, {24, 161, 290}, {16, 7, 9}, {32, 5, 33},
+           {48, 33, 47}, {64, 3, 4}, {96, 20, 30}, {128, 6, 5}}) {
+    for (const bool prelu : {false, true}) {
+      at::Tensor x = at::randn({2, c, h, w});
+      x = (prelu ? x : at::relu(x)).contiguous(at::MemoryFormat::ChannelsLast);
+      std::vector<at::Tensor> dw, pw;
+      c10::List<c10::optional<at::Tensor>> db, pb, slopes;
+      for (int i = 0; i < 7; ++i) {
+        dw.push_back(at::randn({c, 1, 3, 3}) * 0.3);
+        pw.push_back(at::randn({c, c, 1, 1}) / c);
+        db.push_back(i % 2 ? c10::optional<at::Tensor>(at::randn({c}) * 0.1) : c10::nullopt);
+        pb.push_back(at::randn({c}) * 0.1);
+        slopes.push_back(prelu ? c10::optional<at::Tensor>(at::rand({c})) : c10::nullopt);
+      }
+      const std::string what = std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w) +
+                               (prelu ? " PReLU" : " ReLU");
+      at::Tensor one[2], chain[2];
+      for (const bool avx512 : {false, true}) {
+        facekit::models::set_avx512_kernels_for_testing(avx512);
+        one[avx512] = blaze_block(x, dw[0], db[1], pw[0], pb[0], slopes[0]);
+        chain[avx512] = facekit::models::blaze_blocks(x, dw, db, pw, pb, slopes);
+      }
+      EXPECT_TRUE(at::equal(one[0], one[1])) << what;
+      EXPECT_TRUE(at::equal(chain[0], chain[1])) << what << ", 7 blocks";
+    }
+  }
 }

@@ -1,6 +1,7 @@
 #include "models/blaze_block.h"
 
 #include "common/cpu_features.h"
+#include "models/blaze_block_avx512.h"
 #include "models/input_conv.h"
 #include "models/tf_same.h"
 
@@ -35,6 +36,7 @@ constexpr int64_t kChainAfterConvMinBytes = 4 << 20;
 // [C] (zeros where the graph has none), and the PReLU's slopes [C] (empty: ReLU).
 struct Packed {
   std::vector<float> dw, dw_bias, pw, pw_bias, slope;
+  PairWeights24 pairs;  // 24 channels with AVX-512: the pair kernel's layout (else empty)
 };
 
 Packed pack(int64_t c, const at::Tensor& dw_weight, const c10::optional<at::Tensor>& dw_bias,
@@ -59,6 +61,9 @@ Packed pack(int64_t c, const at::Tensor& dw_weight, const c10::optional<at::Tens
     for (int64_t in = 0; in < c; ++in) p.pw[in * c + out] = w[out * c + in];
   if (dw_bias && dw_bias->defined()) std::memcpy(p.dw_bias.data(), dw_bias->contiguous().data_ptr<float>(), c * sizeof(float));
   if (pw_bias && pw_bias->defined()) std::memcpy(p.pw_bias.data(), pw_bias->contiguous().data_ptr<float>(), c * sizeof(float));
+  if (c == 24 && avx512_kernels_on())
+    p.pairs = pack_pairs24(p.dw.data(), p.dw_bias.data(), p.pw.data(), p.pw_bias.data(),
+                           p.slope.empty() ? nullptr : p.slope.data());
   return p;
 }
 
@@ -148,6 +153,13 @@ template <int C, bool PRELU>
 __attribute__((target("avx2,fma"))) void block_row(const float* const rows[3], const float* __restrict residual,
                                                    float* __restrict out, int width, const Packed& w,
                                                    float* __restrict d) {
+  if constexpr (C == 24) {
+    if (!w.pairs.dw.empty()) return block_row_pairs24(rows, residual, out, width, w.pairs, d);
+  } else if constexpr (C % 16 == 0) {
+    if (avx512_kernels_on())
+      return block_row_16_lanes(C, rows, residual, out, width, w.dw.data(), w.dw_bias.data(), w.pw.data(),
+                                w.pw_bias.data(), w.slope.empty() ? nullptr : w.slope.data(), d);
+  }
   constexpr int V = C / 8;
   // Output vectors per pass over the input channels (VB) and pixels per step (P): P x VB
   // accumulators fit in registers, and each weight vector loaded serves P pixels; over 48
@@ -216,7 +228,7 @@ void run_kernel(const at::Tensor& x, at::Tensor& out, const Packed& w) {
   // the first row and below the last. The input rows are read where they are (a padded copy
   // of each cost a pass over memory: 190 MB of copies at a 704x1216 detector input).
   at::parallel_for(0, n * h, 4, [&](int64_t begin, int64_t end) {
-    std::vector<float> zeros(row, 0.f), d(row);
+    std::vector<float> zeros(row, 0.f), d(row + C);  // d: the depthwise row (+ C: the pair kernel's odd pixel)
     for (int64_t r = begin; r < end; ++r) {
       const int64_t img = r / h, y = r % h;
       const float* at = src + img * image + y * row;
@@ -361,7 +373,7 @@ void run_chain(const at::Tensor& x, at::Tensor& out, const std::vector<Packed>& 
   const int64_t row = width * C, image = h * row;
   const int64_t image_in = static_cast<int64_t>(producer.height) * producer.width * 3;
   at::parallel_for(0, n * bands, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> zeros(row, 0.f), d(row), rings(static_cast<size_t>(k_blocks) * 3 * row);
+    std::vector<float> zeros(row, 0.f), d(row + C), rings(static_cast<size_t>(k_blocks) * 3 * row);
     for (int64_t task = begin; task < end; ++task) {
       const int64_t img = task / bands, band = task % bands;
       const int64_t y0 = h * band / bands, y1 = h * (band + 1) / bands;
@@ -438,8 +450,10 @@ at::Tensor blaze_block(const at::Tensor& x, const at::Tensor& dw_weight, const c
   // From 96 channels on, oneDNN's convolutions beat the kernel once the block's tensors fit in
   // cache: 96 x 44 x 76 ran 1.27x as long in the kernel, 96 x 22 x 38 0.81x
   // (facekit_bench_blaze_block): the kernel pays there only at small sizes, where it saves
-  // two operator calls.
-  const bool kernel_pays = x.dim() == 4 && (x.size(1) < 96 || x.size(2) * x.size(3) <= kKernelMaxPixelsFrom96);
+  // two operator calls. With AVX-512 it pays at every size: BlazeFace's three 96-channel
+  // blocks at 68 x 120 (a 1088x1920 input) took 7.1 ms against oneDNN's 9.3.
+  const bool kernel_pays =
+      x.dim() == 4 && (x.size(1) < 96 || avx512_kernels_on() || x.size(2) * x.size(3) <= kKernelMaxPixelsFrom96);
   // Biases the kernel reads as C floats (the schema lets a caller pass others).
   const auto takes_bias = [&](const c10::optional<at::Tensor>& b) {
     return !b || !b->defined() || (b->scalar_type() == at::kFloat && x.dim() == 4 && b->numel() == x.size(1));

@@ -17,8 +17,9 @@ namespace facekit::models {
 /// relu(conv1x1(depthwise_conv3x3(x, pad 1) + dw_bias, pw) + pw_bias + x) for x [N, C, H, W]
 /// float32 with dw_weight [C, 1, 3, 3] and pw_weight [C, C, 1, 1]; with `slope` ([C] or [1]),
 /// PReLU instead of ReLU. The result is channels-last, as oneDNN's convolutions return it.
-/// C of 16, 24, 32, 48, 64, 96 or 128 on a CPU with AVX2 and FMA runs the one-pass kernel; anything
-/// else runs LibTorch's operators (the same function).
+/// C of 16, 24, 32, 48, 64, 96 or 128 on a CPU with AVX2 and FMA runs the one-pass kernel (with
+/// AVX-512 where the CPU has it and FACEKIT_AVX512 is not "0": the same floats,
+/// blaze_block_avx512.h); anything else runs LibTorch's operators (the same function).
 at::Tensor blaze_block(const at::Tensor& x, const at::Tensor& dw_weight, const c10::optional<at::Tensor>& dw_bias,
                        const at::Tensor& pw_weight, const c10::optional<at::Tensor>& pw_bias,
                        const c10::optional<at::Tensor>& slope);

@@ -1,0 +1,372 @@
+#include "models/blaze_block_avx512.h"
+
+#include <immintrin.h>
+
+#include "common/env_switch.h"
+// GCC 12's _mm512_undefined_ps reads itself, and every intrinsic that takes it as a
+// pass-through warns where inlined (GCC bug 105593, fixed in 13).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstring>
+
+namespace facekit::models {
+
+namespace {
+
+constexpr int kC = 24;
+constexpr int kPair = 2 * kC;
+/// Pairs whose depthwise sums run side by side: 12 independent chains of nine multiply-adds
+/// (one pair's three alone wait on each add's latency).
+constexpr int kDepthwisePairs = 4;
+/// Pairs per pass over the input channels in the pointwise product: 12 accumulators, and each
+/// weight vector loaded serves four pairs.
+constexpr int kPointwisePairs = 4;
+
+// A per-channel vector spread over a pair's lanes: lane i holds channel i % 24.
+void spread(const float* v, float* out) {
+  for (int i = 0; i < kPair; ++i) out[i] = v[i % kC];
+}
+
+// The middle vector's order in the pointwise product: lane 2i output 16 + i of the first
+// pixel, lane 2i + 1 output i of the second.
+void interleave_middle(const float* v, float* out) {
+  for (int i = 0; i < 8; ++i) {
+    out[2 * i] = v[16 + i];
+    out[2 * i + 1] = v[i];
+  }
+}
+
+// The three input vectors of pair `j`'s pixels shifted by kx - 1, masked to the pixels inside
+// the row (the rest are the zero padding).
+struct PairMasks {
+  __mmask16 m[3];
+};
+
+__attribute__((target("avx512f"))) inline PairMasks masks_for(int x_first, int width) {
+  const bool a = x_first >= 0 && x_first < width, b = x_first + 1 >= 0 && x_first + 1 < width;
+  return {{static_cast<__mmask16>(a ? 0xFFFF : 0), static_cast<__mmask16>((a ? 0x00FF : 0) | (b ? 0xFF00 : 0)),
+           static_cast<__mmask16>(b ? 0xFFFF : 0)}};
+}
+
+// The depthwise sums of G pairs from pair j (pixels 2j, 2j + 1), stored interleaved: for
+// each input channel k the two pixels' values side by side (scratch[pair][k][2]). MASKED: a
+// pair at an edge of the row (or the odd pixel's pair), where some taps fall outside.
+template <int G, bool MASKED>
+__attribute__((target("avx512f"), always_inline)) inline void depthwise_pairs(const float* const rows[3], int width,
+                                                                              int j, const PairWeights24& w,
+                                                                              float* __restrict scratch) {
+  __m512 acc[G][3];
+  const float* bias = w.dw_bias.data();
+#pragma GCC unroll 8
+  for (int g = 0; g < G; ++g)
+#pragma GCC unroll 3
+    for (int v = 0; v < 3; ++v) acc[g][v] = _mm512_loadu_ps(bias + 16 * v);
+  for (int t = 0; t < 9; ++t) {
+    const int ky = t / 3, kx = t % 3;
+    const float* tap = w.dw.data() + t * kPair;
+    const __m512 t0 = _mm512_loadu_ps(tap), t1 = _mm512_loadu_ps(tap + 16), t2 = _mm512_loadu_ps(tap + 32);
+#pragma GCC unroll 8
+    for (int g = 0; g < G; ++g) {
+      const int x = 2 * (j + g) - 1 + kx;  // the first pixel this tap reads for the pair
+      const float* in = rows[ky] + static_cast<ptrdiff_t>(x) * kC;
+      if constexpr (MASKED) {
+        const PairMasks m = masks_for(x, width);
+        acc[g][0] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m.m[0], in), t0, acc[g][0]);
+        acc[g][1] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m.m[1], in + 16), t1, acc[g][1]);
+        acc[g][2] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m.m[2], in + 32), t2, acc[g][2]);
+      } else {
+        acc[g][0] = _mm512_fmadd_ps(_mm512_loadu_ps(in), t0, acc[g][0]);
+        acc[g][1] = _mm512_fmadd_ps(_mm512_loadu_ps(in + 16), t1, acc[g][1]);
+        acc[g][2] = _mm512_fmadd_ps(_mm512_loadu_ps(in + 32), t2, acc[g][2]);
+      }
+    }
+  }
+  // [p0 0..15], [p0 16..23 | p1 0..7], [p1 8..23] -> channels 0..7, 8..15, 16..23 of both
+  // pixels, interleaved.
+  const __m512i first = _mm512_setr_epi32(0, 24, 1, 25, 2, 26, 3, 27, 4, 28, 5, 29, 6, 30, 7, 31);
+  const __m512i second = _mm512_setr_epi32(8, 16, 9, 17, 10, 18, 11, 19, 12, 20, 13, 21, 14, 22, 15, 23);
+#pragma GCC unroll 8
+  for (int g = 0; g < G; ++g) {
+    float* e = scratch + (j + g) * kPair;
+    _mm512_storeu_ps(e, _mm512_permutex2var_ps(acc[g][0], first, acc[g][1]));
+    _mm512_storeu_ps(e + 16, _mm512_permutex2var_ps(acc[g][0], second, acc[g][2]));
+    _mm512_storeu_ps(e + 32, _mm512_permutex2var_ps(acc[g][1], first, acc[g][2]));
+  }
+}
+
+// The pointwise product of Q pairs from pair j, plus the residual, through the (P)ReLU, into
+// `out`. `last_pair_single`: the row's width is odd and pair j + Q - 1 is its last, one pixel.
+template <int Q, bool PRELU>
+__attribute__((target("avx512f"), always_inline)) inline void pointwise_pairs(const float* __restrict scratch,
+                                                                              const float* __restrict residual,
+                                                                              float* __restrict out, int j,
+                                                                              const PairWeights24& w,
+                                                                              bool last_pair_single) {
+  __m512 acc[Q][3];
+  const float* bias = w.pw_bias.data();
+#pragma GCC unroll 8
+  for (int q = 0; q < Q; ++q)
+#pragma GCC unroll 3
+    for (int v = 0; v < 3; ++v) acc[q][v] = _mm512_loadu_ps(bias + 16 * v);
+  const float* pw = w.pw.data();
+  const float* e = scratch + j * kPair;
+  for (int k = 0; k < kC; ++k) {
+    const __m512 wa = _mm512_loadu_ps(pw + k * kPair), wb = _mm512_loadu_ps(pw + k * kPair + 16),
+                 wc = _mm512_loadu_ps(pw + k * kPair + 32);
+#pragma GCC unroll 8
+    for (int q = 0; q < Q; ++q) {
+      const float* ek = e + q * kPair + 2 * k;  // input k of both pixels
+      double both;
+      std::memcpy(&both, ek, sizeof both);
+      acc[q][0] = _mm512_fmadd_ps(_mm512_set1_ps(ek[0]), wa, acc[q][0]);
+      acc[q][1] = _mm512_fmadd_ps(_mm512_castpd_ps(_mm512_set1_pd(both)), wb, acc[q][1]);
+      acc[q][2] = _mm512_fmadd_ps(_mm512_set1_ps(ek[1]), wc, acc[q][2]);
+    }
+  }
+  // The middle vector back to memory order: outputs 16..23 of the first pixel, 0..7 of the second.
+  const __m512i middle = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+  const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (int q = 0; q < Q; ++q) {
+    const ptrdiff_t at = static_cast<ptrdiff_t>(j + q) * kPair;
+    const bool single = last_pair_single && q == Q - 1;
+    const __mmask16 masks[3] = {0xFFFF, static_cast<__mmask16>(single ? 0x00FF : 0xFFFF),
+                                static_cast<__mmask16>(single ? 0 : 0xFFFF)};
+    const __m512 y[3] = {acc[q][0], _mm512_permutexvar_ps(middle, acc[q][1]), acc[q][2]};
+#pragma GCC unroll 3
+    for (int v = 0; v < 3; ++v) {
+      const __m512 r = _mm512_add_ps(y[v], _mm512_maskz_loadu_ps(masks[v], residual + at + 16 * v));
+      __m512 o;
+      if constexpr (PRELU)  // max(r, 0) + slope * min(r, 0)
+        o = _mm512_fmadd_ps(_mm512_loadu_ps(w.slope.data() + 16 * v), _mm512_min_ps(r, zero), _mm512_max_ps(r, zero));
+      else
+        o = _mm512_max_ps(r, zero);
+      _mm512_mask_storeu_ps(out + at + 16 * v, masks[v], o);
+    }
+  }
+}
+
+template <bool PRELU>
+__attribute__((target("avx512f"))) void row_pairs(const float* const rows[3], const float* residual, float* out,
+                                                  int width, const PairWeights24& w, float* scratch) {
+  const int pairs = (width + 1) / 2;
+  // Pairs whose taps all fall inside the row: pixels 2j - 1 .. 2j + 2.
+  const int inner_begin = 1, inner_end = std::max(1, (width - 1) / 2);
+  depthwise_pairs<1, true>(rows, width, 0, w, scratch);
+  int j = inner_begin;
+  for (; j + kDepthwisePairs <= inner_end; j += kDepthwisePairs)
+    depthwise_pairs<kDepthwisePairs, false>(rows, width, j, w, scratch);
+  for (; j < inner_end; ++j) depthwise_pairs<1, false>(rows, width, j, w, scratch);
+  for (j = std::max(j, 1); j < pairs; ++j) depthwise_pairs<1, true>(rows, width, j, w, scratch);
+  const bool odd = width % 2 == 1;
+  j = 0;
+  for (; j + kPointwisePairs <= pairs; j += kPointwisePairs)
+    pointwise_pairs<kPointwisePairs, PRELU>(scratch, residual, out, j, w, odd && j + kPointwisePairs == pairs);
+  for (; j < pairs; ++j) pointwise_pairs<1, PRELU>(scratch, residual, out, j, w, odd && j + 1 == pairs);
+}
+
+// ---- 16, 32, 48, 64, 96, 128 channels: 16-channel vectors ----
+
+// The depthwise output of pixel px, 16 channels from 16 * v, at an image edge: taps outside
+// the row are the zero padding.
+template <int C>
+__attribute__((target("avx512f"), always_inline)) inline __m512 depthwise_edge16(const float* const rows[3], int width,
+                                                                                 int px, int v, const __m512* tap,
+                                                                                 __m512 acc) {
+  for (int ky = 0; ky < 3; ++ky)
+    for (int kx = 0; kx < 3; ++kx) {
+      const int x = px + kx - 1;
+      if (x >= 0 && x < width) acc = _mm512_fmadd_ps(_mm512_loadu_ps(rows[ky] + x * C + 16 * v), tap[ky * 3 + kx], acc);
+    }
+  return acc;
+}
+
+// The pointwise product of P pixels from px for the VB output vectors from v0, plus the
+// residual, through the (P)ReLU: P x VB accumulators, VB weight vectors and a broadcast input
+// in the 32 registers.
+template <int C, int P, int VB, bool PRELU>
+__attribute__((target("avx512f"), always_inline)) inline void pointwise16(
+    const float* __restrict d, const float* __restrict residual, float* __restrict out, int px,
+    const float* __restrict pw, const float* __restrict bias, const float* __restrict slope, int v0) {
+  __m512 acc[P][VB];
+#pragma GCC unroll 8
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 8
+    for (int v = 0; v < VB; ++v) acc[p][v] = _mm512_loadu_ps(bias + 16 * (v0 + v));
+  const float* dp = d + px * C;
+  for (int k = 0; k < C; ++k) {
+    __m512 wv[VB];
+#pragma GCC unroll 8
+    for (int v = 0; v < VB; ++v) wv[v] = _mm512_loadu_ps(pw + k * C + 16 * (v0 + v));
+#pragma GCC unroll 8
+    for (int p = 0; p < P; ++p) {
+      const __m512 b = _mm512_set1_ps(dp[p * C + k]);
+#pragma GCC unroll 8
+      for (int v = 0; v < VB; ++v) acc[p][v] = _mm512_fmadd_ps(b, wv[v], acc[p][v]);
+    }
+  }
+  const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 8
+    for (int v = 0; v < VB; ++v) {
+      const int at = (px + p) * C + 16 * (v0 + v);
+      const __m512 r = _mm512_add_ps(acc[p][v], _mm512_loadu_ps(residual + at));
+      if constexpr (PRELU)  // max(r, 0) + slope * min(r, 0)
+        _mm512_storeu_ps(out + at, _mm512_fmadd_ps(_mm512_loadu_ps(slope + 16 * (v0 + v)), _mm512_min_ps(r, zero),
+                                                   _mm512_max_ps(r, zero)));
+      else
+        _mm512_storeu_ps(out + at, _mm512_max_ps(r, zero));
+    }
+}
+
+template <int C, bool PRELU>
+__attribute__((target("avx512f"))) void row16(const float* const rows[3], const float* __restrict residual,
+                                              float* __restrict out, int width, const float* __restrict dw,
+                                              const float* __restrict dw_bias, const float* __restrict pw,
+                                              const float* __restrict pw_bias, const float* __restrict slope,
+                                              float* __restrict d) {
+  constexpr int V = C / 16;
+  const float* __restrict r0 = rows[0];
+  const float* __restrict r1 = rows[1];
+  const float* __restrict r2 = rows[2];
+  for (int v = 0; v < V; ++v) {
+    __m512 tap[9];
+#pragma GCC unroll 9
+    for (int t = 0; t < 9; ++t) tap[t] = _mm512_loadu_ps(dw + t * C + 16 * v);
+    const __m512 bias = _mm512_loadu_ps(dw_bias + 16 * v);
+    _mm512_storeu_ps(d + 16 * v, depthwise_edge16<C>(rows, width, 0, v, tap, bias));
+    // Inside the row, eight pixels at a time as a sliding window: each input vector of a tap
+    // row is loaded once and feeds the (up to) three outputs it is a tap of; eight independent
+    // chains, each output's taps in the order t = 0..8.
+    int px = 1;
+    for (; px + 8 <= width - 1; px += 8) {
+      const int o = (px - 1) * C + 16 * v;
+      __m512 a[8];
+#pragma GCC unroll 8
+      for (int i = 0; i < 8; ++i) a[i] = bias;
+#pragma GCC unroll 3
+      for (int ky = 0; ky < 3; ++ky) {
+        const float* row = (ky == 0 ? r0 : ky == 1 ? r1 : r2) + o;
+#pragma GCC unroll 10
+        for (int i = 0; i < 10; ++i) {
+          const __m512 x = _mm512_loadu_ps(row + i * C);
+          if (i < 8) a[i] = _mm512_fmadd_ps(x, tap[3 * ky], a[i]);
+          if (i >= 1 && i < 9) a[i - 1] = _mm512_fmadd_ps(x, tap[3 * ky + 1], a[i - 1]);
+          if (i >= 2) a[i - 2] = _mm512_fmadd_ps(x, tap[3 * ky + 2], a[i - 2]);
+        }
+      }
+#pragma GCC unroll 8
+      for (int i = 0; i < 8; ++i) _mm512_storeu_ps(d + o + (i + 1) * C, a[i]);
+    }
+    for (; px < width - 1; ++px) {
+      const int o = (px - 1) * C + 16 * v;
+      __m512 acc = bias;
+      for (int t = 0; t < 9; ++t)
+        acc = _mm512_fmadd_ps(_mm512_loadu_ps((t < 3 ? r0 : t < 6 ? r1 : r2) + o + (t % 3) * C), tap[t], acc);
+      _mm512_storeu_ps(d + o + C, acc);
+    }
+    if (width > 1)
+      _mm512_storeu_ps(d + (width - 1) * C + 16 * v, depthwise_edge16<C>(rows, width, width - 1, v, tap, bias));
+  }
+  // Output vectors per pass over the input channels (VB) and pixels per step (P): at most 20
+  // accumulators; 128 channels in two slices, whose weights stay in L1.
+  constexpr int VB = V <= 6 ? V : 4;
+  constexpr int P = VB <= 2 ? 8 : VB == 3 ? 6 : VB == 4 ? 5 : 3;
+  static_assert(V % VB == 0, "output vectors in whole passes");
+  int px = 0;
+  for (; px + P <= width; px += P)
+    for (int v0 = 0; v0 < V; v0 += VB) pointwise16<C, P, VB, PRELU>(d, residual, out, px, pw, pw_bias, slope, v0);
+  for (; px < width; ++px)
+    for (int v0 = 0; v0 < V; v0 += VB) pointwise16<C, 1, VB, PRELU>(d, residual, out, px, pw, pw_bias, slope, v0);
+}
+
+using Row16 = void (*)(const float* const*, const float*, float*, int, const float*, const float*, const float*,
+                       const float*, const float*, float*);
+
+template <bool PRELU>
+Row16 row16_for(int channels) {
+  switch (channels) {
+    case 16:
+      return row16<16, PRELU>;
+    case 32:
+      return row16<32, PRELU>;
+    case 48:
+      return row16<48, PRELU>;
+    case 64:
+      return row16<64, PRELU>;
+    case 96:
+      return row16<96, PRELU>;
+    default:
+      return row16<128, PRELU>;
+  }
+}
+
+}  // namespace
+
+namespace {
+std::atomic<int> avx512_override{-1};  // set_avx512_kernels_for_testing: -1 none, 0 off, 1 on
+}  // namespace
+
+bool cpu_has_avx512() {
+#if defined(__x86_64__)
+  static const bool ok = (__builtin_cpu_init(), __builtin_cpu_supports("avx512f"));
+  return ok;
+#else
+  return false;
+#endif
+}
+
+bool avx512_kernels_on() {
+  static const bool wanted = env_switch_on("FACEKIT_AVX512");
+  const int forced = avx512_override.load(std::memory_order_relaxed);
+  return cpu_has_avx512() && (forced < 0 ? wanted : forced == 1);
+}
+
+void set_avx512_kernels_for_testing(std::optional<bool> on) { avx512_override.store(on ? (*on ? 1 : 0) : -1); }
+
+PairWeights24 pack_pairs24(const float* dw, const float* dw_bias, const float* pw, const float* pw_bias,
+                           const float* slope) {
+  PairWeights24 p;
+  p.dw.resize(9 * kPair);
+  for (int t = 0; t < 9; ++t) spread(dw + t * kC, p.dw.data() + t * kPair);
+  p.dw_bias.resize(kPair);
+  spread(dw_bias, p.dw_bias.data());
+  p.pw.resize(kC * kPair);
+  for (int k = 0; k < kC; ++k) {
+    float* o = p.pw.data() + k * kPair;
+    const float* row = pw + k * kC;  // outputs of input k
+    std::memcpy(o, row, 16 * sizeof(float));
+    interleave_middle(row, o + 16);
+    std::memcpy(o + 32, row + 8, 16 * sizeof(float));
+  }
+  p.pw_bias.resize(kPair);
+  std::memcpy(p.pw_bias.data(), pw_bias, 16 * sizeof(float));
+  interleave_middle(pw_bias, p.pw_bias.data() + 16);
+  std::memcpy(p.pw_bias.data() + 32, pw_bias + 8, 16 * sizeof(float));
+  if (slope != nullptr) {
+    p.slope.resize(kPair);
+    spread(slope, p.slope.data());
+  }
+  return p;
+}
+
+void block_row_pairs24(const float* const rows[3], const float* residual, float* out, int width, const PairWeights24& w,
+                       float* scratch) {
+  if (w.slope.empty())
+    row_pairs<false>(rows, residual, out, width, w, scratch);
+  else
+    row_pairs<true>(rows, residual, out, width, w, scratch);
+}
+
+void block_row_16_lanes(int channels, const float* const rows[3], const float* residual, float* out, int width,
+                        const float* dw, const float* dw_bias, const float* pw, const float* pw_bias,
+                        const float* slope, float* scratch) {
+  const Row16 row = slope == nullptr ? row16_for<false>(channels) : row16_for<true>(channels);
+  row(rows, residual, out, width, dw, dw_bias, pw, pw_bias, slope, scratch);
+}
+
+}  // namespace facekit::models

@@ -1,0 +1,55 @@
+#pragma once
+// BlazeFace's and FaceMesh's residual block row (blaze_block.cpp's block_row) with AVX-512,
+// whose 16-float vectors double the multiply-adds an instruction (measured: the same
+// instructions a second as AVX2's 8-float ones on the 2-core Xeon). Channels that are a
+// multiple of 16 take the vectors as they come. BlazeFace's 24 channels go two pixels at a time. A pair of pixels is 48
+// floats, three 16-float vectors: [p0 0..15], [p0 16..23 | p1 0..7], [p1 8..23]. In the pointwise product the middle
+// vector takes input channel k of both pixels from one 64-bit broadcast of the depthwise row stored pixel-pair
+// interleaved ([pair][k][2]), so each input channel costs three multiply-adds a pair where
+// AVX2 takes six. The arithmetic is block_row's, in the same order: the same floats.
+//
+// BlazeFace's first chain (seven 24-channel blocks at half the detector's input) is about half
+// of the detector's time at a group photo's size.
+#include <optional>
+#include <vector>
+
+namespace facekit::models {
+
+/// Whether the CPU has AVX-512F.
+bool cpu_has_avx512();
+/// Whether the kernels take their AVX-512 path: the CPU has it and FACEKIT_AVX512 is not "0"
+/// (read once per process), unless a test chose.
+bool avx512_kernels_on();
+/// Tests: the AVX-512 path on or off from now on, whatever FACEKIT_AVX512 says (on needs the
+/// CPU); nullopt: as FACEKIT_AVX512 says again.
+void set_avx512_kernels_for_testing(std::optional<bool> on);
+
+/// One block's weights as the pair kernel reads them, each vector laid out for a pixel pair.
+struct PairWeights24 {
+  std::vector<float> dw;       // [9][48]: tap t of channel i % 24 at lane i
+  std::vector<float> dw_bias;  // [48]
+  std::vector<float> pw;       // [24][48]: input k: outputs 0..15, interleaved (16 + i, i), 8..23
+  std::vector<float> pw_bias;  // [48], as the pointwise accumulators start
+  std::vector<float> slope;    // [48] (empty: ReLU)
+};
+
+/// From block_row's packing: taps [9][24], pointwise [24 in][24 out], biases [24], slopes
+/// [24] or nullptr (ReLU).
+PairWeights24 pack_pairs24(const float* dw, const float* dw_bias, const float* pw, const float* pw_bias,
+                           const float* slope);
+
+/// One output row of the block: rows[0..2] are the input rows above, at and below it (rows of
+/// zeros past the image), `residual` the input row added back. `scratch` holds at least
+/// (width + 1) * 24 floats.
+void block_row_pairs24(const float* const rows[3], const float* residual, float* out, int width, const PairWeights24& w,
+                       float* scratch);
+
+/// The same row for 16, 32, 48, 64, 96 or 128 channels (FaceMesh's blocks, BlazeFace's of 48
+/// and 96) with 16-channel vectors, from block_row's packing as it is: taps [9][C], pointwise
+/// [C in][C out], biases [C], slopes [C] or nullptr (ReLU). `scratch` holds width * C floats.
+/// The arithmetic is block_row's, in the same order: the same floats.
+void block_row_16_lanes(int channels, const float* const rows[3], const float* residual, float* out, int width,
+                        const float* dw, const float* dw_bias, const float* pw, const float* pw_bias,
+                        const float* slope, float* scratch);
+
+}  // namespace facekit::models
