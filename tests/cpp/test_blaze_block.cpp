@@ -9,7 +9,7 @@
 #include <ATen/Parallel.h>
 
 #include "models/blaze_block.h"
-#include "models/blaze_block_avx512.h"
+#include "models/kernel_isa.h"
 
 namespace {
 

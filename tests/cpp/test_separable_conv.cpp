@@ -4,6 +4,8 @@
 // others, and the thread split changes no byte.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,7 @@
 #include <ATen/Parallel.h>
 
 #include "common/cpu_features.h"
+#include "models/kernel_isa.h"
 #include "models/separable_conv.h"
 
 namespace {
@@ -47,7 +50,7 @@ TEST(SeparableConv, PointwiseMatchesLibTorchWithEachEnding) {
   // MobileFaceNet's channel pairs and map sizes, a single pixel, an odd map, two images; 24
   // output channels are not the kernel's (LibTorch's operators, the same function).
   const std::vector<std::pair<int64_t, int64_t>> channels = {{64, 64}, {64, 128}, {128, 64}, {128, 256},
-                                                             {256, 128}, {512, 192}, {3, 32}, {64, 24}};
+                                                             {256, 128}, {512, 192}, {3, 32}, {64, 24}, {32, 48}};
   const std::vector<std::array<int64_t, 3>> maps = {{1, 1, 1}, {1, 7, 7}, {1, 14, 14}, {2, 5, 3}, {1, 28, 28}};
   for (const auto& [cin, cout] : channels)
     for (const auto& [n, h, w] : maps)
@@ -152,4 +155,33 @@ TEST(SeparableConv, DepthwiseTakesOnlyItsShapes) {
   EXPECT_FALSE(depthwise_conv_takes(at::randn({16, 1, 3, 3}), {2, 2}, {1, 1}));
   EXPECT_FALSE(depthwise_conv_takes(at::randn({16, 1, 5, 5}), {1, 1}, {1, 1}));
   EXPECT_FALSE(depthwise_conv_takes(at::randn({16, 2, 3, 3}), {1, 1}, {1, 1}));
+}
+
+// With AVX-512 the pointwise kernel runs 12 x 32 tiles (where the output channels are a
+// multiple of 32; 48 stays on AVX2's 16-channel slices): the same products in the same order,
+// the same floats as the AVX2 path.
+TEST(SeparableConv, PointwiseAvx512PathGivesTheAvx2PathsFloats) {
+  if (!facekit::models::cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  c10::InferenceMode guard;
+  at::manual_seed(14);
+  struct Restore {
+    ~Restore() { facekit::models::set_avx512_kernels_for_testing(std::nullopt); }
+  } restore;
+  for (const auto& [cin, cout] : std::vector<std::pair<int64_t, int64_t>>{{64, 64}, {128, 256}, {512, 192}, {3, 32}, {32, 48}})
+    for (const auto& [n, h, w] : std::vector<std::array<int64_t, 3>>{{1, 1, 1}, {1, 7, 7}, {2, 5, 3}, {1, 28, 28}})
+      for (const int ending : {0, 1, 3, 4}) {  // none; PReLU; the residual; both, without a bias
+        const at::Tensor x = at::randn({n, cin, h, w}).contiguous(at::MemoryFormat::ChannelsLast);
+        const at::Tensor weight = at::randn({cin, cout}) / std::sqrt(static_cast<double>(cin));
+        const c10::optional<at::Tensor> bias = ending == 4 ? c10::nullopt : c10::optional<at::Tensor>(at::randn({cout}));
+        c10::optional<at::Tensor> slope, residual;
+        if (ending == 1 || ending == 4) slope = at::rand({cout}) * 0.5;
+        if (ending >= 3) residual = at::randn({n, cout, h, w});
+        at::Tensor got[2];
+        for (const bool avx512 : {false, true}) {
+          facekit::models::set_avx512_kernels_for_testing(avx512);
+          got[avx512] = pointwise_conv(x, weight, bias, slope, residual);
+        }
+        EXPECT_TRUE(at::equal(got[0], got[1])) << cin << "->" << cout << " " << n << "x" << h << "x" << w << " ending "
+                                               << ending;
+      }
 }

@@ -10,19 +10,12 @@
 //
 // BlazeFace's first chain (seven 24-channel blocks at half the detector's input) is about half
 // of the detector's time at a group photo's size.
-#include <optional>
 #include <vector>
+
+#include "models/kernel_isa.h"
 
 namespace facekit::models {
 
-/// Whether the CPU has AVX-512F.
-bool cpu_has_avx512();
-/// Whether the kernels take their AVX-512 path: the CPU has it and FACEKIT_AVX512 is not "0"
-/// (read once per process), unless a test chose.
-bool avx512_kernels_on();
-/// Tests: the AVX-512 path on or off from now on, whatever FACEKIT_AVX512 says (on needs the
-/// CPU); nullopt: as FACEKIT_AVX512 says again.
-void set_avx512_kernels_for_testing(std::optional<bool> on);
 
 /// One block's weights as the pair kernel reads them, each vector laid out for a pixel pair.
 struct PairWeights24 {

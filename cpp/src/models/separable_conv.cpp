@@ -1,6 +1,7 @@
 #include "models/separable_conv.h"
 
 #include "common/cpu_features.h"
+#include "models/separable_conv_avx512.h"
 #include "models/tf_same.h"
 
 #include <immintrin.h>
@@ -267,8 +268,11 @@ at::Tensor pointwise_conv(const at::Tensor& x, const at::Tensor& weight_in_out, 
   float* dst = out.data_ptr<float>();
   const int ci = static_cast<int>(cin), co = static_cast<int>(cout);
   const int64_t grain = std::max<int64_t>(kTilePixels, kMinTaskProducts / (cin * cout));
+  const bool avx512 = avx512_kernels_on() && pointwise_avx512_takes(cout);
   at::parallel_for(0, pixels, grain, [&](int64_t begin, int64_t end) {
-    if (act && res)
+    if (avx512)
+      pointwise_pixels_avx512(src, ci, wp, co, b.data(), act ? s.data() : nullptr, rp, dst, begin, end);
+    else if (act && res)
       pointwise_pixels<true, true>(src, ci, wp, co, b.data(), s.data(), rp, dst, begin, end);
     else if (act)
       pointwise_pixels<true, false>(src, ci, wp, co, b.data(), s.data(), rp, dst, begin, end);
