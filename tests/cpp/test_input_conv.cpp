@@ -12,6 +12,7 @@
 
 #include "models/blaze_block.h"
 #include "models/input_conv.h"
+#include "models/kernel_isa.h"
 
 namespace {
 
@@ -117,4 +118,30 @@ TEST(InputConv, ChainAfterTheConvolutionIsTheTwoCallsBitForBit) {
       EXPECT_EQ((got - want).abs().max().item<float>(), 0.f) << what << ", " << threads << " thread(s)";
     }
   }
+}
+
+// With AVX-512 the convolution runs 16-float vectors (24 channels as 16 + 8), eight pixels at
+// a time: the same taps in the same order, the same floats as the AVX2 path.
+TEST(InputConv, Avx512PathGivesTheAvx2PathsFloats) {
+  if (!facekit::models::cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  c10::InferenceMode guard;
+  at::manual_seed(15);
+  struct Restore {
+    ~Restore() { facekit::models::set_avx512_kernels_for_testing(std::nullopt); }
+  } restore;
+  for (int64_t c : {16, 24, 32})
+    for (const auto& [h, w] : std::vector<std::pair<int64_t, int64_t>>{{6, 6}, {7, 9}, {65, 33}, {128, 193}})
+      for (const int variant : {0, 1, 2}) {  // BlazeFace's 6x6 at stride 2; a 5x5 at stride 1; a 3x3 without a bias
+        const int64_t k = variant == 0 ? 6 : variant == 1 ? 5 : 3;
+        const int64_t stride = variant == 1 ? 1 : 2, pad = k / 2;
+        const at::Tensor weight = variant == 0 ? blazeface_like_weight(c) : at::randn({c, 3, k, k}) * 0.2;
+        const c10::optional<at::Tensor> bias = variant == 2 ? c10::nullopt : c10::optional<at::Tensor>(at::randn({c}));
+        const at::Tensor x = at::rand({2, h, w, 3}) * 2 - 1;
+        at::Tensor got[2];
+        for (const bool avx512 : {false, true}) {
+          facekit::models::set_avx512_kernels_for_testing(avx512);
+          got[avx512] = input_conv_relu(x, weight, bias, {stride, stride}, {pad, pad});
+        }
+        EXPECT_TRUE(at::equal(got[0], got[1])) << c << " " << h << "x" << w << " variant " << variant;
+      }
 }

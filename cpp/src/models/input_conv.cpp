@@ -1,14 +1,14 @@
 #include "models/input_conv.h"
 
-#include "common/cpu_features.h"
-
+#include <ATen/Parallel.h>
 #include <immintrin.h>
+#include <torch/library.h>
 
 #include <algorithm>
 #include <vector>
 
-#include <ATen/Parallel.h>
-#include <torch/library.h>
+#include "common/cpu_features.h"
+#include "models/input_conv_avx512.h"
 
 namespace facekit::models {
 
@@ -20,11 +20,7 @@ constexpr int64_t kMaxKernelSide = 8;
 // Q output pixels from ox (kernel columns kx_lo..kx_hi of the box inside the image for all
 // of them), all V output vectors: the taps row by row, column by column, channel by channel,
 // after the bias; ReLU on the way out.
-struct Taps {
-  int stride, pad, kx0, kw, kh;
-  const float* w;
-  const float* bias;
-};
+using Taps = InputConvTaps;
 
 template <int V, int Q, int KW>
 __attribute__((target("avx2,fma"), always_inline)) inline void pixels(const float* __restrict image, int width,
@@ -72,13 +68,9 @@ template <int V, int KW>
 __attribute__((target("avx2,fma"))) void conv_row(const float* image, int height, int width, int oy, int out_width,
                                                   const Taps& k, int ky0, float* out) {
   constexpr int Q = V <= 3 ? 4 : 3;  // Q x V accumulators and V weight vectors in 16 registers
-  const int kh = k.kh, kw = KW > 0 ? KW : k.kw;
-  const int iy_first = oy * k.stride - k.pad + ky0;  // image row of the box's first kernel row
-  const int ky_lo = std::clamp(-iy_first, 0, kh), ky_hi = std::clamp(height - iy_first, ky_lo, kh);
-  // Interior: ox * stride - pad + kx0 >= 0 and ox * stride - pad + kx1 - 1 <= width - 1.
-  const int first = std::min(out_width, std::max(0, (k.pad - k.kx0 + k.stride - 1) / k.stride));
-  const int last_room = width + k.pad - (k.kx0 + kw);  // ox * stride may reach this
-  const int end = last_room < 0 ? first : std::max(first, std::min(out_width, last_room / k.stride + 1));
+  const int kw = KW > 0 ? KW : k.kw;
+  const InputConvRowSpan s = input_conv_row_span(k, height, width, oy, out_width, ky0);
+  const int iy_first = s.iy_first, ky_lo = s.ky_lo, ky_hi = s.ky_hi, first = s.first, end = s.end;
   for (int ox = 0; ox < out_width;) {
     if (ox >= first && ox + Q <= end) {
       pixels<V, Q, KW>(image, width, iy_first, ky_lo, ky_hi, 0, KW > 0 ? KW : kw, ox, k, out);
@@ -92,13 +84,17 @@ __attribute__((target("avx2,fma"))) void conv_row(const float* image, int height
   }
 }
 
-int64_t out_side(int64_t in, int64_t kernel, int64_t stride, int64_t pad) { return (in + 2 * pad - kernel) / stride + 1; }
+int64_t out_side(int64_t in, int64_t kernel, int64_t stride, int64_t pad) {
+  return (in + 2 * pad - kernel) / stride + 1;
+}
 
 }  // namespace
 
 InputConvRows::InputConvRows(const at::Tensor& weight, const c10::optional<at::Tensor>& bias, int64_t stride,
                              int64_t padding)
-    : channels_(weight.size(0)), kernel_(weight.size(2)), stride_(static_cast<int>(stride)),
+    : channels_(weight.size(0)),
+      kernel_(weight.size(2)),
+      stride_(static_cast<int>(stride)),
       pad_(static_cast<int>(padding)) {
   const at::Tensor wt = weight.contiguous();
   const int64_t c = channels_, k = kernel_;
@@ -119,7 +115,8 @@ InputConvRows::InputConvRows(const at::Tensor& weight, const c10::optional<at::T
     for (int kx = 0; kx < kw; ++kx)
       for (int ci = 0; ci < kInputChannels; ++ci)
         for (int64_t o = 0; o < c; ++o)
-          w_[((ky * kw + kx) * kInputChannels + ci) * c + o] = src[((o * kInputChannels + ci) * k + ky0_ + ky) * k + kx0_ + kx];
+          w_[((ky * kw + kx) * kInputChannels + ci) * c + o] =
+              src[((o * kInputChannels + ci) * k + ky0_ + ky) * k + kx0_ + kx];
   bias_.assign(c, 0.f);
   if (bias && bias->defined()) {
     const at::Tensor b = bias->contiguous();
@@ -132,12 +129,20 @@ int64_t InputConvRows::out_side(int64_t in) const { return models::out_side(in, 
 void InputConvRows::row(const float* image, int height, int width, int oy, float* out) const {
   const Taps taps{stride_, pad_, kx0_, kx1_ - kx0_, ky1_ - ky0_, w_.data(), bias_.data()};
   const int out_width = static_cast<int>(out_side(width));
+  if (avx512_kernels_on())
+    return input_conv_row_avx512(static_cast<int>(channels_), image, height, width, oy, out_width, taps, ky0_, out);
   // BlazeFace's 5 taps a row (its 6x6 kernel less the zero column) unrolled.
   const bool five = taps.kw == 5;
   switch (channels_) {
-    case 16: (five ? conv_row<2, 5> : conv_row<2, 0>)(image, height, width, oy, out_width, taps, ky0_, out); break;
-    case 24: (five ? conv_row<3, 5> : conv_row<3, 0>)(image, height, width, oy, out_width, taps, ky0_, out); break;
-    default: (five ? conv_row<4, 5> : conv_row<4, 0>)(image, height, width, oy, out_width, taps, ky0_, out); break;
+    case 16:
+      (five ? conv_row<2, 5> : conv_row<2, 0>)(image, height, width, oy, out_width, taps, ky0_, out);
+      break;
+    case 24:
+      (five ? conv_row<3, 5> : conv_row<3, 0>)(image, height, width, oy, out_width, taps, ky0_, out);
+      break;
+    default:
+      (five ? conv_row<4, 5> : conv_row<4, 0>)(image, height, width, oy, out_width, taps, ky0_, out);
+      break;
   }
 }
 
