@@ -8,8 +8,8 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include "kernel_isa_guard.h"
 #include "models/blaze_block.h"
-#include "models/kernel_isa.h"
 
 namespace {
 
@@ -182,9 +182,7 @@ TEST(BlazeBlock, Avx512PathGivesTheAvx2PathsFloats) {
   if (!facekit::models::cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
   c10::InferenceMode guard;
   at::manual_seed(13);
-  struct Restore {
-    ~Restore() { facekit::models::set_avx512_kernels_for_testing(std::nullopt); }
-  } restore;
+  const KernelIsaGuard guard_isa;
   for (const auto& [c, h, w] : std::vector<std::array<int64_t, 3>>{
            {24, 1, 1}, {24, 5, 2}, {24, 9, 13}, {24, 37, 51}, {24, 161, 290}, {16, 7, 9}, {32, 5, 33},
            {48, 33, 47}, {64, 3, 4}, {96, 20, 30}, {128, 6, 5}}) {

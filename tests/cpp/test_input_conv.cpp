@@ -10,9 +10,9 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include "kernel_isa_guard.h"
 #include "models/blaze_block.h"
 #include "models/input_conv.h"
-#include "models/kernel_isa.h"
 
 namespace {
 
@@ -126,9 +126,7 @@ TEST(InputConv, Avx512PathGivesTheAvx2PathsFloats) {
   if (!facekit::models::cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
   c10::InferenceMode guard;
   at::manual_seed(15);
-  struct Restore {
-    ~Restore() { facekit::models::set_avx512_kernels_for_testing(std::nullopt); }
-  } restore;
+  const KernelIsaGuard guard_isa;
   for (int64_t c : {16, 24, 32})
     for (const auto& [h, w] : std::vector<std::pair<int64_t, int64_t>>{{6, 6}, {7, 9}, {65, 33}, {128, 193}})
       for (const int variant : {0, 1, 2}) {  // BlazeFace's 6x6 at stride 2; a 5x5 at stride 1; a 3x3 without a bias

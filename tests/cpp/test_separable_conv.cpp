@@ -12,8 +12,8 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include "kernel_isa_guard.h"
 #include "common/cpu_features.h"
-#include "models/kernel_isa.h"
 #include "models/separable_conv.h"
 
 namespace {
@@ -164,9 +164,7 @@ TEST(SeparableConv, PointwiseAvx512PathGivesTheAvx2PathsFloats) {
   if (!facekit::models::cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
   c10::InferenceMode guard;
   at::manual_seed(14);
-  struct Restore {
-    ~Restore() { facekit::models::set_avx512_kernels_for_testing(std::nullopt); }
-  } restore;
+  const KernelIsaGuard guard_isa;
   for (const auto& [cin, cout] : std::vector<std::pair<int64_t, int64_t>>{{64, 64}, {128, 256}, {512, 192}, {3, 32}, {32, 48}})
     for (const auto& [n, h, w] : std::vector<std::array<int64_t, 3>>{{1, 1, 1}, {1, 7, 7}, {2, 5, 3}, {1, 28, 28}})
       for (const int ending : {0, 1, 3, 4}) {  // none; PReLU; the residual; both, without a bias
