@@ -4,6 +4,12 @@ and the six face-api group photos, with the skip and without (FACEKIT_OCCLUSION=
 compared box for box; and the time per faces-large headshot each way.
 
 usage: .venv/bin/python bench/accuracy/detection_occlusion.py [--runs 3]
+       .venv/bin/python bench/accuracy/detection_occlusion.py --switch FACEKIT_AVX512 --exact --descriptors
+
+--switch compares another on-by-default switch with NAME=0 the same way (FACEKIT_AVX512: the
+kernels' AVX-512 path against the AVX2 one); --exact compares every float as it comes (boxes,
+scores, the five points) instead of rounded; --descriptors also compares each photo's
+descriptors (Engine.extract), value for value.
 
 Each setting runs in a child process (the switch is read once per process); the two alternate
 for the timing, twice each.
@@ -28,7 +34,7 @@ def photos():
     return shared, datasets.sample_group_photos()
 
 
-def child(mode, runs):
+def child(mode, runs, exact=False, descriptors=False):
     import cv2
     import numpy as np
 
@@ -41,8 +47,18 @@ def child(mode, runs):
             img = cv2.imread(p)
             if img is None:
                 continue
-            out[p] = [[round(f.box.left, 1), round(f.box.top, 1), round(f.box.width, 1), round(f.box.height, 1),
-                       round(f.score, 3)] for f in eng.detect(img)]
+            faces = eng.detect(img)
+            if exact:
+                out[p] = [[f.box.left, f.box.top, f.box.width, f.box.height, f.score] +
+                          np.asarray(f.landmarks, dtype=np.float64).ravel().tolist() for f in faces]
+            else:
+                out[p] = [[round(f.box.left, 1), round(f.box.top, 1), round(f.box.width, 1), round(f.box.height, 1),
+                           round(f.score, 3)] for f in faces]
+            if descriptors:  # the largest face's
+                try:
+                    out[p + "#descriptor"] = np.asarray(eng.extract(img), dtype=np.float64).tolist()
+                except facekit.FacekitError as e:
+                    out[p + "#descriptor"] = str(e)
         json.dump(out, sys.stdout)
         return
     heads = [cv2.imread(p) for p in sorted(glob.glob(os.path.join(datasets.SHARED, "faces-large", "face", "*.jpg")))]
@@ -59,35 +75,49 @@ def child(mode, runs):
     json.dump(per_photo, sys.stdout)
 
 
-def run_child(mode, occlusion, runs):
-    env = dict(os.environ, FACEKIT_OCCLUSION="1" if occlusion else "0")
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", mode, "--runs", str(runs)], env=env,
-                         check=True, capture_output=True, text=True).stdout
+def run_child(mode, on, args):
+    env = dict(os.environ, **{args.switch: "1" if on else "0"})
+    flags = (["--exact"] if args.exact else []) + (["--descriptors"] if args.descriptors else [])
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", mode, "--runs", str(args.runs)] + flags,
+                         env=env, check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--switch", default="FACEKIT_OCCLUSION", help="the on-by-default switch compared with NAME=0")
+    ap.add_argument("--exact", action="store_true", help="compare boxes, scores and the five points unrounded")
+    ap.add_argument("--descriptors", action="store_true", help="also compare each photo's descriptors")
     ap.add_argument("--child", choices=["faces", "times"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.runs)
+        child(args.child, args.runs, args.exact, args.descriptors)
         return
     import numpy as np
-    on, off = run_child("faces", True, args.runs), run_child("faces", False, args.runs)
+    with_label = "with the skip" if args.switch == "FACEKIT_OCCLUSION" else f"{args.switch} on"
+    without_label = "without" if args.switch == "FACEKIT_OCCLUSION" else f"{args.switch}=0"
+    on, off = run_child("faces", True, args), run_child("faces", False, args)
     shared, groups = photos()
     differ = [p for p in on if on[p] != off.get(p)]
-    print(f"Engine.detect defaults on {len(shared)} photos of shared/data and {len(groups)} group photos: "
-          f"{sum(len(v) for v in off.values())} faces without the skip, {sum(len(v) for v in on.values())} with it; "
-          f"{len(differ)} photos differ")
+    faces_of = {k: v for k, v in on.items() if not k.endswith("#descriptor")}
+    faces_off = {k: v for k, v in off.items() if not k.endswith("#descriptor")}
+    print(f"Engine.detect defaults on {len(shared)} photos of shared/data and {len(groups)} group photos"
+          f"{' (unrounded, with the five points)' if args.exact else ''}"
+          f"{' and their Engine.extract descriptors' if args.descriptors else ''}: "
+          f"{sum(len(v) for v in faces_off.values())} faces {without_label}, "
+          f"{sum(len(v) for v in faces_of.values())} {with_label}; {len(differ)} results differ")
     for p in differ:
-        print(f"  {os.path.relpath(p, datasets.SHARED) if p.startswith(datasets.SHARED) else os.path.basename(p)}: "
-              f"without {off.get(p)} with {on[p]}")
+        name = os.path.relpath(p, datasets.SHARED) if p.startswith(datasets.SHARED) else os.path.basename(p)
+        if p.endswith("#descriptor") and isinstance(on[p], list) and isinstance(off.get(p), list):
+            print(f"  {name}: largest |difference| {np.max(np.abs(np.subtract(on[p], off[p]))):.3g}")
+        else:
+            print(f"  {name}: {without_label} {off.get(p)} {with_label} {on[p]}")
     rows = []
     for _ in range(2):
-        rows.append(("with the skip", run_child("times", True, args.runs)))
-        rows.append(("without (FACEKIT_OCCLUSION=0)", run_child("times", False, args.runs)))
+        rows.append((with_label, run_child("times", True, args)))
+        rows.append(("without (FACEKIT_OCCLUSION=0)" if args.switch == "FACEKIT_OCCLUSION" else without_label,
+                     run_child("times", False, args)))
     print(f"\nfaces-large headshots (1024x1024, {len(rows[0][1])}), Engine.detect defaults, ms per photo "
           f"(median of {args.runs} calls each):")
     print("| setting | median | mean | 90th percentile |\n|---|---|---|---|")

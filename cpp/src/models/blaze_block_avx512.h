@@ -1,12 +1,13 @@
 #pragma once
 // BlazeFace's and FaceMesh's residual block row (blaze_block.cpp's block_row) with AVX-512,
-// whose 16-float vectors double the multiply-adds an instruction (measured: the same
-// instructions a second as AVX2's 8-float ones on the 2-core Xeon). Channels that are a
-// multiple of 16 take the vectors as they come. BlazeFace's 24 channels go two pixels at a time. A pair of pixels is 48
-// floats, three 16-float vectors: [p0 0..15], [p0 16..23 | p1 0..7], [p1 8..23]. In the pointwise product the middle
-// vector takes input channel k of both pixels from one 64-bit broadcast of the depthwise row stored pixel-pair
-// interleaved ([pair][k][2]), so each input channel costs three multiply-adds a pair where
-// AVX2 takes six. The arithmetic is block_row's, in the same order: the same floats.
+// whose 16-float vectors double the multiply-adds an instruction (kernel_isa.h). Channels that
+// are a multiple of 16 take the vectors as they come. BlazeFace's 24 go two pixels at a time:
+// a pair is 48 floats, three vectors [p0 0..15], [p0 16..23 | p1 0..7], [p1 8..23]; in the
+// pointwise product the middle one takes input channel k of both pixels from one 64-bit
+// broadcast of the depthwise row, stored pixel-pair interleaved ([pair][k][2]), so an input
+// channel costs three multiply-adds a pair where AVX2 takes six. The arithmetic is block_row's,
+// in the same order: the same floats (zero taps past the row's ends are added where block_row
+// skips them, which can flip the sign of a zero only).
 //
 // BlazeFace's first chain (seven 24-channel blocks at half the detector's input) is about half
 // of the detector's time at a group photo's size.
@@ -15,7 +16,6 @@
 #include "models/kernel_isa.h"
 
 namespace facekit::models {
-
 
 /// One block's weights as the pair kernel reads them, each vector laid out for a pixel pair.
 struct PairWeights24 {

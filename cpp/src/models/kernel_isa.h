@@ -1,7 +1,7 @@
 #pragma once
-// Which instruction set the hand-written kernels (blaze_block, separable_conv) take: AVX-512
-// where the CPU has it, AVX2 + FMA otherwise. Both paths compute each output from the same
-// products in the same order, so they give the same floats; AVX-512's 16-float vectors do
+// Which instruction set the hand-written kernels (blaze_block, input_conv, separable_conv) take:
+// AVX-512 where the CPU has it, AVX2 + FMA otherwise. Both paths compute each output from the
+// same products in the same order, so they give the same floats; AVX-512's 16-float vectors do
 // twice the multiply-adds an instruction (on the 2-core Xeon, the same instructions a second).
 #include <optional>
 
