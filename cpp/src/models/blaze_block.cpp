@@ -450,10 +450,11 @@ at::Tensor blaze_block(const at::Tensor& x, const at::Tensor& dw_weight, const c
   // From 96 channels on, oneDNN's convolutions beat the kernel once the block's tensors fit in
   // cache: 96 x 44 x 76 ran 1.27x as long in the kernel, 96 x 22 x 38 0.81x
   // (facekit_bench_blaze_block): the kernel pays there only at small sizes, where it saves
-  // two operator calls. With AVX-512 it pays at every size: BlazeFace's three 96-channel
-  // blocks at 68 x 120 (a 1088x1920 input) took 7.1 ms against oneDNN's 9.3.
-  const bool kernel_pays =
-      x.dim() == 4 && (x.size(1) < 96 || avx512_kernels_on() || x.size(2) * x.size(3) <= kKernelMaxPixelsFrom96);
+  // two operator calls. (With AVX-512 it would pay at every size: BlazeFace's three 96-channel
+  // blocks at 68 x 120, a 1088x1920 input, 7.1 ms against oneDNN's 9.3. But the choice stays
+  // the same on both paths, so that a detection does not depend on the CPU: oneDNN sums in
+  // another order.)
+  const bool kernel_pays = x.dim() == 4 && (x.size(1) < 96 || x.size(2) * x.size(3) <= kKernelMaxPixelsFrom96);
   // Biases the kernel reads as C floats (the schema lets a caller pass others).
   const auto takes_bias = [&](const c10::optional<at::Tensor>& b) {
     return !b || !b->defined() || (b->scalar_type() == at::kFloat && x.dim() == 4 && b->numel() == x.size(1));
