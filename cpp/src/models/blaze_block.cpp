@@ -35,7 +35,7 @@ constexpr int64_t kChainAfterConvMinBytes = 4 << 20;
 // The weights as the kernel reads them: depthwise taps [9][C], pointwise [C_in][C_out], biases
 // [C] (zeros where the graph has none), and the PReLU's slopes [C] (empty: ReLU).
 struct Packed {
-  std::vector<float> dw, dw_bias, pw, pw_bias, slope;
+  AlignedVector<float> dw, dw_bias, pw, pw_bias, slope;
   PairWeights24 pairs;  // 24 channels with AVX-512: the pair kernel's layout (else empty)
 };
 
@@ -228,7 +228,7 @@ void run_kernel(const at::Tensor& x, at::Tensor& out, const Packed& w) {
   // the first row and below the last. The input rows are read where they are (a padded copy
   // of each cost a pass over memory: 190 MB of copies at a 704x1216 detector input).
   at::parallel_for(0, n * h, 4, [&](int64_t begin, int64_t end) {
-    std::vector<float> zeros(row, 0.f), d(row + C);  // d: the depthwise row (+ C: the pair kernel's odd pixel)
+    AlignedVector<float> zeros(row, 0.f), d(row + C);  // d: the depthwise row (+ C: the pair kernel's odd pixel)
     for (int64_t r = begin; r < end; ++r) {
       const int64_t img = r / h, y = r % h;
       const float* at = src + img * image + y * row;
@@ -249,8 +249,8 @@ void run_kernel(const at::Tensor& x, at::Tensor& out, const Packed& w) {
 // padding: a zero row and column after the last), the max over the 2x2 cell (2r, 2c), its
 // channels padded with zeros to the output's.
 struct PackedS2 {
-  std::vector<float> dw, dw_bias, pw, pw_bias;  // taps [9][CIN], pointwise [CIN][COUT]
-  std::vector<float> slope;                     // the PReLU's [COUT] (empty: ReLU)
+  AlignedVector<float> dw, dw_bias, pw, pw_bias;  // taps [9][CIN], pointwise [CIN][COUT]
+  AlignedVector<float> slope;                     // the PReLU's [COUT] (empty: ReLU)
 };
 
 PackedS2 pack_s2(int64_t cin, int64_t cout, const at::Tensor& dw_weight, const c10::optional<at::Tensor>& dw_bias,
@@ -345,7 +345,7 @@ void run_s2(const at::Tensor& x, at::Tensor& out, const PackedS2& w) {
   float* dst = out.data_ptr<float>();
   const int64_t row = width * CIN, image = h * row, out_row = ow * COUT;
   at::parallel_for(0, n * oh, 4, [&](int64_t begin, int64_t end) {
-    std::vector<float> zeros(row, 0.f), d(ow * CIN), pooled(out_row);
+    AlignedVector<float> zeros(row, 0.f), d(ow * CIN), pooled(out_row);
     for (int64_t r = begin; r < end; ++r) {
       const int64_t img = r / oh, y = 2 * (r % oh);
       const float* at = src + img * image + y * row;
@@ -371,9 +371,10 @@ void run_chain(const at::Tensor& x, at::Tensor& out, const std::vector<Packed>& 
   const float* src = producer.conv ? nullptr : x.data_ptr<float>();
   float* dst = out.data_ptr<float>();
   const int64_t row = width * C, image = h * row;
+  const int64_t slot_stride = line_stride(row);  // each ring row on a cache line
   const int64_t image_in = static_cast<int64_t>(producer.height) * producer.width * 3;
   at::parallel_for(0, n * bands, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> zeros(row, 0.f), d(row + C), rings(static_cast<size_t>(k_blocks) * 3 * row);
+    AlignedVector<float> zeros(row, 0.f), d(row + C), rings(static_cast<size_t>(k_blocks) * 3 * slot_stride);
     for (int64_t task = begin; task < end; ++task) {
       const int64_t img = task / bands, band = task % bands;
       const int64_t y0 = h * band / bands, y1 = h * (band + 1) / bands;
@@ -382,7 +383,7 @@ void run_chain(const at::Tensor& x, at::Tensor& out, const std::vector<Packed>& 
       auto hi = [&](int64_t k) { return std::min<int64_t>(h, y1 + (k_blocks - k)); };
       const float* in = producer.conv ? nullptr : src + img * image;
       // Block k's row r (the input for k = 0: in memory, or in a ring as the producer makes it).
-      auto slot = [&](int64_t k, int64_t r) { return rings.data() + (k * 3 + r % 3) * row; };
+      auto slot = [&](int64_t k, int64_t r) { return rings.data() + (k * 3 + r % 3) * slot_stride; };
       auto row_of = [&](int64_t k, int64_t r) -> const float* {
         if (r < 0 || r >= h) return zeros.data();
         if (k == 0 && !producer.conv) return in + r * row;

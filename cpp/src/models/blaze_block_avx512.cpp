@@ -62,6 +62,9 @@ __attribute__((target("avx512f"), always_inline)) inline void depthwise_pairs(co
   for (int g = 0; g < G; ++g)
 #pragma GCC unroll 3
     for (int v = 0; v < 3; ++v) acc[g][v] = _mm512_loadu_ps(bias + 16 * v);
+      // Unrolled: each tap's row and offsets become constants (the loop's index arithmetic cost
+      // the depthwise half ~15 % of its time).
+#pragma GCC unroll 9
   for (int t = 0; t < 9; ++t) {
     const int ky = t / 3, kx = t % 3;
     const float* tap = w.dw.data() + t * kPair;

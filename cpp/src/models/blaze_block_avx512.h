@@ -11,19 +11,18 @@
 //
 // BlazeFace's first chain (seven 24-channel blocks at half the detector's input) is about half
 // of the detector's time at a group photo's size.
-#include <vector>
-
+#include "models/aligned_vector.h"
 #include "models/kernel_isa.h"
 
 namespace facekit::models {
 
 /// One block's weights as the pair kernel reads them, each vector laid out for a pixel pair.
 struct PairWeights24 {
-  std::vector<float> dw;       // [9][48]: tap t of channel i % 24 at lane i
-  std::vector<float> dw_bias;  // [48]
-  std::vector<float> pw;       // [24][48]: input k: outputs 0..15, interleaved (16 + i, i), 8..23
-  std::vector<float> pw_bias;  // [48], as the pointwise accumulators start
-  std::vector<float> slope;    // [48] (empty: ReLU)
+  AlignedVector<float> dw;       // [9][48]: tap t of channel i % 24 at lane i
+  AlignedVector<float> dw_bias;  // [48]
+  AlignedVector<float> pw;       // [24][48]: input k: outputs 0..15, interleaved (16 + i, i), 8..23
+  AlignedVector<float> pw_bias;  // [48], as the pointwise accumulators start
+  AlignedVector<float> slope;    // [48] (empty: ReLU)
 };
 
 /// From block_row's packing: taps [9][24], pointwise [24 in][24 out], biases [24], slopes

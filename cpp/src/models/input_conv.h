@@ -14,6 +14,8 @@
 
 #include <c10/util/Optional.h>
 
+#include "models/aligned_vector.h"
+
 namespace facekit::models {
 
 /// relu(conv2d(x.permute({0, 3, 1, 2}), weight, bias, stride, padding)) for x [N, H, W, 3]
@@ -43,7 +45,7 @@ class InputConvRows {
   int64_t channels_ = 0, kernel_ = 0;
   int stride_ = 1, pad_ = 0;
   int ky0_ = 0, ky1_ = 0, kx0_ = 0, kx1_ = 0;  // the box of kernel taps not zero in every channel
-  std::vector<float> w_, bias_;                // [row][column][input channel][output channel]
+  AlignedVector<float> w_, bias_;              // [row][column][input channel][output channel]
 };
 
 /// LibTorch's operators, the reference the kernel is tested against.
