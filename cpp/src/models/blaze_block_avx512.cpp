@@ -49,6 +49,29 @@ __attribute__((target("avx512f"))) inline PairMasks masks_for(int x_first, int w
            static_cast<__mmask16>(b ? 0xFFFF : 0)}};
 }
 
+// The depthwise sums of G pairs from pair j (three vectors each: [p0 0..15], [p0 16..23 |
+// p1 0..7], [p1 8..23]) into the scratch row, interleaved: for each input channel k the two
+// pixels' values side by side (scratch[pair][k][2]).
+template <int G>
+__attribute__((target("avx512f"), always_inline)) inline void store_interleaved(const __m512 (&acc)[G][3], int j,
+                                                                                float* __restrict scratch) {
+  const __m512i first = _mm512_setr_epi32(0, 24, 1, 25, 2, 26, 3, 27, 4, 28, 5, 29, 6, 30, 7, 31);
+  const __m512i second = _mm512_setr_epi32(8, 16, 9, 17, 10, 18, 11, 19, 12, 20, 13, 21, 14, 22, 15, 23);
+#pragma GCC unroll 8
+  for (int g = 0; g < G; ++g) {
+    float* e = scratch + (j + g) * kPair;
+    _mm512_storeu_ps(e, _mm512_permutex2var_ps(acc[g][0], first, acc[g][1]));
+    _mm512_storeu_ps(e + 16, _mm512_permutex2var_ps(acc[g][0], second, acc[g][2]));
+    _mm512_storeu_ps(e + 32, _mm512_permutex2var_ps(acc[g][1], first, acc[g][2]));
+  }
+}
+
+// 16 floats starting 8 into `lo` (the last 8 of `lo`, the first 8 of `hi`): a vector one
+// 24-channel pixel to the side of one on a 16-float boundary.
+__attribute__((target("avx512f"), always_inline)) inline __m512 straddle(__m512 lo, __m512 hi) {
+  return _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(hi), _mm512_castps_si512(lo), 8));
+}
+
 // The depthwise sums of G pairs from pair j (pixels 2j, 2j + 1), stored interleaved: for
 // each input channel k the two pixels' values side by side (scratch[pair][k][2]). MASKED: a
 // pair at an edge of the row (or the odd pixel's pair), where some taps fall outside.
@@ -85,17 +108,52 @@ __attribute__((target("avx512f"), always_inline)) inline void depthwise_pairs(co
       }
     }
   }
-  // [p0 0..15], [p0 16..23 | p1 0..7], [p1 8..23] -> channels 0..7, 8..15, 16..23 of both
-  // pixels, interleaved.
-  const __m512i first = _mm512_setr_epi32(0, 24, 1, 25, 2, 26, 3, 27, 4, 28, 5, 29, 6, 30, 7, 31);
-  const __m512i second = _mm512_setr_epi32(8, 16, 9, 17, 10, 18, 11, 19, 12, 20, 13, 21, 14, 22, 15, 23);
+  store_interleaved<G>(acc, j, scratch);
+}
+
+// The depthwise sums of G inner pairs from pair j, each tap row read once as 16-float vectors
+// on the row's own boundaries (the pair's first pixel is even: 48j floats in), the vectors of
+// the neighbour pixels (one pixel, 24 floats, to the left or right) made from them by
+// alignr. The taps in the same order as depthwise_pairs.
+template <int G>
+__attribute__((target("avx512f"), always_inline)) inline void depthwise_pairs_sliding(const float* const rows[3], int j,
+                                                                                      const PairWeights24& w,
+                                                                                      float* __restrict scratch) {
+  __m512 acc[G][3];
+  const float* bias = w.dw_bias.data();
 #pragma GCC unroll 8
-  for (int g = 0; g < G; ++g) {
-    float* e = scratch + (j + g) * kPair;
-    _mm512_storeu_ps(e, _mm512_permutex2var_ps(acc[g][0], first, acc[g][1]));
-    _mm512_storeu_ps(e + 16, _mm512_permutex2var_ps(acc[g][0], second, acc[g][2]));
-    _mm512_storeu_ps(e + 32, _mm512_permutex2var_ps(acc[g][1], first, acc[g][2]));
+  for (int g = 0; g < G; ++g)
+#pragma GCC unroll 3
+    for (int v = 0; v < 3; ++v) acc[g][v] = _mm512_loadu_ps(bias + 16 * v);
+#pragma GCC unroll 3
+  for (int ky = 0; ky < 3; ++ky) {
+    // A(3j - 2): it starts 8 floats before the left neighbour (pixel 2j - 1).
+    const float* base = rows[ky] + static_cast<ptrdiff_t>(kPair) * j - 32;
+    __m512 a[3 * G + 6];
+#pragma GCC unroll 30
+    for (int m = 0; m < 3 * G + 6; ++m) a[m] = _mm512_loadu_ps(base + 16 * m);
+#pragma GCC unroll 3
+    for (int kx = 0; kx < 3; ++kx) {
+      const float* tap = w.dw.data() + (3 * ky + kx) * kPair;
+      const __m512 t0 = _mm512_loadu_ps(tap), t1 = _mm512_loadu_ps(tap + 16), t2 = _mm512_loadu_ps(tap + 32);
+#pragma GCC unroll 8
+      for (int g = 0; g < G; ++g) {
+        const int m = 3 * g + 2;  // A(3(j + g)) in a[]
+        __m512 x0, x1, x2;
+        if (kx == 1) {
+          x0 = a[m], x1 = a[m + 1], x2 = a[m + 2];
+        } else if (kx == 0) {
+          x0 = straddle(a[m - 2], a[m - 1]), x1 = straddle(a[m - 1], a[m]), x2 = straddle(a[m], a[m + 1]);
+        } else {
+          x0 = straddle(a[m + 1], a[m + 2]), x1 = straddle(a[m + 2], a[m + 3]), x2 = straddle(a[m + 3], a[m + 4]);
+        }
+        acc[g][0] = _mm512_fmadd_ps(x0, t0, acc[g][0]);
+        acc[g][1] = _mm512_fmadd_ps(x1, t1, acc[g][1]);
+        acc[g][2] = _mm512_fmadd_ps(x2, t2, acc[g][2]);
+      }
+    }
   }
+  store_interleaved<G>(acc, j, scratch);
 }
 
 // The pointwise product of Q pairs from pair j, plus the residual, through the (P)ReLU, into
@@ -158,6 +216,11 @@ __attribute__((target("avx512f"))) void row_pairs(const float* const rows[3], co
   const int inner_begin = 1, inner_end = std::max(1, (width - 1) / 2);
   depthwise_pairs<1, true>(rows, width, 0, w, scratch);
   int j = inner_begin;
+  // The sliding form reads 16 floats past its last pair (8 past the pixels it needs), which
+  // must lie in the row: pairs up to (24 * width - 64) / 48.
+  const int sliding_end = std::min(inner_end, (kC * width - 64) / kPair);
+  for (; j + kDepthwisePairs <= sliding_end; j += kDepthwisePairs)
+    depthwise_pairs_sliding<kDepthwisePairs>(rows, j, w, scratch);
   for (; j + kDepthwisePairs <= inner_end; j += kDepthwisePairs)
     depthwise_pairs<kDepthwisePairs, false>(rows, width, j, w, scratch);
   for (; j < inner_end; ++j) depthwise_pairs<1, false>(rows, width, j, w, scratch);
