@@ -49,6 +49,15 @@ __attribute__((target("avx512f"))) inline PairMasks masks_for(int x_first, int w
            static_cast<__mmask16>(b ? 0xFFFF : 0)}};
 }
 
+// G pairs' three accumulators each, set to a pair's bias vectors (48 floats).
+template <int G>
+__attribute__((target("avx512f"), always_inline)) inline void start_from(const float* bias, __m512 (&acc)[G][3]) {
+#pragma GCC unroll 8
+  for (int g = 0; g < G; ++g)
+#pragma GCC unroll 3
+    for (int v = 0; v < 3; ++v) acc[g][v] = _mm512_loadu_ps(bias + 16 * v);
+}
+
 // The depthwise sums of G pairs from pair j (three vectors each: [p0 0..15], [p0 16..23 |
 // p1 0..7], [p1 8..23]) into the scratch row, interleaved: for each input channel k the two
 // pixels' values side by side (scratch[pair][k][2]).
@@ -80,13 +89,9 @@ __attribute__((target("avx512f"), always_inline)) inline void depthwise_pairs(co
                                                                               int j, const PairWeights24& w,
                                                                               float* __restrict scratch) {
   __m512 acc[G][3];
-  const float* bias = w.dw_bias.data();
-#pragma GCC unroll 8
-  for (int g = 0; g < G; ++g)
-#pragma GCC unroll 3
-    for (int v = 0; v < 3; ++v) acc[g][v] = _mm512_loadu_ps(bias + 16 * v);
-      // Unrolled: each tap's row and offsets become constants (the loop's index arithmetic cost
-      // the depthwise half ~15 % of its time).
+  start_from<G>(w.dw_bias.data(), acc);
+  // Unrolled: each tap's row and offsets become constants (the loop's index arithmetic cost
+  // the depthwise half ~15 % of its time).
 #pragma GCC unroll 9
   for (int t = 0; t < 9; ++t) {
     const int ky = t / 3, kx = t % 3;
@@ -120,11 +125,7 @@ __attribute__((target("avx512f"), always_inline)) inline void depthwise_pairs_sl
                                                                                       const PairWeights24& w,
                                                                                       float* __restrict scratch) {
   __m512 acc[G][3];
-  const float* bias = w.dw_bias.data();
-#pragma GCC unroll 8
-  for (int g = 0; g < G; ++g)
-#pragma GCC unroll 3
-    for (int v = 0; v < 3; ++v) acc[g][v] = _mm512_loadu_ps(bias + 16 * v);
+  start_from<G>(w.dw_bias.data(), acc);
 #pragma GCC unroll 3
   for (int ky = 0; ky < 3; ++ky) {
     // A(3j - 2): it starts 8 floats before the left neighbour (pixel 2j - 1).
@@ -165,11 +166,7 @@ __attribute__((target("avx512f"), always_inline)) inline void pointwise_pairs(co
                                                                               const PairWeights24& w,
                                                                               bool last_pair_single) {
   __m512 acc[Q][3];
-  const float* bias = w.pw_bias.data();
-#pragma GCC unroll 8
-  for (int q = 0; q < Q; ++q)
-#pragma GCC unroll 3
-    for (int v = 0; v < 3; ++v) acc[q][v] = _mm512_loadu_ps(bias + 16 * v);
+  start_from<Q>(w.pw_bias.data(), acc);
   const float* pw = w.pw.data();
   const float* e = scratch + j * kPair;
   for (int k = 0; k < kC; ++k) {
