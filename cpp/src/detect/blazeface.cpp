@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include <ATen/Parallel.h>
 #include <opencv2/imgproc.hpp>
 
 #include "common/env_switch.h"
@@ -131,6 +132,19 @@ void shrink(const cv::Mat& src, cv::Mat& dst, cv::Size size) {
 
 }  // namespace
 
+namespace {
+// Only the part a pass reads is converted (a headshot's finest level: the strips beside the
+// head, not the photo), in bands of rows over the threads.
+void to_model_input(const cv::Mat& bgr, cv::Mat& input, float scale, float shift) {
+  at::parallel_for(0, bgr.rows, 16, [&](int64_t begin, int64_t end) {
+    cv::Mat rgb;
+    cv::cvtColor(bgr.rowRange(static_cast<int>(begin), static_cast<int>(end)), rgb, cv::COLOR_BGR2RGB);
+    cv::Mat to = input.rowRange(static_cast<int>(begin), static_cast<int>(end));
+    rgb.convertTo(to, CV_32FC3, scale, shift);
+  });
+}
+}  // namespace
+
 // The padding alone, not the whole input first (a 1920x1088 input is 25 MB: 1.7 ms to fill).
 void fill_outside(cv::Mat& f, const std::vector<cv::Rect>& filled, float value) {
   std::vector<std::pair<int, int>> spans;
@@ -183,10 +197,11 @@ std::vector<Detection> FaceDetector::run_packs(const cv::Mat& bgr, const std::ve
   const ModelInfo& m = models_.info("blazeface-back");
   const float pad_value = -m.mean[0] * m.scale;
   std::vector<Detection> all;
-  // The scaled copies of the image (RGB) that a pack's passes read, each with its texture: a
-  // level is made once for its blocks and for the small levels sharing one forward pass.
+  // The scaled copies of the image (BGR; the photo itself at scale 1) that a pack's passes
+  // read, each with its texture: a level is made once for its blocks and for the small levels
+  // sharing one forward pass.
   struct Level {
-    cv::Mat rgb;
+    cv::Mat bgr;
     TextureMap texture;
   };
   std::map<double, Level> levels;
@@ -197,15 +212,10 @@ std::vector<Detection> FaceDetector::run_packs(const cv::Mat& bgr, const std::ve
     // (the closed-eye reading of shared/data/blink/both_blink.jpg 0.117 -> 0.119, over its
     // 0.118 threshold; docs/ACCURACY.md, Liveness).
     const cv::Size size = scaled_size(bgr.size(), scale);
-    cv::Mat rgb;
-    if (size == bgr.size()) {
-      cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-    } else {
-      shrink(bgr, rgb, size);
-      cv::cvtColor(rgb, rgb, cv::COLOR_BGR2RGB);
-    }
-    TextureMap texture(rgb);
-    return levels.emplace(scale, Level{std::move(rgb), std::move(texture)}).first->second;
+    cv::Mat scaled = bgr;
+    if (size != bgr.size()) shrink(bgr, scaled, size);
+    TextureMap texture(scaled);
+    return levels.emplace(scale, Level{std::move(scaled), std::move(texture)}).first->second;
   };
   for (const Pack& k : packs) {
     levels.erase(levels.upper_bound(k.passes.front().scale), levels.end());  // finer levels are done
@@ -224,9 +234,10 @@ std::vector<Detection> FaceDetector::run_packs(const cv::Mat& bgr, const std::ve
     for (size_t i = 0; i < k.passes.size(); ++i) {
       if (skip[i]) continue;
       const Pass& p = k.passes[i];
-      const cv::Mat& image = level(p.scale).rgb;
+      const cv::Mat& image = level(p.scale).bgr;
       const cv::Rect part = cv::Rect(p.x, p.y, image.cols, image.rows) & cv::Rect(0, 0, p.width, p.height);
-      image(part - cv::Point(p.x, p.y)).convertTo(f(part + k.origin[i]), CV_32FC3, m.scale, pad_value);
+      cv::Mat to = f(part + k.origin[i]);
+      to_model_input(image(part - cv::Point(p.x, p.y)), to, static_cast<float>(m.scale), pad_value);
       filled.push_back(part + k.origin[i]);
     }
     fill_outside(f, filled, pad_value);

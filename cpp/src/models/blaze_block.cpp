@@ -4,6 +4,7 @@
 #include "models/blaze_block_avx512.h"
 #include "models/input_conv.h"
 #include "models/tf_same.h"
+#include "models/weight_cache.h"
 
 #include <immintrin.h>
 
@@ -65,6 +66,18 @@ Packed pack(int64_t c, const at::Tensor& dw_weight, const c10::optional<at::Tens
     p.pairs = pack_pairs24(p.dw.data(), p.dw_bias.data(), p.pw.data(), p.pw_bias.data(),
                            p.slope.empty() ? nullptr : p.slope.data());
   return p;
+}
+
+at::Tensor or_undefined(const c10::optional<at::Tensor>& t) { return t ? *t : at::Tensor(); }
+
+// pack's result for one block, made once per model (models/weight_cache.h). The pair layout
+// exists only with the AVX-512 path on: that choice is part of the key.
+std::shared_ptr<const Packed> packed(int64_t c, const at::Tensor& dw_weight, const c10::optional<at::Tensor>& dw_bias,
+                                     const at::Tensor& pw_weight, const c10::optional<at::Tensor>& pw_bias,
+                                     const c10::optional<at::Tensor>& slope) {
+  static WeightCache<Packed> cache;
+  return cache.get({dw_weight, or_undefined(dw_bias), pw_weight, or_undefined(pw_bias), or_undefined(slope)},
+                   avx512_kernels_on(), [&] { return pack(c, dw_weight, dw_bias, pw_weight, pw_bias, slope); });
 }
 
 // The pointwise product of Q pixels of the depthwise row `d` (CIN channels a pixel) from pixel
@@ -465,11 +478,11 @@ at::Tensor blaze_block(const at::Tensor& x, const at::Tensor& dw_weight, const c
     return blaze_block_reference(x, dw_weight, dw_bias, pw_weight, pw_bias, slope);
   const at::Tensor in = x.contiguous(at::MemoryFormat::ChannelsLast);
   at::Tensor out = at::empty(in.sizes(), in.options().memory_format(at::MemoryFormat::ChannelsLast));
-  const Packed w = pack(in.size(1), dw_weight, dw_bias, pw_weight, pw_bias, slope);
-  if (w.slope.empty())
-    run_for_channels<false>(in, out, w);
+  const std::shared_ptr<const Packed> w = packed(in.size(1), dw_weight, dw_bias, pw_weight, pw_bias, slope);
+  if (w->slope.empty())
+    run_for_channels<false>(in, out, *w);
   else
-    run_for_channels<true>(in, out, w);
+    run_for_channels<true>(in, out, *w);
   return out;
 }
 
@@ -528,15 +541,25 @@ void run_chain_into(const at::Tensor& in, at::Tensor& out, at::TensorList dw_wei
                     const c10::List<c10::optional<at::Tensor>>& pw_biases,
                     const c10::List<c10::optional<at::Tensor>>& slopes, const Producer& producer) {
   const size_t k = dw_weights.size();
-  std::vector<Packed> w;
-  for (size_t i = 0; i < k; ++i) w.push_back(pack(out.size(1), dw_weights[i], dw_biases[i], pw_weights[i], pw_biases[i], slopes[i]));
+  static WeightCache<std::vector<Packed>> cache;
+  std::vector<at::Tensor> weights;
+  for (size_t i = 0; i < k; ++i)
+    for (const at::Tensor& t : {dw_weights[i], or_undefined(dw_biases[i]), pw_weights[i], or_undefined(pw_biases[i]),
+                                or_undefined(slopes[i])})
+      weights.push_back(t);
+  const std::shared_ptr<const std::vector<Packed>> w = cache.get(weights, avx512_kernels_on(), [&] {
+    std::vector<Packed> all;
+    for (size_t i = 0; i < k; ++i)
+      all.push_back(pack(out.size(1), dw_weights[i], dw_biases[i], pw_weights[i], pw_biases[i], slopes[i]));
+    return all;
+  });
   // One band per thread, each at least a few rows per block (a band recomputes up to k rows of
   // each block at its inner edges).
   const int64_t bands = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), out.size(2) / (4 * static_cast<int64_t>(k))));
   if (slopes[0].has_value() && slopes[0]->defined())
-    run_chain_for_channels<true>(in, out, w, bands, producer);
+    run_chain_for_channels<true>(in, out, *w, bands, producer);
   else
-    run_chain_for_channels<false>(in, out, w, bands, producer);
+    run_chain_for_channels<false>(in, out, *w, bands, producer);
 }
 
 }  // namespace
@@ -570,7 +593,8 @@ at::Tensor blaze_blocks_after_input_conv(const at::Tensor& image, const at::Tens
   if (!input_conv_has_kernel(image, conv_weight, conv_bias, stride, padding))
     return blaze_blocks(input_conv_relu(image, conv_weight, conv_bias, stride, padding), dw_weights, dw_biases,
                         pw_weights, pw_biases, slopes);
-  const InputConvRows conv(conv_weight, conv_bias, stride[0], padding[0]);
+  const std::shared_ptr<const InputConvRows> rows = input_conv_rows(conv_weight, conv_bias, stride[0], padding[0]);
+  const InputConvRows& conv = *rows;
   const int64_t n = image.size(0), c = conv.channels();
   const int64_t h = conv.out_side(image.size(1)), w = conv.out_side(image.size(2));
   if (!chain_runs(n, c, h, w, kChainAfterConvMinBytes, dw_weights, dw_biases, pw_weights, pw_biases, slopes))
@@ -645,11 +669,14 @@ at::Tensor blaze_block_s2(const at::Tensor& x, const at::Tensor& dw_weight, cons
   const int64_t cin = in.size(1), cout = pw_weight.size(0);
   at::Tensor out = at::empty({in.size(0), cout, in.size(2) / 2, in.size(3) / 2},
                              in.options().memory_format(at::MemoryFormat::ChannelsLast));
-  const PackedS2 w = pack_s2(cin, cout, dw_weight, dw_bias, pw_weight, pw_bias, slope);
-  if (w.slope.empty())
-    run_s2_for_channels<false>(cin, cout, in, out, w);
+  static WeightCache<PackedS2> cache;
+  const std::shared_ptr<const PackedS2> w =
+      cache.get({dw_weight, or_undefined(dw_bias), pw_weight, or_undefined(pw_bias), or_undefined(slope)}, 0,
+                [&] { return pack_s2(cin, cout, dw_weight, dw_bias, pw_weight, pw_bias, slope); });
+  if (w->slope.empty())
+    run_s2_for_channels<false>(cin, cout, in, out, *w);
   else
-    run_s2_for_channels<true>(cin, cout, in, out, w);
+    run_s2_for_channels<true>(cin, cout, in, out, *w);
   return out;
 }
 

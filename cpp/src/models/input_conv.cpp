@@ -5,10 +5,12 @@
 #include <torch/library.h>
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "common/cpu_features.h"
 #include "models/input_conv_avx512.h"
+#include "models/weight_cache.h"
 
 namespace facekit::models {
 
@@ -173,7 +175,16 @@ at::Tensor input_conv_relu(const at::Tensor& x, const at::Tensor& weight, const 
                            at::IntArrayRef stride, at::IntArrayRef padding) {
   if (!input_conv_has_kernel(x, weight, bias, stride, padding))
     return input_conv_relu_reference(x, weight, bias, stride, padding);
-  return InputConvRows(weight, bias, stride[0], padding[0]).run(x);
+  return input_conv_rows(weight, bias, stride[0], padding[0])->run(x);
+}
+
+std::shared_ptr<const InputConvRows> input_conv_rows(const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
+                                                     int64_t stride, int64_t padding) {
+  static WeightCache<InputConvRows> cache;
+  // stride <= kMaxKernelSide and padding < the kernel's side (input_conv_has_kernel): one number.
+  const int variant = static_cast<int>(stride * 64 + padding);
+  return cache.get({weight, bias ? *bias : at::Tensor()}, variant,
+                   [&] { return InputConvRows(weight, bias, stride, padding); });
 }
 
 at::Tensor InputConvRows::run(const at::Tensor& image) const {

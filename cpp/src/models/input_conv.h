@@ -8,6 +8,7 @@
 // pass over a 20 MB map at a group photo's 704x1216 input. Here the taps that are zero in every
 // output channel are skipped (75 of 108), the input is read where it lies, and the ReLU is
 // applied as each output is stored.
+#include <memory>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -47,6 +48,10 @@ class InputConvRows {
   int ky0_ = 0, ky1_ = 0, kx0_ = 0, kx1_ = 0;  // the box of kernel taps not zero in every channel
   AlignedVector<float> w_, bias_;              // [row][column][input channel][output channel]
 };
+
+/// InputConvRows of these weights, made once per model (models/weight_cache.h).
+std::shared_ptr<const InputConvRows> input_conv_rows(const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
+                                                     int64_t stride, int64_t padding);
 
 /// LibTorch's operators, the reference the kernel is tested against.
 at::Tensor input_conv_relu_reference(const at::Tensor& x, const at::Tensor& weight,
