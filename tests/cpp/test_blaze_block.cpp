@@ -24,6 +24,26 @@ void expect_close(const at::Tensor& got, const at::Tensor& want, const std::stri
   EXPECT_LE((got - want).abs().max().item<float>(), 1e-5f * scale) << what;
 }
 
+// K blocks' weights: biases on every other depthwise convolution, PReLU or ReLU.
+struct Chain {
+  std::vector<at::Tensor> dw;
+  c10::List<c10::optional<at::Tensor>> db;
+  std::vector<at::Tensor> pw;
+  c10::List<c10::optional<at::Tensor>> pb, slopes;
+};
+
+Chain random_chain(int64_t c, int64_t k, bool prelu) {
+  Chain w;
+  for (int64_t i = 0; i < k; ++i) {
+    w.dw.push_back(at::randn({c, 1, 3, 3}) * 0.3);
+    w.pw.push_back(at::randn({c, c, 1, 1}) / c);
+    w.db.push_back(i % 2 ? c10::optional<at::Tensor>(at::randn({c}) * 0.1) : c10::nullopt);
+    w.pb.push_back(at::randn({c}) * 0.1);
+    w.slopes.push_back(prelu ? c10::optional<at::Tensor>(at::rand({c})) : c10::nullopt);
+  }
+  return w;
+}
+
 }  // namespace
 
 TEST(BlazeBlock, KernelMatchesLibTorchAtEveryShapeItTakes) {
@@ -90,33 +110,28 @@ TEST(BlazeBlock, OtherShapesRunLibTorchsOperators) {
 TEST(BlazeBlock, ChainOfBlocksIsTheBlocksOneAfterTheOther) {
   c10::InferenceMode guard;
   at::manual_seed(11);
-  for (const auto& [c, h, w, k] : std::vector<std::array<int64_t, 4>>{{24, 161, 290, 7}, {24, 233, 200, 7},
-                                                                       {48, 121, 190, 3}, {16, 257, 260, 2},
-                                                                       {24, 37, 50, 7}}) {
+  // Images, channels, height, width, blocks. One image on two threads over 8 MB runs from both
+  // ends (run_chain_from_both_ends); two images, a band per thread and image.
+  for (const auto& [n, c, h, w, k] : std::vector<std::array<int64_t, 5>>{
+           {2, 24, 161, 290, 7}, {2, 24, 233, 200, 7}, {2, 48, 121, 190, 3}, {2, 16, 257, 260, 2}, {2, 24, 37, 50, 7},
+           {1, 24, 300, 300, 7}, {1, 24, 301, 311, 7}, {1, 48, 181, 250, 3}, {1, 24, 1000, 90, 7}}) {
     for (const bool prelu : {false, true}) {
-      at::Tensor x = at::randn({2, c, h, w});
+      at::Tensor x = at::randn({n, c, h, w});
       x = (prelu ? x : at::relu(x)).contiguous(at::MemoryFormat::ChannelsLast);
-      std::vector<at::Tensor> dw, pw;
-      c10::List<c10::optional<at::Tensor>> db, pb, slopes;
-      for (int64_t i = 0; i < k; ++i) {
-        dw.push_back(at::randn({c, 1, 3, 3}) * 0.3);
-        pw.push_back(at::randn({c, c, 1, 1}) / c);
-        db.push_back(i % 2 ? c10::optional<at::Tensor>(at::randn({c}) * 0.1) : c10::nullopt);
-        pb.push_back(at::randn({c}) * 0.1);
-        slopes.push_back(prelu ? c10::optional<at::Tensor>(at::rand({c})) : c10::nullopt);
-      }
+      const Chain chain = random_chain(c, k, prelu);
+      const auto& [dw, db, pw, pb, slopes] = chain;
       at::Tensor want = x;
       for (int64_t i = 0; i < k; ++i) want = blaze_block(want, dw[i], db[i], pw[i], pb[i], slopes[i]);
-      const std::string what = std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w) + " x" +
-                               std::to_string(k) + (prelu ? " PReLU" : " ReLU");
-      const at::Tensor got = facekit::models::blaze_blocks(x, dw, db, pw, pb, slopes);
-      ASSERT_EQ(got.sizes(), want.sizes()) << what;
-      EXPECT_EQ((got - want).abs().max().item<float>(), 0.f) << what;
-      const int threads = at::get_num_threads();
-      at::set_num_threads(1);
-      const at::Tensor one = facekit::models::blaze_blocks(x, dw, db, pw, pb, slopes);
-      at::set_num_threads(threads);
-      EXPECT_EQ((one - want).abs().max().item<float>(), 0.f) << what << ", one thread";
+      const std::string what = std::to_string(n) + "x" + std::to_string(c) + "x" + std::to_string(h) + "x" +
+                               std::to_string(w) + " x" + std::to_string(k) + (prelu ? " PReLU" : " ReLU");
+      const int before = at::get_num_threads();
+      for (const int threads : {2, 2, 1}) {  // two threads twice: where they meet differs from run to run
+        at::set_num_threads(threads);
+        const at::Tensor got = facekit::models::blaze_blocks(x, dw, db, pw, pb, slopes);
+        at::set_num_threads(before);
+        ASSERT_EQ(got.sizes(), want.sizes()) << what;
+        EXPECT_EQ((got - want).abs().max().item<float>(), 0.f) << what << ", " << threads << " thread(s)";
+      }
     }
   }
 }

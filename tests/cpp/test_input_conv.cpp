@@ -104,18 +104,21 @@ TEST(InputConv, ChainAfterTheConvolutionIsTheTwoCallsBitForBit) {
       pb.push_back(at::randn({c}) * 0.1);
       slopes.push_back(c10::nullopt);
     }
-    const at::Tensor image = at::rand({2, h, w, 3}) * 2 - 1;
-    const at::Tensor want =
-        facekit::models::blaze_blocks(input_conv_relu(image, weight, bias, {2, 2}, {2, 2}), dw, db, pw, pb, slopes);
-    const std::string what = std::to_string(h) + "x" + std::to_string(w);
-    for (const int threads : {at::get_num_threads(), 1}) {
-      const int before = at::get_num_threads();
-      at::set_num_threads(threads);
-      const at::Tensor got =
-          facekit::models::blaze_blocks_after_input_conv(image, weight, bias, {2, 2}, {2, 2}, dw, db, pw, pb, slopes);
-      at::set_num_threads(before);
-      ASSERT_EQ(got.sizes(), want.sizes()) << what;
-      EXPECT_EQ((got - want).abs().max().item<float>(), 0.f) << what << ", " << threads << " thread(s)";
+    // Two images (a band per thread and image), and one (two threads from both ends).
+    for (const int64_t batch : {2, 1}) {
+      const at::Tensor image = at::rand({batch, h, w, 3}) * 2 - 1;
+      const at::Tensor want =
+          facekit::models::blaze_blocks(input_conv_relu(image, weight, bias, {2, 2}, {2, 2}), dw, db, pw, pb, slopes);
+      const std::string what = std::to_string(batch) + "x" + std::to_string(h) + "x" + std::to_string(w);
+      for (const int threads : {2, at::get_num_threads(), 1}) {
+        const int before = at::get_num_threads();
+        at::set_num_threads(threads);
+        const at::Tensor got =
+            facekit::models::blaze_blocks_after_input_conv(image, weight, bias, {2, 2}, {2, 2}, dw, db, pw, pb, slopes);
+        at::set_num_threads(before);
+        ASSERT_EQ(got.sizes(), want.sizes()) << what;
+        EXPECT_EQ((got - want).abs().max().item<float>(), 0.f) << what << ", " << threads << " thread(s)";
+      }
     }
   }
 }
