@@ -105,16 +105,18 @@ TEST(BlazeBlock, OtherShapesRunLibTorchsOperators) {
 
 // A chain of blocks as one pass over the rows (blaze_blocks) computes what the blocks compute
 // one after the other, to the bit: each row goes through the same kernel code. Sizes over the
-// chain's 8 MB threshold, odd heights, two images, one and two threads, ReLU and PReLU; and
-// under it (block by block inside the op).
+// chain's thresholds, odd heights, one and two images, one and two threads, ReLU and PReLU; and
+// under them (block by block inside the op).
 TEST(BlazeBlock, ChainOfBlocksIsTheBlocksOneAfterTheOther) {
   c10::InferenceMode guard;
   at::manual_seed(11);
-  // Images, channels, height, width, blocks. One image on two threads over 8 MB runs from both
-  // ends (run_chain_from_both_ends); two images, a band per thread and image.
+  // Images, channels, height, width, blocks. One image on two threads from 256 KB and 16 rows
+  // runs from both ends (run_chain_from_both_ends; 17 rows: each side's first output row is
+  // past the middle); two images, a band per thread and image from 8 MB.
   for (const auto& [n, c, h, w, k] : std::vector<std::array<int64_t, 5>>{
            {2, 24, 161, 290, 7}, {2, 24, 233, 200, 7}, {2, 48, 121, 190, 3}, {2, 16, 257, 260, 2}, {2, 24, 37, 50, 7},
-           {1, 24, 300, 300, 7}, {1, 24, 301, 311, 7}, {1, 48, 181, 250, 3}, {1, 24, 1000, 90, 7}}) {
+           {1, 24, 300, 300, 7}, {1, 24, 301, 311, 7}, {1, 48, 181, 250, 3}, {1, 24, 1000, 90, 7},
+           {1, 48, 44, 60, 7}, {1, 24, 17, 800, 7}, {1, 24, 15, 2000, 7}, {1, 24, 40, 50, 7}}) {
     for (const bool prelu : {false, true}) {
       at::Tensor x = at::randn({n, c, h, w});
       x = (prelu ? x : at::relu(x)).contiguous(at::MemoryFormat::ChannelsLast);
