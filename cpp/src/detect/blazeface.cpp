@@ -130,9 +130,6 @@ void shrink(const cv::Mat& src, cv::Mat& dst, cv::Size size) {
     image::resize_area(reduced, dst, size);
 }
 
-}  // namespace
-
-namespace {
 // Only the part a pass reads is converted (a headshot's finest level: the strips beside the
 // head, not the photo), in bands of rows over the threads.
 void to_model_input(const cv::Mat& bgr, cv::Mat& input, float scale, float shift) {
@@ -143,6 +140,7 @@ void to_model_input(const cv::Mat& bgr, cv::Mat& input, float scale, float shift
     rgb.convertTo(to, CV_32FC3, scale, shift);
   });
 }
+
 }  // namespace
 
 // The padding alone, not the whole input first (a 1920x1088 input is 25 MB: 1.7 ms to fill).
