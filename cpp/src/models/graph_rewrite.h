@@ -56,8 +56,9 @@ int fuse_stride_two_blocks(torch::jit::Module& module);
 int fuse_input_convolutions(torch::jit::Module& module);
 
 /// After fuse_residual_additions: MobileFaceNet's depthwise-separable convolutions and what
-/// follows each become facekit::pointwise_conv and facekit::depthwise_conv calls
-/// (separable_conv.h): a 1x1 convolution (one group, C_out a multiple of 16) with the PReLU or
+/// follows each (and, after the rewrites above, what the other graphs have left: BlazeFace's
+/// heads, the iris and age/gender models' convolutions) become facekit::pointwise_conv and
+/// facekit::depthwise_conv calls (separable_conv.h): a 1x1 convolution (one group) with the PReLU or
 /// the in-place residual addition after it, or alone; a depthwise 3x3 (stride 1) or 4x4
 /// TensorFlow-"same" (stride 2) convolution with its PReLU or alone, and a global depthwise one
 /// (padding 0, the kernel as big as its input). Each pointwise weight is stored

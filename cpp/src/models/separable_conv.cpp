@@ -226,7 +226,7 @@ void depthwise_all(const at::Tensor& in, at::Tensor& out, const std::vector<floa
 
 }  // namespace
 
-bool pointwise_conv_takes(int64_t c_out) { return c_out > 0 && c_out % kSlice == 0; }
+bool pointwise_conv_takes(int64_t c_out) { return c_out > 0; }
 
 bool pointwise_conv_has_kernel(const at::Tensor& x, const at::Tensor& weight_in_out,
                                const c10::optional<at::Tensor>& bias, const c10::optional<at::Tensor>& slope,
@@ -236,6 +236,8 @@ bool pointwise_conv_has_kernel(const at::Tensor& x, const at::Tensor& weight_in_
     return false;
   const int64_t cout = weight_in_out.size(1);
   if (!pointwise_conv_takes(cout) || !float_vector(bias, cout, false) || !float_vector(slope, cout, true)) return false;
+  // Output channels that are not whole slices are made in a padded scratch: no residual there.
+  if (cout % kSlice != 0) return !residual || !residual->defined();
   return !residual || !residual->defined() ||
          (residual->scalar_type() == at::kFloat && residual->sizes() == at::IntArrayRef({x.size(0), cout, x.size(2), x.size(3)}));
 }
@@ -255,13 +257,19 @@ at::Tensor pointwise_conv(const at::Tensor& x, const at::Tensor& weight_in_out, 
   if (!pointwise_conv_has_kernel(x, weight_in_out, bias, slope, residual))
     return pointwise_conv_reference(x, weight_in_out, bias, slope, residual);
   const at::Tensor in = x.contiguous(at::MemoryFormat::ChannelsLast);
-  const at::Tensor w = weight_in_out.contiguous();
-  const int64_t cin = in.size(1), cout = w.size(1), pixels = in.size(0) * in.size(2) * in.size(3);
+  const int64_t cin = in.size(1), wanted = weight_in_out.size(1), pixels = in.size(0) * in.size(2) * in.size(3);
+  // Output channels that are not whole slices (BlazeFace's heads: 2 and 6 scores, 32 and 96
+  // box numbers; 96 is whole) are made as the next whole number of slices from zero weights,
+  // and each pixel's first `wanted` kept: the same sums for those.
+  const int64_t cout = (wanted + kSlice - 1) / kSlice * kSlice;
+  at::Tensor w = weight_in_out.contiguous();
+  if (cout != wanted) w = at::constant_pad_nd(w, {0, cout - wanted});
   at::Tensor out = at::empty({in.size(0), cout, in.size(2), in.size(3)}, in.options().memory_format(at::MemoryFormat::ChannelsLast));
   const bool res = residual && residual->defined(), act = slope && slope->defined();
   at::Tensor r;
   if (res) r = residual->contiguous(at::MemoryFormat::ChannelsLast);
-  const std::vector<float> b = per_channel(bias, cout), s = per_channel(slope, cout);
+  std::vector<float> b = per_channel(bias, wanted), s = per_channel(slope, wanted);
+  b.resize(cout, 0.f), s.resize(cout, 0.f);
   const float* src = in.data_ptr<float>();
   const float* wp = w.data_ptr<float>();
   const float* rp = res ? r.data_ptr<float>() : nullptr;
@@ -281,7 +289,8 @@ at::Tensor pointwise_conv(const at::Tensor& x, const at::Tensor& weight_in_out, 
     else
       pointwise_pixels<false, false>(src, ci, wp, co, b.data(), s.data(), rp, dst, begin, end);
   });
-  return out;
+  if (cout == wanted) return out;
+  return out.narrow(1, 0, wanted).contiguous(at::MemoryFormat::ChannelsLast);
 }
 
 bool depthwise_conv_takes(const at::Tensor& weight, at::IntArrayRef strides, at::IntArrayRef padding) {

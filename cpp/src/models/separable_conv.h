@@ -17,16 +17,16 @@ namespace facekit::models {
 /// act(conv1x1(x, weight) + bias + residual) for x [N, C_in, H, W] float32 (any layout), with
 /// the weight stored as [C_in, C_out] (the 1x1 convolution's [C_out, C_in, 1, 1] transposed,
 /// once, at load), bias [C_out] (optional), residual [N, C_out, H, W] (optional) and act the
-/// PReLU of `slope` ([C_out] or [1]) or none. The result is channels-last. With C_out a
-/// multiple of 16 on a CPU with AVX2 and FMA it runs the kernel: each output's products summed
-/// in input-channel order, then the bias, the residual and the PReLU (LibTorch's operators
-/// sum in another order: the same function to float rounding). Anything else runs LibTorch's
-/// operators.
+/// PReLU of `slope` ([C_out] or [1]) or none. The result is channels-last. On a CPU with AVX2
+/// and FMA it runs the kernel (C_out not a multiple of 16: without a residual): each output's
+/// products summed in input-channel order, then the bias, the residual and the PReLU
+/// (LibTorch's operators sum in another order: the same function to float rounding). Anything
+/// else runs LibTorch's operators.
 at::Tensor pointwise_conv(const at::Tensor& x, const at::Tensor& weight_in_out, const c10::optional<at::Tensor>& bias,
                           const c10::optional<at::Tensor>& slope, const c10::optional<at::Tensor>& residual);
 
-/// Whether the pointwise kernel takes `c_out` output channels (multiples of 16, its slice): the
-/// graph rewrite replaces only such convolutions.
+/// Whether the pointwise kernel takes `c_out` output channels (any: it pads them to whole
+/// slices of 16): the graph rewrite replaces only such convolutions.
 bool pointwise_conv_takes(int64_t c_out);
 
 /// Whether pointwise_conv runs its kernel on these arguments (else LibTorch's operators).
