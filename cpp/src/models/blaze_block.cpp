@@ -20,7 +20,7 @@ namespace facekit::models {
 
 namespace {
 
-constexpr int64_t kKernelMaxPixelsFrom96 = 1024;
+constexpr int64_t kKernelMaxPixelsFrom96 = 2048;
 /// blaze_blocks runs a chain as one pass from this size of a block's tensor: seven 24-channel
 /// blocks (facekit_bench_blaze_block, engine's malloc settings) took 0.82x as long as one by one
 /// at 544x960 (50 MB), 0.87x at 352x608 (20 MB), 0.90x at 272x480 (12.5 MB), but 1.07x at
@@ -531,13 +531,14 @@ void run_for_channels(const at::Tensor& in, at::Tensor& out, const Packed& w) {
 at::Tensor blaze_block(const at::Tensor& x, const at::Tensor& dw_weight, const c10::optional<at::Tensor>& dw_bias,
                        const at::Tensor& pw_weight, const c10::optional<at::Tensor>& pw_bias,
                        const c10::optional<at::Tensor>& slope) {
-  // From 96 channels on, oneDNN's convolutions beat the kernel once the block's tensors fit in
-  // cache: 96 x 44 x 76 ran 1.27x as long in the kernel, 96 x 22 x 38 0.81x
-  // (facekit_bench_blaze_block): the kernel pays there only at small sizes, where it saves
-  // two operator calls. (With AVX-512 it would pay at every size: BlazeFace's three 96-channel
-  // blocks at 68 x 120, a 1088x1920 input, 7.1 ms against oneDNN's 9.3. But the choice stays
-  // the same on both paths, so that a detection does not depend on the CPU: oneDNN sums in
-  // another order.)
+  // From 96 channels on, oneDNN's convolutions beat the AVX2 kernel once the block's tensors
+  // fit in cache: 96 x 44 x 76 ran 1.14-1.27x as long in it, 96 x 40 x 30 and 64 x 24 (a
+  // 640x480 photo's and a headshot's finest pass) 0.9-1.24x, 96 x 22 x 38 0.81x
+  // (facekit_bench_blaze_block). The AVX-512 kernel pays at every size: 0.59-0.80x at those
+  // four (BlazeFace's three 96-channel blocks at 68 x 120, a 1088x1920 input, 7.1 ms against
+  // oneDNN's 9.3). The choice stays the same on both paths, so that a detection does not depend
+  // on the CPU (oneDNN sums in another order): up to 2048 pixels, where the AVX2 kernel loses
+  // a little and the AVX-512 one gains a fifth or more.
   const bool kernel_pays = x.dim() == 4 && (x.size(1) < 96 || x.size(2) * x.size(3) <= kKernelMaxPixelsFrom96);
   // Biases the kernel reads as C floats (the schema lets a caller pass others).
   const auto takes_bias = [&](const c10::optional<at::Tensor>& b) {
