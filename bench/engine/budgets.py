@@ -76,7 +76,7 @@ def main():
         ("  descriptor only, the earlier fast (faceres)", None, lambda: [earlier_fast.extract(one, lm)]),
         ("1024x1024 headshot, portrait mode (any face from 5 % of the side)", 30, lambda: eng.detect(head, portrait=True)),
         ("1024x1024 headshot, min_face 80, max 2048", 30, lambda: eng.detect(head, min_face=80, max_face=2048)),
-        ("1024x1024 headshot, min_face 20 (Engine.detect's default), max 2048", None,
+        ("1024x1024 headshot, min_face 20 (Engine.detect's default), max 2048", 30,
          lambda: eng.detect(head, min_face=20, max_face=2048)),
         ("1920x1080 group photo, min_face 40 (max 300)", 60, lambda: eng.detect(group, min_face=40, max_face=300)),
         ("1920x1080 group photo, min_face 20 (max 300)", 150, lambda: eng.detect(group, min_face=20, max_face=300)),
