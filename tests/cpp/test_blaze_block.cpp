@@ -112,7 +112,9 @@ TEST(BlazeBlock, ChainOfBlocksIsTheBlocksOneAfterTheOther) {
   at::manual_seed(11);
   // Images, channels, height, width, blocks. One image on two threads from 256 KB and 16 rows
   // runs from both ends (run_chain_from_both_ends; 17 rows: each side's first output row is
-  // past the middle); two images, a band per thread and image from 8 MB.
+  // past the middle; 24 channels with ReLU from 160 pixels wide on planar rows with AVX-512,
+  // against the one-block kernel's pair layout here); two images, a band per thread and image
+  // from 8 MB.
   for (const auto& [n, c, h, w, k] : std::vector<std::array<int64_t, 5>>{
            {2, 24, 161, 290, 7}, {2, 24, 233, 200, 7}, {2, 48, 121, 190, 3}, {2, 16, 257, 260, 2}, {2, 24, 37, 50, 7},
            {1, 24, 300, 300, 7}, {1, 24, 301, 311, 7}, {1, 48, 181, 250, 3}, {1, 24, 1000, 90, 7},

@@ -366,7 +366,226 @@ Row16 row16_for(int channels) {
   }
 }
 
+// ---- 24 channels on planar rows ----
+
+// Vectors of 16 pixels a tile: the depthwise rows of a tile (24 x 96 floats) stay in L1 for
+// the pointwise product, whose 4 outputs x 6 vectors of accumulators, 4 broadcast weights and
+// one input vector fit the 32 registers.
+constexpr int kPlanarTile = 6;
+constexpr int kPlanarOutputs = 4;
+
+// Channel c's depthwise sums over TV vectors of the tile into d: each tap row read as aligned
+// vectors, the left and right neighbours made by valignd; taps in the order t = 0..8.
+template <int TV>
+__attribute__((target("avx512f"), always_inline)) inline void planar_depthwise(const float* const rr[3],
+                                                                               const float* taps, float bias,
+                                                                               float* __restrict d) {
+  __m512 t[9];
+#pragma GCC unroll 9
+  for (int i = 0; i < 9; ++i) t[i] = _mm512_set1_ps(taps[i * kC]);
+  __m512 a[TV];
+#pragma GCC unroll 8
+  for (int v = 0; v < TV; ++v) a[v] = _mm512_set1_ps(bias);
+#pragma GCC unroll 3
+  for (int ky = 0; ky < 3; ++ky) {
+    __m512i x[TV + 2];
+#pragma GCC unroll 8
+    for (int v = 0; v < TV + 2; ++v) x[v] = _mm512_castps_si512(_mm512_load_ps(rr[ky] + 16 * (v - 1)));
+#pragma GCC unroll 8
+    for (int v = 0; v < TV; ++v) {
+      a[v] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_alignr_epi32(x[v + 1], x[v], 15)), t[3 * ky], a[v]);
+      a[v] = _mm512_fmadd_ps(_mm512_castsi512_ps(x[v + 1]), t[3 * ky + 1], a[v]);
+      a[v] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_alignr_epi32(x[v + 2], x[v + 1], 1)), t[3 * ky + 2], a[v]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int v = 0; v < TV; ++v) _mm512_store_ps(d + 16 * v, a[v]);
+}
+
+// Outputs o0..o0+3 over the tile's TV vectors: bias, the 24 products in input order, the
+// residual, the ReLU; pixels past the row's end (`tail` lanes of the last vector kept) stored
+// as zeros, the next block's padding.
+template <int TV>
+__attribute__((target("avx512f"), always_inline)) inline void planar_pointwise(const float* __restrict d,
+                                                                               const float* pw, const float* pw_bias,
+                                                                               int o0, const float* residual,
+                                                                               float* out, int stride, __mmask16 tail) {
+  __m512 acc[kPlanarOutputs][TV];
+#pragma GCC unroll 4
+  for (int o = 0; o < kPlanarOutputs; ++o) {
+    const __m512 b = _mm512_set1_ps(pw_bias[o0 + o]);
+#pragma GCC unroll 8
+    for (int v = 0; v < TV; ++v) acc[o][v] = b;
+  }
+  for (int k = 0; k < kC; ++k) {
+    __m512 wk[kPlanarOutputs];
+#pragma GCC unroll 4
+    for (int o = 0; o < kPlanarOutputs; ++o) wk[o] = _mm512_set1_ps(pw[k * kC + o0 + o]);
+#pragma GCC unroll 8
+    for (int v = 0; v < TV; ++v) {
+      const __m512 x = _mm512_load_ps(d + k * 16 * kPlanarTile + 16 * v);
+#pragma GCC unroll 4
+      for (int o = 0; o < kPlanarOutputs; ++o) acc[o][v] = _mm512_fmadd_ps(x, wk[o], acc[o][v]);
+    }
+  }
+  const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 4
+  for (int o = 0; o < kPlanarOutputs; ++o)
+#pragma GCC unroll 8
+    for (int v = 0; v < TV; ++v) {
+      const ptrdiff_t at = static_cast<ptrdiff_t>(o0 + o) * stride + 16 * v;
+      const __m512 r = _mm512_max_ps(_mm512_add_ps(acc[o][v], _mm512_load_ps(residual + at)), zero);
+      _mm512_store_ps(out + at, v == TV - 1 ? _mm512_maskz_mov_ps(tail, r) : r);
+    }
+}
+
+template <int TV>
+__attribute__((target("avx512f"))) void planar_tile(const float* const rows[3], const float* residual, float* out,
+                                                    int stride, int x0, __mmask16 tail, const float* dw,
+                                                    const float* dw_bias, const float* pw, const float* pw_bias,
+                                                    float* d) {
+  for (int c = 0; c < kC; ++c) {
+    const ptrdiff_t at = static_cast<ptrdiff_t>(c) * stride + kPlanarPad + x0;
+    const float* rr[3] = {rows[0] + at, rows[1] + at, rows[2] + at};
+    planar_depthwise<TV>(rr, dw + c, dw_bias[c], d + c * 16 * kPlanarTile);
+  }
+  const ptrdiff_t at = kPlanarPad + x0;
+  for (int o0 = 0; o0 < kC; o0 += kPlanarOutputs)
+    planar_pointwise<TV>(d, pw, pw_bias, o0, residual + at, out + at, stride, tail);
+}
+
 }  // namespace
+
+int planar_scratch_floats() { return kC * 16 * kPlanarTile; }
+
+void block_row_planar24(const float* const rows[3], const float* residual, float* out, int width, const float* dw,
+                        const float* dw_bias, const float* pw, const float* pw_bias, float* scratch) {
+  const int stride = planar_stride(width), vectors = (width + 15) / 16;
+  for (int v = 0; v < vectors; v += kPlanarTile) {
+    const int n = std::min(kPlanarTile, vectors - v);
+    // The row's last vector keeps the lanes inside the row.
+    const int inside = v + n == vectors ? width - 16 * (vectors - 1) : 16;
+    const __mmask16 tail = static_cast<__mmask16>((1u << inside) - 1);
+    switch (n) {
+      case 6:
+        planar_tile<6>(rows, residual, out, stride, 16 * v, tail, dw, dw_bias, pw, pw_bias, scratch);
+        break;
+      case 5:
+        planar_tile<5>(rows, residual, out, stride, 16 * v, tail, dw, dw_bias, pw, pw_bias, scratch);
+        break;
+      case 4:
+        planar_tile<4>(rows, residual, out, stride, 16 * v, tail, dw, dw_bias, pw, pw_bias, scratch);
+        break;
+      case 3:
+        planar_tile<3>(rows, residual, out, stride, 16 * v, tail, dw, dw_bias, pw, pw_bias, scratch);
+        break;
+      case 2:
+        planar_tile<2>(rows, residual, out, stride, 16 * v, tail, dw, dw_bias, pw, pw_bias, scratch);
+        break;
+      default:
+        planar_tile<1>(rows, residual, out, stride, 16 * v, tail, dw, dw_bias, pw, pw_bias, scratch);
+        break;
+    }
+  }
+}
+
+// r[i] <- column i of the 16 x 16 matrix whose rows are r[0..15].
+__attribute__((target("avx512f"), always_inline)) inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+#pragma GCC unroll 4
+  for (int j = 0; j < 16; j += 4) {
+    const __m512d a = _mm512_castps_pd(t[j]), b = _mm512_castps_pd(t[j + 1]), c = _mm512_castps_pd(t[j + 2]),
+                  d = _mm512_castps_pd(t[j + 3]);
+    r[j] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    r[j + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    r[j + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    r[j + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+#pragma GCC unroll 2
+  for (int j = 0; j < 16; j += 8)
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      t[j + k] = _mm512_shuffle_f32x4(r[j + k], r[j + k + 4], 0x88);
+      t[j + k + 4] = _mm512_shuffle_f32x4(r[j + k], r[j + k + 4], 0xdd);
+    }
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+  }
+}
+
+// 16 pixels' 24 channels (channels-last, from `from`) to 24 vectors of 16 pixels in `planar`
+// (channel c at c * stride).
+__attribute__((target("avx512f"), always_inline)) inline void group_to_planar(const float* from, float* planar,
+                                                                              int stride) {
+  __m512 r[16];
+#pragma GCC unroll 16
+  for (int p = 0; p < 16; ++p) r[p] = _mm512_loadu_ps(from + p * kC);
+  transpose16(r);
+#pragma GCC unroll 16
+  for (int c = 0; c < 16; ++c) _mm512_store_ps(planar + static_cast<ptrdiff_t>(c) * stride, r[c]);
+    // Channels 16..23: pixels p and p + 8 in one vector, transposed, then each channel's two
+    // halves joined.
+#pragma GCC unroll 8
+  for (int p = 0; p < 8; ++p)
+    r[p] = _mm512_castpd_ps(
+        _mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(_mm256_loadu_ps(from + p * kC + 16))),
+                           _mm256_castps_pd(_mm256_loadu_ps(from + (p + 8) * kC + 16)), 1));
+#pragma GCC unroll 8
+  for (int p = 8; p < 16; ++p) r[p] = _mm512_setzero_ps();
+  transpose16(r);
+#pragma GCC unroll 8
+  for (int c = 0; c < 8; ++c)
+    _mm512_store_ps(planar + static_cast<ptrdiff_t>(16 + c) * stride, _mm512_shuffle_f32x4(r[c], r[c + 8], 0x44));
+}
+
+// The reverse: 24 vectors of 16 pixels to 16 pixels' 24 channels.
+__attribute__((target("avx512f"), always_inline)) inline void group_from_planar(const float* planar, int stride,
+                                                                                float* to) {
+  __m512 r[16];
+#pragma GCC unroll 16
+  for (int c = 0; c < 16; ++c) r[c] = _mm512_load_ps(planar + static_cast<ptrdiff_t>(c) * stride);
+  transpose16(r);
+#pragma GCC unroll 16
+  for (int p = 0; p < 16; ++p) _mm512_storeu_ps(to + p * kC, r[p]);
+#pragma GCC unroll 8
+  for (int c = 0; c < 8; ++c) r[c] = _mm512_load_ps(planar + static_cast<ptrdiff_t>(16 + c) * stride);
+#pragma GCC unroll 8
+  for (int c = 8; c < 16; ++c) r[c] = _mm512_setzero_ps();
+  transpose16(r);
+#pragma GCC unroll 16
+  for (int p = 0; p < 16; ++p) _mm256_storeu_ps(to + p * kC + 16, _mm512_castps512_ps256(r[p]));
+}
+
+__attribute__((target("avx512f"))) void to_planar24(const float* channels_last, int width, float* planar) {
+  const int stride = planar_stride(width);
+  int x0 = 0;
+  for (; x0 + 16 <= width; x0 += 16)
+    group_to_planar(channels_last + static_cast<ptrdiff_t>(x0) * kC, planar + kPlanarPad + x0, stride);
+  if (x0 < width) {  // the last pixels through a zeroed group: the lanes past the row are zeros
+    alignas(64) float group[16 * kC] = {};
+    std::memcpy(group, channels_last + static_cast<ptrdiff_t>(x0) * kC, sizeof(float) * (width - x0) * kC);
+    group_to_planar(group, planar + kPlanarPad + x0, stride);
+  }
+}
+
+__attribute__((target("avx512f"))) void from_planar24(const float* planar, int width, float* channels_last) {
+  const int stride = planar_stride(width);
+  int x0 = 0;
+  for (; x0 + 16 <= width; x0 += 16)
+    group_from_planar(planar + kPlanarPad + x0, stride, channels_last + static_cast<ptrdiff_t>(x0) * kC);
+  if (x0 < width) {
+    alignas(64) float group[16 * kC];
+    group_from_planar(planar + kPlanarPad + x0, stride, group);
+    std::memcpy(channels_last + static_cast<ptrdiff_t>(x0) * kC, group, sizeof(float) * (width - x0) * kC);
+  }
+}
 
 PairWeights24 pack_pairs24(const float* dw, const float* dw_bias, const float* pw, const float* pw_bias,
                            const float* slope) {

@@ -44,4 +44,21 @@ void block_row_16_lanes(int channels, const float* const rows[3], const float* r
                         const float* dw, const float* dw_bias, const float* pw, const float* pw_bias,
                         const float* slope, float* scratch);
 
+/// BlazeFace's 24-channel ReLU block on planar rows: channel c of a row is `width` floats at
+/// row + c * planar_stride(width) + kPlanarPad, with zeros in the kPlanarPad floats before and
+/// up to the next channel after. A row of 16 pixels is one vector, so each pointwise weight
+/// broadcast feeds several multiply-adds, where the pair layout's loads bound the pair kernel
+/// (in cache, one block row 14-15 against 19 ns a pixel). The arithmetic is block_row's, in
+/// the same order: the same floats. Taps [9][24], pointwise [24 in][24 out] and biases [24]
+/// as block_row packs them; `scratch` holds planar_scratch_floats() floats.
+constexpr int kPlanarPad = 16;
+constexpr int planar_stride(int width) { return (width + 15) / 16 * 16 + 2 * kPlanarPad; }
+int planar_scratch_floats();
+void block_row_planar24(const float* const rows[3], const float* residual, float* out, int width, const float* dw,
+                        const float* dw_bias, const float* pw, const float* pw_bias, float* scratch);
+/// A channels-last row of 24 channels to a planar row (its padding left as it is: zeros) and
+/// back.
+void to_planar24(const float* channels_last, int width, float* planar);
+void from_planar24(const float* planar, int width, float* channels_last);
+
 }  // namespace facekit::models
