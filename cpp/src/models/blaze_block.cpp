@@ -389,6 +389,27 @@ struct Producer {
   int height = 0, width = 0;
 };
 
+// The output rows of one image that neither end of a chain has claimed: [first, last) as
+// first << 32 | last.
+class UnclaimedRows {
+ public:
+  explicit UnclaimedRows(int64_t h) : rows_(static_cast<uint64_t>(h)) {}
+  /// Claims the next row from the top (`down`) or from the bottom; false once none is left.
+  bool claim(bool down) {
+    uint64_t now = rows_.load();
+    while ((now >> 32) < (now & 0xffffffffu))
+      if (rows_.compare_exchange_weak(now, down ? now + (uint64_t{1} << 32) : now - 1)) return true;
+    return false;
+  }
+  bool none() const {
+    const uint64_t now = rows_.load();
+    return (now >> 32) >= (now & 0xffffffffu);
+  }
+
+ private:
+  std::atomic<uint64_t> rows_;
+};
+
 // The chain of one image on two threads, one from the top row down, the other from the bottom
 // up, each claiming the output row it is about to make until they meet: neither waits for the
 // other at the end, as one of two fixed bands did (scratch timers: 1.5 ms of a 1024 px
@@ -403,17 +424,9 @@ void run_chain_from_both_ends(const at::Tensor& x, at::Tensor& out, const std::v
   const float* in = producer.conv ? nullptr : x.data_ptr<float>();
   float* dst = out.data_ptr<float>();
   const int64_t row = width * C, slot_stride = line_stride(row);
-  // The output rows no thread has claimed: [first, last) as first << 32 | last.
-  std::atomic<uint64_t> unclaimed{static_cast<uint64_t>(h)};
-  auto claim = [&](bool down) {
-    uint64_t now = unclaimed.load();
-    while ((now >> 32) < (now & 0xffffffffu))
-      if (unclaimed.compare_exchange_weak(now, down ? now + (uint64_t{1} << 32) : now - 1)) return true;
-    return false;
-  };
+  UnclaimedRows unclaimed(h);
   auto sweep = [&](bool down) {
-    const uint64_t left = unclaimed.load();
-    if ((left >> 32) >= (left & 0xffffffffu)) return;  // the other side made them all
+    if (unclaimed.none()) return;  // the other side made them all
     AlignedVector<float> zeros(row, 0.f), d(row + C), rings(static_cast<size_t>(k_blocks) * 3 * slot_stride);
     auto slot = [&](int64_t k, int64_t r) { return rings.data() + (k * 3 + r % 3) * slot_stride; };
     auto row_of = [&](int64_t k, int64_t r) -> const float* {
@@ -431,7 +444,7 @@ void run_chain_from_both_ends(const at::Tensor& x, at::Tensor& out, const std::v
       for (int64_t k = 1; k <= k_blocks; ++k) {
         if (t - k < 0 || t - k >= h) continue;
         const int64_t r = nth(t - k);
-        if (k == k_blocks && !claim(down)) return;
+        if (k == k_blocks && !unclaimed.claim(down)) return;
         const float* rows[3] = {row_of(k - 1, r - 1), row_of(k - 1, r), row_of(k - 1, r + 1)};
         float* o = k == k_blocks ? dst + r * row : slot(k, r);
         block_row<C, PRELU>(rows, rows[1], o, static_cast<int>(width), w[k - 1], d.data());
@@ -465,16 +478,9 @@ void run_planar_chain_from_both_ends(const at::Tensor& x, at::Tensor& out, const
   const float* in = producer.conv ? nullptr : x.data_ptr<float>();
   float* dst = out.data_ptr<float>();
   const int64_t row = width * C, planar = C * static_cast<int64_t>(planar_stride(static_cast<int>(width)));
-  std::atomic<uint64_t> unclaimed{static_cast<uint64_t>(h)};
-  auto claim = [&](bool down) {
-    uint64_t now = unclaimed.load();
-    while ((now >> 32) < (now & 0xffffffffu))
-      if (unclaimed.compare_exchange_weak(now, down ? now + (uint64_t{1} << 32) : now - 1)) return true;
-    return false;
-  };
+  UnclaimedRows unclaimed(h);
   auto sweep = [&](bool down) {
-    const uint64_t left = unclaimed.load();
-    if ((left >> 32) >= (left & 0xffffffffu)) return;
+    if (unclaimed.none()) return;
     // Zero-initialised: the planar rows' padding stays zero.
     AlignedVector<float> zeros(planar, 0.f), last(planar, 0.f), scratch(planar_scratch_floats());
     AlignedVector<float> rings(static_cast<size_t>(k_blocks) * 3 * planar, 0.f), made(line_stride(row) + 64);
@@ -494,7 +500,7 @@ void run_planar_chain_from_both_ends(const at::Tensor& x, at::Tensor& out, const
       for (int64_t k = 1; k <= k_blocks; ++k) {
         if (t - k < 0 || t - k >= h) continue;
         const int64_t r = nth(t - k);
-        if (k == k_blocks && !claim(down)) return;
+        if (k == k_blocks && !unclaimed.claim(down)) return;
         const float* rows[3] = {row_of(k - 1, r - 1), row_of(k - 1, r), row_of(k - 1, r + 1)};
         const Packed& b = w[k - 1];
         block_row_planar24(rows, rows[1], k == k_blocks ? last.data() : slot(k, r), static_cast<int>(width),
