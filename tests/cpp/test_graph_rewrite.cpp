@@ -359,3 +359,44 @@ TEST(GraphRewrite, MobileFaceNetSeparableConvolutionsBecomeOneCallEach) {
   expect_outputs_close(plain, fused, one, "one face");
   expect_outputs_close(plain, fused, at::cat({one, one.flip(2), one.flip(1)}), "three faces");
 }
+
+// What the block rewrites leave of BlazeFace (its heads, 1x1 convolutions of 96 channels to 2,
+// 6, 32 and 96 outputs, and its last stride-2 depthwise / pointwise pair) becomes facekit's
+// separable calls, as the runtime loads it: no LibTorch convolution left, the outputs the plain
+// graph's to float rounding.
+TEST(GraphRewrite, DetectorsLeftoverConvolutionsBecomeSeparableCalls) {
+  Detector d(/*blocks=*/true);
+  facekit::models::fuse_whole_input_convolutions(d.rewritten);
+  facekit::models::fuse_stride_two_blocks(d.rewritten);
+  facekit::models::fuse_input_convolutions(d.rewritten);
+  EXPECT_EQ(facekit::models::fuse_separable_convolutions(d.rewritten), 6);
+  const auto graph = d.rewritten.get_method("forward").graph();
+  EXPECT_EQ(count(graph, "aten::_convolution"), 0);
+  EXPECT_EQ(count(graph, "facekit::pointwise_conv"), 5);
+  EXPECT_EQ(count(graph, "facekit::depthwise_conv"), 1);
+  for (const auto& [h, w] : std::vector<std::pair<int, int>>{{256, 256}, {352, 480}, {1024, 384}})
+    expect_outputs_close(d.plain, d.rewritten, photo_input(d.m, h, w), std::to_string(h) + "x" + std::to_string(w));
+}
+
+// The iris and age/gender models, rewritten as the runtime loads them: their convolutions are
+// facekit's separable calls, their outputs the plain graphs' to float rounding.
+TEST(GraphRewrite, IrisAndAgeGenderConvolutionsBecomeSeparableCalls) {
+  facekit::ModelRuntime rt;
+  for (const std::string name : {"iris", "age_gender"}) {
+    const facekit::ModelInfo& m = rt.info(name);
+    torch::jit::Module plain = torch::jit::load(rt.model_dir() + "/" + m.file);
+    plain.eval();
+    torch::jit::Module fused = plain.clone();
+    if (facekit::models::fuse_residual_additions(fused) > 0)
+      if (facekit::models::fuse_blaze_blocks(fused) > 0) facekit::models::chain_blaze_blocks(fused);
+    facekit::models::fuse_whole_input_convolutions(fused);
+    facekit::models::fuse_stride_two_blocks(fused);
+    facekit::models::fuse_input_convolutions(fused);
+    const int before = count(fused.get_method("forward").graph(), "aten::_convolution");
+    const int made = facekit::models::fuse_separable_convolutions(fused);
+    EXPECT_GE(made, 20) << name;
+    EXPECT_EQ(count(fused.get_method("forward").graph(), "aten::_convolution"), before - made) << name;
+    const at::Tensor input = photo_input(m, static_cast<int>(m.input_shape[1]), static_cast<int>(m.input_shape[2]));
+    expect_outputs_close(plain, fused, input, name);
+  }
+}
