@@ -112,7 +112,7 @@ TEST(BlazeBlock, ChainOfBlocksIsTheBlocksOneAfterTheOther) {
   at::manual_seed(11);
   // Images, channels, height, width, blocks. One image on two threads from 256 KB and 16 rows
   // runs from both ends (run_chain_from_both_ends; 17 rows: each side's first output row is
-  // past the middle; 24 channels with ReLU from 160 pixels wide on planar rows with AVX-512,
+  // past the middle; 24 channels with ReLU 160 to 512 pixels wide on planar rows with AVX-512,
   // against the one-block kernel's pair layout here); two images, a band per thread and image
   // from 8 MB.
   for (const auto& [n, c, h, w, k] : std::vector<std::array<int64_t, 5>>{

@@ -144,9 +144,9 @@ ModelRuntime::Impl::Impl(const RuntimeOptions& options)
       models::fuse_whole_input_convolutions(module);    // to float rounding
       models::fuse_stride_two_blocks(module);           // to float rounding
       models::fuse_input_convolutions(module);          // to float rounding
-      // What is left: BlazeFace's heads (1x1 convolutions of 96 channels to 2, 6, 32 and 96)
-      // and its last stride-2 convolution pair, whose small maps LibTorch hands to OpenBLAS's
-      // generic kernel or to oneDNN at ~0.1 ms a call.
+      // What is left (BlazeFace's heads, 1x1 convolutions of 96 channels to 2, 6, 32 and 96,
+      // and its last stride-2 pair; the iris and age/gender models' convolutions): LibTorch
+      // hands small maps to OpenBLAS's generic kernel or to oneDNN at ~0.1 ms a call.
       models::fuse_separable_convolutions(module);  // to float rounding
     }
     modules_.emplace(m.name, std::move(module));

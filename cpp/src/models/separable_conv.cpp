@@ -1,16 +1,16 @@
 #include "models/separable_conv.h"
 
-#include "common/cpu_features.h"
-#include "models/separable_conv_avx512.h"
-#include "models/tf_same.h"
-
+#include <ATen/Parallel.h>
 #include <immintrin.h>
+#include <torch/library.h>
 
 #include <algorithm>
 #include <vector>
 
-#include <ATen/Parallel.h>
-#include <torch/library.h>
+#include "common/cpu_features.h"
+#include "models/separable_conv_avx512.h"
+#include "models/tf_same.h"
+#include "models/weight_cache.h"
 
 namespace facekit::models {
 
@@ -258,12 +258,15 @@ at::Tensor pointwise_conv(const at::Tensor& x, const at::Tensor& weight_in_out, 
     return pointwise_conv_reference(x, weight_in_out, bias, slope, residual);
   const at::Tensor in = x.contiguous(at::MemoryFormat::ChannelsLast);
   const int64_t cin = in.size(1), wanted = weight_in_out.size(1), pixels = in.size(0) * in.size(2) * in.size(3);
-  // Output channels that are not whole slices (BlazeFace's heads: 2 and 6 scores, 32 and 96
-  // box numbers; 96 is whole) are made as the next whole number of slices from zero weights,
-  // and each pixel's first `wanted` kept: the same sums for those.
+  // Output channels that are not whole slices (BlazeFace's heads: 2 and 6 scores) are made as
+  // the next whole number of slices from zero weights (padded once per weight), and each
+  // pixel's first `wanted` kept: the same sums for those.
   const int64_t cout = (wanted + kSlice - 1) / kSlice * kSlice;
   at::Tensor w = weight_in_out.contiguous();
-  if (cout != wanted) w = at::constant_pad_nd(w, {0, cout - wanted});
+  if (cout != wanted) {
+    static WeightCache<at::Tensor> padded;
+    w = *padded.get({weight_in_out}, 0, [&] { return at::constant_pad_nd(w, {0, cout - wanted}); });
+  }
   at::Tensor out = at::empty({in.size(0), cout, in.size(2), in.size(3)}, in.options().memory_format(at::MemoryFormat::ChannelsLast));
   const bool res = residual && residual->defined(), act = slope && slope->defined();
   at::Tensor r;
