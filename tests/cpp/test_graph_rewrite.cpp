@@ -252,6 +252,14 @@ TEST(GraphRewrite, WholeInputConvolutionIsTheSameFunction) {
       }
     }
   }
+  // Rows and inputs that are not whole vectors (13 = 3 x 4 + 1 rows, 45 = 5 x 8 + 5 inputs).
+  const at::Tensor odd_w = at::randn({13, 5, 3, 3}), odd_b = at::randn({13});
+  const at::Tensor odd_x = at::randn({2, 5, 3, 3});
+  EXPECT_LE((facekit::models::whole_input_conv(odd_x, odd_w, odd_b, {1, 1}) - at::conv2d(odd_x, odd_w, odd_b))
+                .abs()
+                .max()
+                .item<float>(),
+            1e-4f);
   const at::Tensor big = at::randn({2, 8, 7, 5});  // not the whole input: a 3x2 output
   const at::Tensor want = at::conv2d(big, w, b, {2, 2});
   const at::Tensor got = facekit::models::whole_input_conv(big, w, b, {2, 2});

@@ -9,6 +9,7 @@
 #include <ATen/Parallel.h>
 #include <opencv2/imgproc.hpp>
 
+#include "common/claimed_chunks.h"
 #include "common/env_switch.h"
 #include "detect/occlusion.h"
 #include "detect/pyramid.h"
@@ -133,11 +134,13 @@ void shrink(const cv::Mat& src, cv::Mat& dst, cv::Size size) {
 // Only the part a pass reads is converted (a headshot's finest level: the strips beside the
 // head, not the photo), in bands of rows over the threads.
 void to_model_input(const cv::Mat& bgr, cv::Mat& input, float scale, float shift) {
-  at::parallel_for(0, bgr.rows, 16, [&](int64_t begin, int64_t end) {
+  parallel_claimed(bgr.rows, 16, [&](ClaimedChunks& chunks) {
     cv::Mat rgb;
-    cv::cvtColor(bgr.rowRange(static_cast<int>(begin), static_cast<int>(end)), rgb, cv::COLOR_BGR2RGB);
-    cv::Mat to = input.rowRange(static_cast<int>(begin), static_cast<int>(end));
-    rgb.convertTo(to, CV_32FC3, scale, shift);
+    for (int64_t begin, end; chunks.claim(begin, end);) {
+      cv::cvtColor(bgr.rowRange(static_cast<int>(begin), static_cast<int>(end)), rgb, cv::COLOR_BGR2RGB);
+      cv::Mat to = input.rowRange(static_cast<int>(begin), static_cast<int>(end));
+      rgb.convertTo(to, CV_32FC3, scale, shift);
+    }
   });
 }
 

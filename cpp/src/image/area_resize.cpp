@@ -1,17 +1,17 @@
 #include "image/area_resize.h"
 
-#include "common/cpu_features.h"
-
+#include <ATen/Parallel.h>
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
+#include <opencv2/imgproc.hpp>
 #include <vector>
 
-#include <ATen/Parallel.h>
-#include <opencv2/imgproc.hpp>
+#include "common/claimed_chunks.h"
+#include "common/cpu_features.h"
 
 // Built with -ffp-contract=off (cpp/CMakeLists.txt): a product and a sum must round separately,
 // as in OpenCV's SSE2 build, never as one fused multiply-add.
@@ -27,8 +27,11 @@ namespace facekit::image {
 
 namespace {
 
-// Output rows of a thread's share at least (a thread's start costs a few microseconds).
+// Output rows a thread claims at a time (common/claimed_chunks.h): at least kRowGrain (a
+// thread's start costs a few microseconds), about a sixteenth of the image (the general
+// path reads again the source row two chunks share).
 constexpr int64_t kRowGrain = 8;
+int64_t chunk_rows(int64_t rows) { return std::max<int64_t>(kRowGrain, rows / 16); }
 
 struct Tap {
   int src;      ///< source index (pixel or row)
@@ -204,10 +207,11 @@ __attribute__((target("avx2"))) void whole_area_row(const cv::Mat& src, int d, i
 void resize_area_whole(const cv::Mat& src, cv::Mat& out, int kx, int ky) {
   const float scale = 1.f / static_cast<float>(kx * ky);
   out.create(src.rows / ky, src.cols / kx, CV_8UC3);
-  at::parallel_for(0, out.rows, kRowGrain, [&](int64_t begin, int64_t end) {
+  parallel_claimed(out.rows, chunk_rows(out.rows), [&](ClaimedChunks& chunks) {
     std::vector<int32_t> column(3 * static_cast<size_t>(src.cols)), average(3 * static_cast<size_t>(src.cols));
-    for (int d = static_cast<int>(begin); d < end; ++d)
-      whole_area_row(src, d, kx, ky, scale, column.data(), average.data(), out.ptr<uint8_t>(d));
+    for (int64_t begin, end; chunks.claim(begin, end);)
+      for (int d = static_cast<int>(begin); d < end; ++d)
+        whole_area_row(src, d, kx, ky, scale, column.data(), average.data(), out.ptr<uint8_t>(d));
   });
 }
 
@@ -238,21 +242,22 @@ void resize_area(const cv::Mat& src, cv::Mat& dst, cv::Size size) {
   const int n = 3 * size.width;
   // Output rows shared out among the team's threads: each output row's sum is its own, so the
   // split changes no byte.
-  at::parallel_for(0, size.height, kRowGrain, [&](int64_t begin, int64_t end) {
+  parallel_claimed(size.height, chunk_rows(size.height), [&](ClaimedChunks& chunks) {
     std::vector<float> source(3 * static_cast<size_t>(src.cols) + 1), row(n + 1), acc(n);
     int averaged = -1;  // the source row `row` holds: a row shared by two output rows is read once
-    for (int d = static_cast<int>(begin); d < end; ++d) {
-      for (int k = y.first[d]; k < y.first[d + 1]; ++k) {
-        const Tap& t = y.taps[k];
-        if (t.src != averaged) {
-          to_floats(src.ptr<uint8_t>(t.src), 3 * src.cols, source.data());
-          average_row(source.data(), x, size.width, row.data());
+    for (int64_t begin, end; chunks.claim(begin, end);)
+      for (int d = static_cast<int>(begin); d < end; ++d) {
+        for (int k = y.first[d]; k < y.first[d + 1]; ++k) {
+          const Tap& t = y.taps[k];
+          if (t.src != averaged) {
+            to_floats(src.ptr<uint8_t>(t.src), 3 * src.cols, source.data());
+            average_row(source.data(), x, size.width, row.data());
+          }
+          averaged = t.src;
+          accumulate(acc.data(), row.data(), t.alpha, n, k == y.first[d]);
         }
-        averaged = t.src;
-        accumulate(acc.data(), row.data(), t.alpha, n, k == y.first[d]);
+        store_row(acc.data(), out.ptr<uint8_t>(d), n);
       }
-      store_row(acc.data(), out.ptr<uint8_t>(d), n);
-    }
   });
   dst = out;
 }

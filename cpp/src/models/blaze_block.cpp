@@ -1,20 +1,20 @@
 #include "models/blaze_block.h"
 
-#include "common/cpu_features.h"
-#include "models/blaze_block_avx512.h"
-#include "models/input_conv.h"
-#include "models/tf_same.h"
-#include "models/weight_cache.h"
-
+#include <ATen/Parallel.h>
 #include <immintrin.h>
+#include <torch/library.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <vector>
 
-#include <ATen/Parallel.h>
-#include <torch/library.h>
+#include "common/claimed_chunks.h"
+#include "common/cpu_features.h"
+#include "models/blaze_block_avx512.h"
+#include "models/input_conv.h"
+#include "models/tf_same.h"
+#include "models/weight_cache.h"
 
 namespace facekit::models {
 
@@ -252,14 +252,15 @@ void run_kernel(const at::Tensor& x, at::Tensor& out, const Packed& w) {
   // Rows in chunks; each chunk has its depthwise row, and a row of zeros for the padding above
   // the first row and below the last. The input rows are read where they are (a padded copy
   // of each cost a pass over memory: 190 MB of copies at a 704x1216 detector input).
-  at::parallel_for(0, n * h, 4, [&](int64_t begin, int64_t end) {
+  parallel_claimed(n * h, 4, [&](ClaimedChunks& chunks) {
     AlignedVector<float> zeros(row, 0.f), d(row + C);  // d: the depthwise row (+ C: the pair kernel's odd pixel)
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t img = r / h, y = r % h;
-      const float* at = src + img * image + y * row;
-      const float* rows[3] = {y > 0 ? at - row : zeros.data(), at, y + 1 < h ? at + row : zeros.data()};
-      block_row<C, PRELU>(rows, at, dst + img * image + y * row, static_cast<int>(width), w, d.data());
-    }
+    for (int64_t begin, end; chunks.claim(begin, end);)
+      for (int64_t r = begin; r < end; ++r) {
+        const int64_t img = r / h, y = r % h;
+        const float* at = src + img * image + y * row;
+        const float* rows[3] = {y > 0 ? at - row : zeros.data(), at, y + 1 < h ? at + row : zeros.data()};
+        block_row<C, PRELU>(rows, at, dst + img * image + y * row, static_cast<int>(width), w, d.data());
+      }
   });
 }
 
@@ -369,15 +370,16 @@ void run_s2(const at::Tensor& x, at::Tensor& out, const PackedS2& w) {
   const float* src = x.data_ptr<float>();
   float* dst = out.data_ptr<float>();
   const int64_t row = width * CIN, image = h * row, out_row = ow * COUT;
-  at::parallel_for(0, n * oh, 4, [&](int64_t begin, int64_t end) {
+  parallel_claimed(n * oh, 4, [&](ClaimedChunks& chunks) {
     AlignedVector<float> zeros(row, 0.f), d(ow * CIN), pooled(out_row);
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t img = r / oh, y = 2 * (r % oh);
-      const float* at = src + img * image + y * row;
-      const float* rows[3] = {at, at + row, y + 2 < h ? at + 2 * row : zeros.data()};
-      block_s2_row<CIN, COUT, PRELU>(rows, static_cast<int>(width), static_cast<int>(ow), w, d.data(), pooled.data(),
-                              dst + r * out_row);
-    }
+    for (int64_t begin, end; chunks.claim(begin, end);)
+      for (int64_t r = begin; r < end; ++r) {
+        const int64_t img = r / oh, y = 2 * (r % oh);
+        const float* at = src + img * image + y * row;
+        const float* rows[3] = {at, at + row, y + 2 < h ? at + 2 * row : zeros.data()};
+        block_s2_row<CIN, COUT, PRELU>(rows, static_cast<int>(width), static_cast<int>(ow), w, d.data(), pooled.data(),
+                                       dst + r * out_row);
+      }
   });
 }
 

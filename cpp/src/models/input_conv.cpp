@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/claimed_chunks.h"
 #include "common/cpu_features.h"
 #include "models/input_conv_avx512.h"
 #include "models/weight_cache.h"
@@ -193,12 +194,13 @@ at::Tensor InputConvRows::run(const at::Tensor& image) const {
   at::Tensor out = at::empty({n, channels_, ho, wo}, in.options().memory_format(at::MemoryFormat::ChannelsLast));
   const float* src = in.data_ptr<float>();
   float* dst = out.data_ptr<float>();
-  at::parallel_for(0, n * ho, 4, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t img = r / ho, oy = r % ho;
-      row(src + img * h * w * kInputChannels, static_cast<int>(h), static_cast<int>(w), static_cast<int>(oy),
-          dst + (img * ho + oy) * wo * channels_);
-    }
+  parallel_claimed(n * ho, 4, [&](ClaimedChunks& chunks) {
+    for (int64_t begin, end; chunks.claim(begin, end);)
+      for (int64_t r = begin; r < end; ++r) {
+        const int64_t img = r / ho, oy = r % ho;
+        row(src + img * h * w * kInputChannels, static_cast<int>(h), static_cast<int>(w), static_cast<int>(oy),
+            dst + (img * ho + oy) * wo * channels_);
+      }
   });
   return out;
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/claimed_chunks.h"
 #include "common/cpu_features.h"
 #include "models/separable_conv_avx512.h"
 #include "models/tf_same.h"
@@ -209,18 +210,20 @@ void depthwise_all(const at::Tensor& in, at::Tensor& out, const std::vector<floa
   const int64_t n = in.size(0), c = in.size(1), h = in.size(2), w = in.size(3), oh = out.size(2), ow = out.size(3);
   const float* src = in.data_ptr<float>();
   float* dst = out.data_ptr<float>();
-  at::parallel_for(0, n * oh, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, ow * c / 8)), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t img = r / oh, y = r % oh;
-      const float* image = src + img * h * w * c;
-      const float* rows[3];
-      for (int k = 0; k < 3; ++k) {
-        const int64_t iy = S == 1 ? y + k - 1 : 2 * y + k;
-        rows[k] = iy >= 0 && iy < h ? image + iy * w * c : nullptr;
+  const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(1, ow * c / 8));
+  parallel_claimed(n * oh, grain, [&](ClaimedChunks& chunks) {
+    for (int64_t begin, end; chunks.claim(begin, end);)
+      for (int64_t r = begin; r < end; ++r) {
+        const int64_t img = r / oh, y = r % oh;
+        const float* image = src + img * h * w * c;
+        const float* rows[3];
+        for (int k = 0; k < 3; ++k) {
+          const int64_t iy = S == 1 ? y + k - 1 : 2 * y + k;
+          rows[k] = iy >= 0 && iy < h ? image + iy * w * c : nullptr;
+        }
+        depthwise_row<S, PRELU>(rows, static_cast<int>(w), static_cast<int>(ow), static_cast<int>(c), taps.data(),
+                                bias.data(), slope.data(), dst + (img * oh + y) * ow * c);
       }
-      depthwise_row<S, PRELU>(rows, static_cast<int>(w), static_cast<int>(ow), static_cast<int>(c), taps.data(),
-                              bias.data(), slope.data(), dst + (img * oh + y) * ow * c);
-    }
   });
 }
 
@@ -280,17 +283,18 @@ at::Tensor pointwise_conv(const at::Tensor& x, const at::Tensor& weight_in_out, 
   const int ci = static_cast<int>(cin), co = static_cast<int>(cout);
   const int64_t grain = std::max<int64_t>(kTilePixels, kMinTaskProducts / (cin * cout));
   const bool avx512 = avx512_kernels_on() && pointwise_avx512_takes(cout);
-  at::parallel_for(0, pixels, grain, [&](int64_t begin, int64_t end) {
-    if (avx512)
-      pointwise_pixels_avx512(src, ci, wp, co, b.data(), act ? s.data() : nullptr, rp, dst, begin, end);
-    else if (act && res)
-      pointwise_pixels<true, true>(src, ci, wp, co, b.data(), s.data(), rp, dst, begin, end);
-    else if (act)
-      pointwise_pixels<true, false>(src, ci, wp, co, b.data(), s.data(), rp, dst, begin, end);
-    else if (res)
-      pointwise_pixels<false, true>(src, ci, wp, co, b.data(), s.data(), rp, dst, begin, end);
-    else
-      pointwise_pixels<false, false>(src, ci, wp, co, b.data(), s.data(), rp, dst, begin, end);
+  parallel_claimed(pixels, grain, [&](ClaimedChunks& chunks) {
+    for (int64_t begin, end; chunks.claim(begin, end);)
+      if (avx512)
+        pointwise_pixels_avx512(src, ci, wp, co, b.data(), act ? s.data() : nullptr, rp, dst, begin, end);
+      else if (act && res)
+        pointwise_pixels<true, true>(src, ci, wp, co, b.data(), s.data(), rp, dst, begin, end);
+      else if (act)
+        pointwise_pixels<true, false>(src, ci, wp, co, b.data(), s.data(), rp, dst, begin, end);
+      else if (res)
+        pointwise_pixels<false, true>(src, ci, wp, co, b.data(), s.data(), rp, dst, begin, end);
+      else
+        pointwise_pixels<false, false>(src, ci, wp, co, b.data(), s.data(), rp, dst, begin, end);
   });
   if (cout == wanted) return out;
   return out.narrow(1, 0, wanted).contiguous(at::MemoryFormat::ChannelsLast);
