@@ -340,28 +340,40 @@ TEST(Occlusion, CoverHoldsEveryVisibleFaceWholeAndSkipsTheHiddenMiddle) {
   ASSERT_EQ(cover.size(), 2u);
   int64_t area = 0;
   for (const auto& r : cover) {
-    EXPECT_EQ(r.width % kStride, 0);
-    EXPECT_EQ(r.height % kStride, 0);
-    EXPECT_TRUE(r.br().x <= 120 + 43 + kStride || r.x >= 906 - 43 - kStride) << r;  // reach 43 px, the grid
+    EXPECT_EQ(r.width % 8, 0);
+    EXPECT_EQ(r.height % 8, 0);
     area += r.area();
   }
+  // The visible pixels reached 43 px further (half of 69, and a margin of 8), in 8 px steps:
+  // x < 120 to 168, x >= 904 (the cell 904..911 partly visible) from 856.
+  EXPECT_EQ(cover[0], cv::Rect(0, 0, 168, 1024));
+  EXPECT_EQ(cover[1], cv::Rect(856, 0, 168, 1024));
   EXPECT_LT(area, 1024 * 1024 / 2);
   // Every face centre outside the band, every size up to 69 px: inside one rectangle whole.
-  for (int cy = 0; cy < 1024; cy += 7)
-    for (int cx = 0; cx < 1024; cx += 5) {
-      if (hidden[0].contains(cv::Point2f(cx, cy))) continue;
-      const cv::Rect face(cx - 35, cy - 35, 70, 70);
-      const cv::Rect in_level = face & cv::Rect({0, 0}, level);
-      const bool whole =
-          std::any_of(cover.begin(), cover.end(), [&](const cv::Rect& r) { return (in_level & r) == in_level; });
-      EXPECT_TRUE(whole) << cx << "," << cy;
-    }
-  // An L of visible pixels (a band across the top, a strip down the left) reached 43 px
-  // further (half of 69, and a margin of 8): two rectangles on the 32 px grid.
-  const auto l = visible_cover({640, 480}, {{200, 150, 500, 400}}, 69);
+  auto every_face_whole = [](cv::Size level, const std::vector<cv::Rect2f>& hidden, const std::vector<cv::Rect>& cover) {
+    for (int cy = 0; cy < level.height; cy += 3)
+      for (int cx = 0; cx < level.width; cx += 5) {
+        if (hidden[0].contains(cv::Point2f(cx, cy))) continue;
+        for (const int side : {20, 50, 70}) {
+          const cv::Rect face(cx - side / 2, cy - side / 2, side, side);
+          const cv::Rect in_level = face & cv::Rect({0, 0}, level);
+          const bool whole =
+              std::any_of(cover.begin(), cover.end(), [&](const cv::Rect& r) { return (in_level & r) == in_level; });
+          ASSERT_TRUE(whole) << cx << "," << cy << " side " << side;
+        }
+      }
+  };
+  every_face_whole(level, hidden, cover);
+  // An L of visible pixels (a band across the top, a strip down the left): two run-rectangles
+  // (grid rows 0-6 across, 7-14 on the left), each reached out from its visible pixels, so
+  // that they overlap by the rows a face crossing from one into the other needs. Cut at the
+  // runs' edge (y 224), a face centred at (100, 220) was in neither whole.
+  const std::vector<cv::Rect2f> corner = {{200, 150, 500, 400}};
+  const auto l = visible_cover({640, 480}, corner, 69);
   ASSERT_EQ(l.size(), 2u);
-  EXPECT_EQ(l[0], cv::Rect(0, 0, 640, 224));
-  EXPECT_EQ(l[1], cv::Rect(0, 224, 256, 256));
+  EXPECT_EQ(l[0], cv::Rect(0, 0, 640, 272));
+  EXPECT_EQ(l[1], cv::Rect(0, 176, 248, 304));
+  every_face_whole({640, 480}, corner, l);
 }
 
 TEST(Occlusion, HeadAndTorsoFromTheEyesOfBigConfidentUprightFaces) {

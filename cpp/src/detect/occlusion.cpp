@@ -1,6 +1,7 @@
 #include "detect/occlusion.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <map>
 #include <utility>
@@ -66,11 +67,12 @@ std::vector<cv::Rect> visible_cover(cv::Size level, const std::vector<cv::Rect2f
     if (x0 >= x1 || y0 >= y1) return false;
     return sum[y1 * (cw + 1) + x1] - sum[y0 * (cw + 1) + x1] - sum[y1 * (cw + 1) + x0] + sum[y0 * (cw + 1) + x0] > 0;
   };
-  // A grid cell is scanned when a visible pixel lies within `reach` of it: a face centred
-  // there, up to `biggest` px, reaches into the cell.
+  // A grid cell is needed when a visible pixel lies within `reach` of it: a face centred
+  // there, up to `biggest` px, reaches into the cell. Runs of needed cells, merged down the
+  // rows, share the visible pixels out: each visible cell lies in exactly one run-rectangle.
   const int reach = static_cast<int>(std::ceil(biggest / 2)) + kCoverMargin;
   const int gw = (level.width + kStride - 1) / kStride, gh = (level.height + kStride - 1) / kStride;
-  std::vector<cv::Rect> done;
+  std::vector<cv::Rect> runs_of_cells;      // grid cells
   std::map<std::pair<int, int>, int> open;  // run [x0, x1) of grid cells -> first grid row
   for (int gy = 0; gy <= gh; ++gy) {
     std::vector<std::pair<int, int>> runs;
@@ -91,13 +93,31 @@ std::vector<cv::Rect> visible_cover(cv::Size level, const std::vector<cv::Rect2f
     for (auto it = open.begin(); it != open.end();) {  // runs that stop here are rectangles
       if (std::find(runs.begin(), runs.end(), it->first) == runs.end()) {
         const auto [x0, x1] = it->first;
-        done.emplace_back(x0 * kStride, it->second * kStride, (x1 - x0) * kStride, (gy - it->second) * kStride);
+        runs_of_cells.emplace_back(x0, it->second, x1 - x0, gy - it->second);
         it = open.erase(it);
       } else {
         ++it;
       }
     }
     for (const auto& r : runs) open.emplace(r, gy);  // no-op for a run still open
+  }
+  // Each run-rectangle scans the box of its visible cells reached out by `reach`: every face
+  // centred in it whole, also one that crosses into the next run, which the run-rectangle
+  // itself cut (a face beside a head just under the band above it). In kCell steps, not the
+  // grid's: the strips beside a headshot's head 168 px wide, not 192.
+  const int lw = (level.width + kCell - 1) / kCell * kCell, lh = (level.height + kCell - 1) / kCell * kCell;
+  std::vector<cv::Rect> done;
+  for (const cv::Rect& g : runs_of_cells) {
+    int x0 = INT_MAX, y0 = INT_MAX, x1 = -1, y1 = -1;  // visible cells inside, [x0, x1) x [y0, y1)
+    for (int y = g.y * kStride / kCell; y < std::min(ch, g.br().y * kStride / kCell); ++y)
+      for (int x = g.x * kStride / kCell; x < std::min(cw, g.br().x * kStride / kCell); ++x)
+        if (visible[y * cw + x])
+          x0 = std::min(x0, x), x1 = std::max(x1, x + 1), y0 = std::min(y0, y), y1 = std::max(y1, y + 1);
+    if (x1 < 0) continue;  // needed for a neighbour's faces only: they are that one's
+    const int cells = (reach + kCell - 1) / kCell;
+    const int left = std::max(0, (x0 - cells) * kCell), top = std::max(0, (y0 - cells) * kCell);
+    const int right = std::min(lw, (x1 + cells) * kCell), bottom = std::min(lh, (y1 + cells) * kCell);
+    done.emplace_back(left, top, right - left, bottom - top);
   }
   return done;
 }
@@ -142,7 +162,9 @@ std::vector<Pack> pack_cover(std::vector<Pass> passes) {
     }
     k->passes.push_back(p);
   }
-  for (Pack& k : out) k.width = std::max(k.width, kTrainedSide), k.height = std::max(k.height, kTrainedSide);
+  // The cover's sides are kCell steps: each input to the model's stride.
+  auto input_side = [](int side) { return std::max(kTrainedSide, (side + kStride - 1) / kStride * kStride); };
+  for (Pack& k : out) k.width = input_side(k.width), k.height = input_side(k.height);
   return out;
 }
 

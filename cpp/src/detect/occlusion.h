@@ -35,11 +35,13 @@ constexpr float kUprightDegrees = 30.f;
 /// (occlusion.cpp).
 std::vector<cv::Rect2f> hidden_regions(const std::vector<Detection>& coarse, float min_occluder);
 
-/// Rectangles of a level (its pixels; sides multiples of kStride, from a kStride grid over
-/// `level`, possibly past its edge) that hold, whole, every face up to `biggest` px whose centre
-/// is outside `hidden` (level pixels): every grid cell within biggest / 2 + a margin of a pixel
-/// outside `hidden`, as maximal runs of a row merged with the same runs of the rows under them.
-/// Empty when `hidden` covers the level.
+/// Rectangles of a level (its pixels; sides multiples of 8 px, possibly past its edge by less
+/// than 8) that hold, whole, every face up to `biggest` px whose centre is outside `hidden`
+/// (level pixels): the kStride grid cells within biggest / 2 + a margin of a pixel outside
+/// `hidden`, as maximal runs of a row merged with the same runs of the rows under them, each
+/// run-rectangle then the box of the visible pixels in it reached out by that much (so
+/// neighbouring rectangles overlap where a face may cross from one into the other). Empty when
+/// `hidden` covers the level.
 std::vector<cv::Rect> visible_cover(cv::Size level, const std::vector<cv::Rect2f>& hidden, float biggest);
 
 /// True when `point` lies in one of `regions`.
