@@ -1,17 +1,18 @@
 // A detector's first convolution on its NHWC input with the ReLU after it (models/input_conv.h)
 // computes what LibTorch's permute, convolution and ReLU compute; fed row by row into a chain
 // of blocks (blaze_blocks_after_input_conv) it gives the two calls' result to the bit.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <vector>
 
-#include <ATen/ATen.h>
-#include <ATen/Parallel.h>
-
 #include "kernel_isa_guard.h"
 #include "models/blaze_block.h"
+#include "models/blaze_block_avx512.h"
 #include "models/input_conv.h"
 
 namespace {
@@ -145,4 +146,47 @@ TEST(InputConv, Avx512PathGivesTheAvx2PathsFloats) {
         }
         EXPECT_TRUE(at::equal(got[0], got[1])) << c << " " << h << "x" << w << " variant " << variant;
       }
+}
+
+// With AVX-512, BlazeFace's convolution (24 channels, stride 2) also makes its rows planar, as
+// the planar chain reads them: the same floats as a row made channels-last and turned planar,
+// the lanes past the row's end zero, at even and odd sizes and other kernels and paddings.
+TEST(InputConv, PlanarRowsAreTheRowsTurnedPlanar) {
+  if (!facekit::models::cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  c10::InferenceMode guard;
+  at::manual_seed(21);
+  const KernelIsaGuard guard_isa;
+  facekit::models::set_avx512_kernels_for_testing(true);
+  using facekit::models::kPlanarPad;
+  using facekit::models::planar_stride;
+  for (const auto& [h, w] : std::vector<std::pair<int, int>>{{6, 6}, {9, 33}, {40, 383}, {37, 384}, {20, 1030}})
+    for (const int variant : {0, 1, 2}) {  // BlazeFace's 6x6 pad 2; a 3x3 pad 1; a 7x7 pad 3 without a bias
+      const int64_t k = variant == 0 ? 6 : variant == 1 ? 3 : 7, pad = variant == 0 ? 2 : k / 2;
+      const at::Tensor weight = variant == 0 ? blazeface_like_weight(24) : at::randn({24, 3, k, k}) * 0.2;
+      const c10::optional<at::Tensor> bias = variant == 2 ? c10::nullopt : c10::optional<at::Tensor>(at::randn({24}));
+      const auto conv = facekit::models::input_conv_rows(weight, bias, 2, pad);
+      ASSERT_TRUE(conv->makes_planar_rows());
+      const at::Tensor image = at::rand({h, w, 3}) * 2 - 1;
+      const int out_h = static_cast<int>(conv->out_side(h)), out_w = static_cast<int>(conv->out_side(w));
+      const int stride = planar_stride(out_w);
+      facekit::models::AlignedVector<float> row(out_w * 24 + 64), want(24 * stride, 0.f), got(24 * stride, 0.f);
+      std::vector<float> planes(facekit::models::InputConvRows::planar_row_scratch_floats(w));
+      int differ = 0, nonzero_padding = 0;
+      for (int oy = 0; oy < out_h; ++oy) {
+        conv->row(image.data_ptr<float>(), h, w, oy, row.data());
+        facekit::models::to_planar24(row.data(), out_w, want.data());
+        std::fill(got.begin(), got.end(), 7.f);  // the padding before each channel's row is the caller's
+        for (int c = 0; c < 24; ++c) std::fill_n(got.begin() + c * stride, kPlanarPad, 0.f);
+        conv->planar_row(image.data_ptr<float>(), h, w, oy, got.data(), planes.data());
+        for (int c = 0; c < 24; ++c)
+          for (int x = 0; x < (out_w + 15) / 16 * 16; ++x) {
+            const float g = got[c * stride + kPlanarPad + x], e = x < out_w ? want[c * stride + kPlanarPad + x] : 0.f;
+            differ += g != e;
+          }
+        for (int c = 0; c < 24; ++c)
+          for (int x = 0; x < kPlanarPad; ++x) nonzero_padding += got[c * stride + x] != 0.f;
+      }
+      EXPECT_EQ(differ, 0) << h << "x" << w << " variant " << variant;
+      EXPECT_EQ(nonzero_padding, 0) << h << "x" << w << " variant " << variant;
+    }
 }

@@ -486,13 +486,22 @@ void run_planar_chain_from_both_ends(const at::Tensor& x, at::Tensor& out, const
     // Zero-initialised: the planar rows' padding stays zero.
     AlignedVector<float> zeros(planar, 0.f), last(planar, 0.f), scratch(planar_scratch_floats());
     AlignedVector<float> rings(static_cast<size_t>(k_blocks) * 3 * planar, 0.f), made(line_stride(row) + 64);
+    // The first convolution's rows made planar where it can, not turned from channels-last:
+    // the convolution and its turn took 0.82-0.91x as long (BlazeFace at 1024x384,
+    // blaze_blocks_after_input_conv 10.5, 10.0, 8.7, 7.5 -> 8.9, 8.4, 7.1, 6.8 ms, four
+    // alternating pairs of facekit_bench_models with FACEKIT_BENCH_OPS=1).
+    const bool planar_conv = producer.conv && producer.conv->makes_planar_rows();
+    AlignedVector<float> planes(planar_conv ? InputConvRows::planar_row_scratch_floats(producer.width) : 0);
     auto slot = [&](int64_t k, int64_t r) { return rings.data() + (k * 3 + r % 3) * planar; };
     auto row_of = [&](int64_t k, int64_t r) -> const float* { return r < 0 || r >= h ? zeros.data() : slot(k, r); };
     auto nth = [&](int64_t i) { return down ? i : h - 1 - i; };
     for (int64_t t = 0; t < h + k_blocks; ++t) {
       if (t < h) {
         const int64_t r = nth(t);
-        if (producer.conv) {
+        if (planar_conv) {
+          producer.conv->planar_row(producer.image, producer.height, producer.width, static_cast<int>(r), slot(0, r),
+                                    planes.data());
+        } else if (producer.conv) {
           producer.conv->row(producer.image, producer.height, producer.width, static_cast<int>(r), made.data());
           to_planar24(made.data(), static_cast<int>(width), slot(0, r));
         } else {

@@ -129,6 +129,16 @@ InputConvRows::InputConvRows(const at::Tensor& weight, const c10::optional<at::T
 
 int64_t InputConvRows::out_side(int64_t in) const { return models::out_side(in, kernel_, stride_, pad_); }
 
+bool InputConvRows::makes_planar_rows() const { return channels_ == 24 && stride_ == 2 && avx512_kernels_on(); }
+
+int InputConvRows::planar_row_scratch_floats(int width) { return input_conv_planes_floats(width); }
+
+void InputConvRows::planar_row(const float* image, int height, int width, int oy, float* planar, float* planes) const {
+  const Taps taps{stride_, pad_, kx0_, kx1_ - kx0_, ky1_ - ky0_, w_.data(), bias_.data()};
+  input_conv_planar_row24_avx512(image, height, width, oy, static_cast<int>(out_side(width)), taps, ky0_, planar,
+                                 planes);
+}
+
 void InputConvRows::row(const float* image, int height, int width, int oy, float* out) const {
   const Taps taps{stride_, pad_, kx0_, kx1_ - kx0_, ky1_ - ky0_, w_.data(), bias_.data()};
   const int out_width = static_cast<int>(out_side(width));

@@ -39,6 +39,13 @@ class InputConvRows {
   /// Output row `oy` (relu applied; out_side(width) x channels() floats) of an image of
   /// height x width x 3 floats.
   void row(const float* image, int height, int width, int oy, float* out) const;
+  /// Whether planar_row takes these weights on this CPU: 24 channels at stride 2, AVX-512 (the
+  /// planar chain's path; blaze_block.cpp).
+  bool makes_planar_rows() const;
+  /// Output row `oy` as block_row_planar24 reads it (blaze_block_avx512.h), the same floats as
+  /// row(); `planes`: planar_row_scratch_floats(width) floats.
+  void planar_row(const float* image, int height, int width, int oy, float* planar, float* planes) const;
+  static int planar_row_scratch_floats(int width);
   /// The whole output (channels-last) for images [N, H, W, 3], rows split over the threads.
   at::Tensor run(const at::Tensor& image) const;
 

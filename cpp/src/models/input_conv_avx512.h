@@ -29,4 +29,18 @@ InputConvRowSpan input_conv_row_span(const InputConvTaps& k, int height, int wid
 void input_conv_row_avx512(int channels, const float* image, int height, int width, int oy, int out_width,
                            const InputConvTaps& k, int ky0, float* out);
 
+/// Floats of the scratch input_conv_planar_row24_avx512 needs for an image `width` wide.
+int input_conv_planes_floats(int width);
+
+/// The same output row (24 channels, stride 2) straight into a planar row as
+/// block_row_planar24 reads it (blaze_block_avx512.h: channel c's out_width floats at
+/// planar + c * planar_stride(out_width) + kPlanarPad; the lanes up to the next 16 stored as
+/// zeros, the padding before left as it is). The box's image rows are first split by channel and
+/// by column parity into `planes` (input_conv_planes_floats(width) floats, zeros outside the
+/// image), so that 16 neighbouring outputs read each tap's inputs as one vector: each
+/// output's taps in input_conv_row_avx512's order (a tap outside the image adds 0 x its
+/// weight), the same floats.
+void input_conv_planar_row24_avx512(const float* image, int height, int width, int oy, int out_width,
+                                    const InputConvTaps& k, int ky0, float* planar, float* planes);
+
 }  // namespace facekit::models
