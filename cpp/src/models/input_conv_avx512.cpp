@@ -96,6 +96,24 @@ __attribute__((target("avx512f,avx2,fma"))) void conv_row(const float* image, in
 constexpr int kPlaneMargin = 16;
 int plane_floats(int width) { return ((width + 1) / 2 + 2 * kPlaneMargin + 16) / 16 * 16 + 16; }
 
+// For each plane q = 3 p + ci, the lanes i whose float 6 i + q of a 96-float block lies in its
+// first 32 floats (`lo`) or its next 32 (`mid`); the rest lie in the last 32.
+struct SplitMasks {
+  __mmask16 lo[6], mid[6];
+};
+constexpr SplitMasks split_masks() {
+  SplitMasks m{};
+  for (int q = 0; q < 6; ++q)
+    for (int i = 0; i < 16; ++i) {
+      const int f = 6 * i + q;
+      if (f < 32)
+        m.lo[q] = static_cast<__mmask16>(m.lo[q] | (1u << i));
+      else if (f < 64)
+        m.mid[q] = static_cast<__mmask16>(m.mid[q] | (1u << i));
+    }
+  return m;
+}
+
 // Image row `row` (width x 3 floats) into its six planes: channel ci, parity p at
 // planes + (2 ci + p) * plane_floats(width) + kPlaneMargin; zeros outside the image.
 __attribute__((target("avx512f"))) void split_row(const float* row, int width, float* planes) {
@@ -109,17 +127,7 @@ __attribute__((target("avx512f"))) void split_row(const float* row, int width, f
   // block's floats 6 i + 3 p + ci, i = 0..15: each from one of three pairs of vectors (floats
   // 0-31, 32-63, 64-95; a two-vector permute reads an index mod 32), then merged.
   const __m512i six_i = _mm512_setr_epi32(0, 6, 12, 18, 24, 30, 36, 42, 48, 54, 60, 66, 72, 78, 84, 90);
-  __mmask16 in_lo[6], in_mid[6];
-  for (int q = 0; q < 6; ++q) {
-    in_lo[q] = in_mid[q] = 0;
-    for (int i = 0; i < 16; ++i) {
-      const int f = 6 * i + q;
-      if (f < 32)
-        in_lo[q] |= static_cast<__mmask16>(1u << i);
-      else if (f < 64)
-        in_mid[q] |= static_cast<__mmask16>(1u << i);
-    }
-  }
+  constexpr SplitMasks masks = split_masks();
   const int pairs = width / 2;  // whole column pairs; the rest (and an odd last column) below
   int j = 0;
   for (; j + 16 <= pairs; j += 16) {
@@ -133,7 +141,7 @@ __attribute__((target("avx512f"))) void split_row(const float* row, int width, f
       const __m512 lo = _mm512_permutex2var_ps(a[0], idx, a[1]);
       const __m512 mid = _mm512_permutex2var_ps(a[2], idx, a[3]);
       const __m512 hi = _mm512_permutex2var_ps(a[4], idx, a[5]);
-      const __m512 v = _mm512_mask_mov_ps(_mm512_mask_mov_ps(hi, in_mid[q], mid), in_lo[q], lo);
+      const __m512 v = _mm512_mask_mov_ps(_mm512_mask_mov_ps(hi, masks.mid[q], mid), masks.lo[q], lo);
       _mm512_storeu_ps(planes + (2 * (q % 3) + q / 3) * n + kPlaneMargin + j, v);
     }
   }
