@@ -11,6 +11,7 @@
 
 #include "common/claimed_chunks.h"
 #include "common/env_switch.h"
+#include "common/thread_buffer.h"
 #include "detect/occlusion.h"
 #include "detect/pyramid.h"
 #include "detect/texture.h"
@@ -134,9 +135,11 @@ void shrink(const cv::Mat& src, cv::Mat& dst, cv::Size size) {
 // Only the part a pass reads is converted (a headshot's finest level: the strips beside the
 // head, not the photo), in bands of rows over the threads.
 void to_model_input(const cv::Mat& bgr, cv::Mat& input, float scale, float shift) {
-  parallel_claimed(bgr.rows, 16, [&](ClaimedChunks& chunks) {
-    cv::Mat rgb;
+  parallel_claimed(bgr.rows, 16, [&](ChunkLane& chunks) {
+    struct Site;  // the chunk's RGB bytes in the thread's buffer (common/thread_buffer.h)
+    uint8_t* bytes = thread_buffer<Site, uint8_t>(0, static_cast<size_t>(16) * bgr.cols * 3);
     for (int64_t begin, end; chunks.claim(begin, end);) {
+      cv::Mat rgb(static_cast<int>(end - begin), bgr.cols, CV_8UC3, bytes);
       cv::cvtColor(bgr.rowRange(static_cast<int>(begin), static_cast<int>(end)), rgb, cv::COLOR_BGR2RGB);
       cv::Mat to = input.rowRange(static_cast<int>(begin), static_cast<int>(end));
       rgb.convertTo(to, CV_32FC3, scale, shift);

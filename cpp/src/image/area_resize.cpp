@@ -12,6 +12,7 @@
 
 #include "common/claimed_chunks.h"
 #include "common/cpu_features.h"
+#include "common/thread_buffer.h"
 
 // Built with -ffp-contract=off (cpp/CMakeLists.txt): a product and a sum must round separately,
 // as in OpenCV's SSE2 build, never as one fused multiply-add.
@@ -207,11 +208,13 @@ __attribute__((target("avx2"))) void whole_area_row(const cv::Mat& src, int d, i
 void resize_area_whole(const cv::Mat& src, cv::Mat& out, int kx, int ky) {
   const float scale = 1.f / static_cast<float>(kx * ky);
   out.create(src.rows / ky, src.cols / kx, CV_8UC3);
-  parallel_claimed(out.rows, chunk_rows(out.rows), [&](ClaimedChunks& chunks) {
-    std::vector<int32_t> column(3 * static_cast<size_t>(src.cols)), average(3 * static_cast<size_t>(src.cols));
+  parallel_claimed(out.rows, chunk_rows(out.rows), [&](ChunkLane& chunks) {
+    struct Site;
+    int32_t* column = thread_buffer<Site, int32_t>(0, 3 * static_cast<size_t>(src.cols), true);
+    int32_t* average = thread_buffer<Site, int32_t>(1, 3 * static_cast<size_t>(src.cols), true);
     for (int64_t begin, end; chunks.claim(begin, end);)
       for (int d = static_cast<int>(begin); d < end; ++d)
-        whole_area_row(src, d, kx, ky, scale, column.data(), average.data(), out.ptr<uint8_t>(d));
+        whole_area_row(src, d, kx, ky, scale, column, average, out.ptr<uint8_t>(d));
   });
 }
 
@@ -242,21 +245,24 @@ void resize_area(const cv::Mat& src, cv::Mat& dst, cv::Size size) {
   const int n = 3 * size.width;
   // Output rows shared out among the team's threads: each output row's sum is its own, so the
   // split changes no byte.
-  parallel_claimed(size.height, chunk_rows(size.height), [&](ClaimedChunks& chunks) {
-    std::vector<float> source(3 * static_cast<size_t>(src.cols) + 1), row(n + 1), acc(n);
+  parallel_claimed(size.height, chunk_rows(size.height), [&](ChunkLane& chunks) {
+    struct Site;
+    float* source = thread_buffer<Site>(0, 3 * static_cast<size_t>(src.cols) + 1, true);
+    float* row = thread_buffer<Site>(1, n + 1, true);
+    float* acc = thread_buffer<Site>(2, n, true);
     int averaged = -1;  // the source row `row` holds: a row shared by two output rows is read once
     for (int64_t begin, end; chunks.claim(begin, end);)
       for (int d = static_cast<int>(begin); d < end; ++d) {
         for (int k = y.first[d]; k < y.first[d + 1]; ++k) {
           const Tap& t = y.taps[k];
           if (t.src != averaged) {
-            to_floats(src.ptr<uint8_t>(t.src), 3 * src.cols, source.data());
-            average_row(source.data(), x, size.width, row.data());
+            to_floats(src.ptr<uint8_t>(t.src), 3 * src.cols, source);
+            average_row(source, x, size.width, row);
           }
           averaged = t.src;
-          accumulate(acc.data(), row.data(), t.alpha, n, k == y.first[d]);
+          accumulate(acc, row, t.alpha, n, k == y.first[d]);
         }
-        store_row(acc.data(), out.ptr<uint8_t>(d), n);
+        store_row(acc, out.ptr<uint8_t>(d), n);
       }
   });
   dst = out;

@@ -11,6 +11,7 @@
 
 #include "common/claimed_chunks.h"
 #include "common/cpu_features.h"
+#include "common/thread_buffer.h"
 #include "models/blaze_block_avx512.h"
 #include "models/input_conv.h"
 #include "models/tf_same.h"
@@ -252,14 +253,16 @@ void run_kernel(const at::Tensor& x, at::Tensor& out, const Packed& w) {
   // Rows in chunks; each chunk has its depthwise row, and a row of zeros for the padding above
   // the first row and below the last. The input rows are read where they are (a padded copy
   // of each cost a pass over memory: 190 MB of copies at a 704x1216 detector input).
-  parallel_claimed(n * h, 4, [&](ClaimedChunks& chunks) {
-    AlignedVector<float> zeros(row, 0.f), d(row + C);  // d: the depthwise row (+ C: the pair kernel's odd pixel)
+  parallel_claimed(n * h, 4, [&](ChunkLane& chunks) {
+    struct Site;
+    const float* zeros = thread_buffer<Site>(0, row, true);
+    float* d = thread_buffer<Site>(1, row + C, true);  // the depthwise row (+ C: the pair kernel's odd pixel)
     for (int64_t begin, end; chunks.claim(begin, end);)
       for (int64_t r = begin; r < end; ++r) {
         const int64_t img = r / h, y = r % h;
         const float* at = src + img * image + y * row;
-        const float* rows[3] = {y > 0 ? at - row : zeros.data(), at, y + 1 < h ? at + row : zeros.data()};
-        block_row<C, PRELU>(rows, at, dst + img * image + y * row, static_cast<int>(width), w, d.data());
+        const float* rows[3] = {y > 0 ? at - row : zeros, at, y + 1 < h ? at + row : zeros};
+        block_row<C, PRELU>(rows, at, dst + img * image + y * row, static_cast<int>(width), w, d);
       }
   });
 }
@@ -370,14 +373,17 @@ void run_s2(const at::Tensor& x, at::Tensor& out, const PackedS2& w) {
   const float* src = x.data_ptr<float>();
   float* dst = out.data_ptr<float>();
   const int64_t row = width * CIN, image = h * row, out_row = ow * COUT;
-  parallel_claimed(n * oh, 4, [&](ClaimedChunks& chunks) {
-    AlignedVector<float> zeros(row, 0.f), d(ow * CIN), pooled(out_row);
+  parallel_claimed(n * oh, 4, [&](ChunkLane& chunks) {
+    struct Site;
+    const float* zeros = thread_buffer<Site>(0, row, true);
+    float* d = thread_buffer<Site>(1, ow * CIN, true);
+    float* pooled = thread_buffer<Site>(2, out_row, true);
     for (int64_t begin, end; chunks.claim(begin, end);)
       for (int64_t r = begin; r < end; ++r) {
         const int64_t img = r / oh, y = 2 * (r % oh);
         const float* at = src + img * image + y * row;
-        const float* rows[3] = {at, at + row, y + 2 < h ? at + 2 * row : zeros.data()};
-        block_s2_row<CIN, COUT, PRELU>(rows, static_cast<int>(width), static_cast<int>(ow), w, d.data(), pooled.data(),
+        const float* rows[3] = {at, at + row, y + 2 < h ? at + 2 * row : zeros};
+        block_s2_row<CIN, COUT, PRELU>(rows, static_cast<int>(width), static_cast<int>(ow), w, d, pooled,
                                        dst + r * out_row);
       }
   });
@@ -429,10 +435,13 @@ void run_chain_from_both_ends(const at::Tensor& x, at::Tensor& out, const std::v
   UnclaimedRows unclaimed(h);
   auto sweep = [&](bool down) {
     if (unclaimed.none()) return;  // the other side made them all
-    AlignedVector<float> zeros(row, 0.f), d(row + C), rings(static_cast<size_t>(k_blocks) * 3 * slot_stride);
-    auto slot = [&](int64_t k, int64_t r) { return rings.data() + (k * 3 + r % 3) * slot_stride; };
+    struct Site;
+    const float* zeros = thread_buffer<Site>(0, row, true);
+    float* d = thread_buffer<Site>(1, row + C, true);
+    float* rings = thread_buffer<Site>(2, static_cast<size_t>(k_blocks) * 3 * slot_stride, true);
+    auto slot = [&](int64_t k, int64_t r) { return rings + (k * 3 + r % 3) * slot_stride; };
     auto row_of = [&](int64_t k, int64_t r) -> const float* {
-      if (r < 0 || r >= h) return zeros.data();
+      if (r < 0 || r >= h) return zeros;
       if (k == 0 && !producer.conv) return in + r * row;
       return slot(k, r);
     };
@@ -449,7 +458,7 @@ void run_chain_from_both_ends(const at::Tensor& x, at::Tensor& out, const std::v
         if (k == k_blocks && !unclaimed.claim(down)) return;
         const float* rows[3] = {row_of(k - 1, r - 1), row_of(k - 1, r), row_of(k - 1, r + 1)};
         float* o = k == k_blocks ? dst + r * row : slot(k, r);
-        block_row<C, PRELU>(rows, rows[1], o, static_cast<int>(width), w[k - 1], d.data());
+        block_row<C, PRELU>(rows, rows[1], o, static_cast<int>(width), w[k - 1], d);
       }
     }
   };
@@ -484,26 +493,31 @@ void run_planar_chain_from_both_ends(const at::Tensor& x, at::Tensor& out, const
   auto sweep = [&](bool down) {
     if (unclaimed.none()) return;
     // Zero-initialised: the planar rows' padding stays zero.
-    AlignedVector<float> zeros(planar, 0.f), last(planar, 0.f), scratch(planar_scratch_floats());
-    AlignedVector<float> rings(static_cast<size_t>(k_blocks) * 3 * planar, 0.f), made(line_stride(row) + 64);
+    struct Site;
+    const float* zeros = thread_buffer<Site>(0, planar, true);
+    float* last = thread_buffer<Site>(1, planar, true);
+    float* scratch = thread_buffer<Site>(2, planar_scratch_floats(), true);
+    float* rings = thread_buffer<Site>(3, static_cast<size_t>(k_blocks) * 3 * planar, true);
+    float* made = thread_buffer<Site>(4, line_stride(row) + 64, true);
     // The first convolution's rows made planar where it can, not turned from channels-last:
     // the convolution and its turn took 0.82-0.91x as long (BlazeFace at 1024x384,
     // blaze_blocks_after_input_conv 10.5, 10.0, 8.7, 7.5 -> 8.9, 8.4, 7.1, 6.8 ms, four
     // alternating pairs of facekit_bench_models with FACEKIT_BENCH_OPS=1).
     const bool planar_conv = producer.conv && producer.conv->makes_planar_rows();
-    AlignedVector<float> planes(planar_conv ? InputConvRows::planar_row_scratch_floats(producer.width) : 0);
-    auto slot = [&](int64_t k, int64_t r) { return rings.data() + (k * 3 + r % 3) * planar; };
-    auto row_of = [&](int64_t k, int64_t r) -> const float* { return r < 0 || r >= h ? zeros.data() : slot(k, r); };
+    float* planes =
+        thread_buffer<Site>(5, planar_conv ? InputConvRows::planar_row_scratch_floats(producer.width) : 0, true);
+    auto slot = [&](int64_t k, int64_t r) { return rings + (k * 3 + r % 3) * planar; };
+    auto row_of = [&](int64_t k, int64_t r) -> const float* { return r < 0 || r >= h ? zeros : slot(k, r); };
     auto nth = [&](int64_t i) { return down ? i : h - 1 - i; };
     for (int64_t t = 0; t < h + k_blocks; ++t) {
       if (t < h) {
         const int64_t r = nth(t);
         if (planar_conv) {
           producer.conv->planar_row(producer.image, producer.height, producer.width, static_cast<int>(r), slot(0, r),
-                                    planes.data());
+                                    planes);
         } else if (producer.conv) {
-          producer.conv->row(producer.image, producer.height, producer.width, static_cast<int>(r), made.data());
-          to_planar24(made.data(), static_cast<int>(width), slot(0, r));
+          producer.conv->row(producer.image, producer.height, producer.width, static_cast<int>(r), made);
+          to_planar24(made, static_cast<int>(width), slot(0, r));
         } else {
           to_planar24(in + r * row, static_cast<int>(width), slot(0, r));
         }
@@ -514,9 +528,9 @@ void run_planar_chain_from_both_ends(const at::Tensor& x, at::Tensor& out, const
         if (k == k_blocks && !unclaimed.claim(down)) return;
         const float* rows[3] = {row_of(k - 1, r - 1), row_of(k - 1, r), row_of(k - 1, r + 1)};
         const Packed& b = w[k - 1];
-        block_row_planar24(rows, rows[1], k == k_blocks ? last.data() : slot(k, r), static_cast<int>(width),
-                           b.dw.data(), b.dw_bias.data(), b.pw.data(), b.pw_bias.data(), scratch.data());
-        if (k == k_blocks) from_planar24(last.data(), static_cast<int>(width), dst + r * row);
+        block_row_planar24(rows, rows[1], k == k_blocks ? last : slot(k, r), static_cast<int>(width), b.dw.data(),
+                           b.dw_bias.data(), b.pw.data(), b.pw_bias.data(), scratch);
+        if (k == k_blocks) from_planar24(last, static_cast<int>(width), dst + r * row);
       }
     }
   };
@@ -542,7 +556,10 @@ void run_chain(const at::Tensor& x, at::Tensor& out, const std::vector<Packed>& 
     return;
   }
   at::parallel_for(0, n * bands, 1, [&](int64_t begin, int64_t end) {
-    AlignedVector<float> zeros(row, 0.f), d(row + C), rings(static_cast<size_t>(k_blocks) * 3 * slot_stride);
+    struct Site;
+    const float* zeros = thread_buffer<Site>(0, row, true);
+    float* d = thread_buffer<Site>(1, row + C, true);
+    float* rings = thread_buffer<Site>(2, static_cast<size_t>(k_blocks) * 3 * slot_stride, true);
     for (int64_t task = begin; task < end; ++task) {
       const int64_t img = task / bands, band = task % bands;
       const int64_t y0 = h * band / bands, y1 = h * (band + 1) / bands;
@@ -551,9 +568,9 @@ void run_chain(const at::Tensor& x, at::Tensor& out, const std::vector<Packed>& 
       auto hi = [&](int64_t k) { return std::min<int64_t>(h, y1 + (k_blocks - k)); };
       const float* in = producer.conv ? nullptr : src + img * image;
       // Block k's row r (the input for k = 0: in memory, or in a ring as the producer makes it).
-      auto slot = [&](int64_t k, int64_t r) { return rings.data() + (k * 3 + r % 3) * slot_stride; };
+      auto slot = [&](int64_t k, int64_t r) { return rings + (k * 3 + r % 3) * slot_stride; };
       auto row_of = [&](int64_t k, int64_t r) -> const float* {
-        if (r < 0 || r >= h) return zeros.data();
+        if (r < 0 || r >= h) return zeros;
         if (k == 0 && !producer.conv) return in + r * row;
         return slot(k, r);
       };
@@ -568,7 +585,7 @@ void run_chain(const at::Tensor& x, at::Tensor& out, const std::vector<Packed>& 
           if (r < lo(k) || r >= hi(k)) continue;
           const float* rows[3] = {row_of(k - 1, r - 1), row_of(k - 1, r), row_of(k - 1, r + 1)};
           float* o = k == k_blocks ? dst + img * image + r * row : slot(k, r);
-          block_row<C, PRELU>(rows, rows[1], o, static_cast<int>(width), w[k - 1], d.data());
+          block_row<C, PRELU>(rows, rows[1], o, static_cast<int>(width), w[k - 1], d);
         }
       }
     }

@@ -204,7 +204,7 @@ at::Tensor InputConvRows::run(const at::Tensor& image) const {
   at::Tensor out = at::empty({n, channels_, ho, wo}, in.options().memory_format(at::MemoryFormat::ChannelsLast));
   const float* src = in.data_ptr<float>();
   float* dst = out.data_ptr<float>();
-  parallel_claimed(n * ho, 4, [&](ClaimedChunks& chunks) {
+  parallel_claimed(n * ho, 4, [&](ChunkLane& chunks) {
     for (int64_t begin, end; chunks.claim(begin, end);)
       for (int64_t r = begin; r < end; ++r) {
         const int64_t img = r / ho, oy = r % ho;

@@ -86,7 +86,9 @@ void configure_inference_process(int num_threads) {
     // One arena: a thread's own arena lives in heaps of at most 64 MB, so every image-sized
     // block a worker thread allocates became a fresh mmap, page-faulted in and unmapped each
     // time (a 36 MP detection took 2.4-2.8 s on a worker thread, 0.6-0.8 s on the main thread
-    // or with one arena; docs/RELIABILITY.md). Small blocks still come from per-thread caches.
+    // or with one arena; docs/RELIABILITY.md). Small blocks still come from per-thread caches;
+    // the kernels' row buffers are kept per thread (common/thread_buffer.h), so that a team's
+    // threads do not queue for the arena's lock at every layer.
     mallopt(M_ARENA_MAX, 1);
     // An int8 model is unpacked for the quantised engine current at its load.
     if (has_onednn_int8()) at::globalContext().setQEngine(at::QEngine::ONEDNN);

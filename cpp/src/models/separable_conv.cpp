@@ -211,7 +211,7 @@ void depthwise_all(const at::Tensor& in, at::Tensor& out, const std::vector<floa
   const float* src = in.data_ptr<float>();
   float* dst = out.data_ptr<float>();
   const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(1, ow * c / 8));
-  parallel_claimed(n * oh, grain, [&](ClaimedChunks& chunks) {
+  parallel_claimed(n * oh, grain, [&](ChunkLane& chunks) {
     for (int64_t begin, end; chunks.claim(begin, end);)
       for (int64_t r = begin; r < end; ++r) {
         const int64_t img = r / oh, y = r % oh;
@@ -283,7 +283,7 @@ at::Tensor pointwise_conv(const at::Tensor& x, const at::Tensor& weight_in_out, 
   const int ci = static_cast<int>(cin), co = static_cast<int>(cout);
   const int64_t grain = std::max<int64_t>(kTilePixels, kMinTaskProducts / (cin * cout));
   const bool avx512 = avx512_kernels_on() && pointwise_avx512_takes(cout);
-  parallel_claimed(pixels, grain, [&](ClaimedChunks& chunks) {
+  parallel_claimed(pixels, grain, [&](ChunkLane& chunks) {
     for (int64_t begin, end; chunks.claim(begin, end);)
       if (avx512)
         pointwise_pixels_avx512(src, ci, wp, co, b.data(), act ? s.data() : nullptr, rp, dst, begin, end);
