@@ -32,8 +32,11 @@ constexpr int64_t kChainMinBytes = 8 << 20;
 /// spares the convolution's output a trip through memory, and pays from a smaller size: at a
 /// 480x672 detector input (7.7 MB) the detector ran 0.88x as long at one thread (36.8-38.4
 /// against 42.7-43.3 ms) and 0.93x at two (facekit_bench_models, alternating); at 288x416
-/// (2.9 MB) no difference stood out of the noise.
-constexpr int64_t kChainAfterConvMinBytes = 4 << 20;
+/// (2.9 MB) no difference stood out of the noise then. Since the convolution writes the planar
+/// chain's rows itself it pays lower: a 1024 px headshot's coarse levels (480x352, 4.0 MB)
+/// took 0.95x as long against the plain graph run beside them (median ratio of 10 alternating
+/// processes, 0.341 against 0.359); at 448x320 and 256x256 within the noise.
+constexpr int64_t kChainAfterConvMinBytes = 1 << 20;
 /// One image on two threads runs the chain from both ends (run_chain_from_both_ends), and from
 /// a much smaller size than two fixed bands paid: calls alternating with the thresholds above
 /// in one process (medians of 80-100 pairs) took 0.92x as long for a 1024 px headshot at
