@@ -2,9 +2,9 @@
 // Row buffers a thread keeps from one call to the next, instead of allocating them in each
 // parallel layer. The process has one malloc arena (models/runtime.cpp: M_ARENA_MAX), so when
 // both threads of a team allocated their row buffers at the start of a layer and freed them at
-// its end, one waited for the other's lock and slept in the kernel: ~19 sleeps in each 1024 px
-// headshot detection on the calling thread, and seven 96-channel blocks at 15x11 took 0.45 ms
-// on two threads against 0.18 ms with an arena per thread (0.28 ms on one thread).
+// its end, one waited for the other's lock and slept in the kernel: 4,930 sleeps of the calling
+// thread in 200 detections of a 1024 px headshot, 16 with these buffers
+// (bench/engine/context_switches.py).
 #include <cstddef>
 #include <cstring>
 #include <new>

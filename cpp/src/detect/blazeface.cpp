@@ -135,9 +135,10 @@ void shrink(const cv::Mat& src, cv::Mat& dst, cv::Size size) {
 // Only the part a pass reads is converted (a headshot's finest level: the strips beside the
 // head, not the photo), in bands of rows over the threads.
 void to_model_input(const cv::Mat& bgr, cv::Mat& input, float scale, float shift) {
-  parallel_claimed(bgr.rows, 16, [&](ChunkLane& chunks) {
+  constexpr int kChunkRows = 16;
+  parallel_claimed(bgr.rows, kChunkRows, [&](ChunkLane& chunks) {
     struct Site;  // the chunk's RGB bytes in the thread's buffer (common/thread_buffer.h)
-    uint8_t* bytes = thread_buffer<Site, uint8_t>(0, static_cast<size_t>(16) * bgr.cols * 3);
+    uint8_t* bytes = thread_buffer<Site, uint8_t>(0, static_cast<size_t>(kChunkRows) * bgr.cols * 3);
     for (int64_t begin, end; chunks.claim(begin, end);) {
       cv::Mat rgb(static_cast<int>(end - begin), bgr.cols, CV_8UC3, bytes);
       cv::cvtColor(bgr.rowRange(static_cast<int>(begin), static_cast<int>(end)), rgb, cv::COLOR_BGR2RGB);
