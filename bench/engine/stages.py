@@ -36,6 +36,8 @@ def child(runs):
         ("640x480 one face, Engine.extract, fast", lambda: fast.extract(one)),
         ("1024x1024 headshot, portrait mode", lambda: eng.detect(head, portrait=True)),
         ("1024x1024 headshot, min_face 80, max 2048", lambda: eng.detect(head, min_face=80, max_face=2048)),
+        ("1024x1024 headshot, min_face 20 (Engine.detect's default), max 2048",
+         lambda: eng.detect(head, min_face=20, max_face=2048)),
         ("1920x1080 group photo, min_face 40", lambda: eng.detect(group, min_face=40, max_face=300)),
         ("1920x1080 group photo, min_face 20", lambda: eng.detect(group, min_face=20, max_face=300)),
     ]

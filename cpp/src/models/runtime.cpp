@@ -1,9 +1,7 @@
-#include <dlfcn.h>
-#include <malloc.h>
-
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
-
+#include <dlfcn.h>
+#include <malloc.h>
 #include <torch/csrc/jit/api/module.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 
@@ -15,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "common/heap_huge_pages.h"
 #include "facekit/deadline.h"
 #include "facekit/error.h"
 #include "models/graph_rewrite.h"
@@ -90,6 +89,11 @@ void configure_inference_process(int num_threads) {
     // the kernels' row buffers are kept per thread (common/thread_buffer.h), so that a team's
     // threads do not queue for the arena's lock at every layer.
     mallopt(M_ARENA_MAX, 1);
+    // The heap on huge pages (common/heap_huge_pages.h): grown in steps of 64 MB, each advised
+    // at the next model call before most of it is touched, and the first 512 MB advised now,
+    // before the models' weights are read into it.
+    mallopt(M_TOP_PAD, 64 << 20);
+    reserve_heap_on_huge_pages(512ul << 20);
     // An int8 model is unpacked for the quantised engine current at its load.
     if (has_onednn_int8()) at::globalContext().setQEngine(at::QEngine::ONEDNN);
     // Torch parallelises across cores itself; OpenBLAS threads on top of that oversubscribe.
@@ -188,6 +192,7 @@ std::vector<at::Tensor> ModelRuntime::Impl::forward(const std::string& name, con
                                                    std::to_string(m.input_shape[d]));
   }
   c10::InferenceMode guard;
+  advise_heap_huge_pages();
   models::TeamScope team(g_configured_threads, !fixed_threads());
   const bool log = log_model_calls();
   const auto start = log ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
