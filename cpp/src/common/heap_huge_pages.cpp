@@ -1,7 +1,5 @@
 #include "common/heap_huge_pages.h"
 
-#include <malloc.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +11,7 @@
 #include <mutex>
 
 #include "common/env_switch.h"
+#include "common/huge_pages.h"
 
 // Defined by AddressSanitizer's runtime only: it brings its own allocator, not glibc's heap.
 extern "C" void __asan_init() __attribute__((weak));
@@ -58,10 +57,9 @@ void advise_heap_huge_pages() {
   std::lock_guard<std::mutex> lock(g_advise_mutex);
   const uintptr_t start = heap_start();
   if (start == 0 || end <= g_advised_end.load()) return;
-  // From the last advised end: the range before it keeps its advice.
-  const uintptr_t from = std::max(start, g_advised_end.load()) & ~(kHugePage - 1);
-  const uintptr_t begin = std::max(from, (start + kHugePage - 1) & ~(kHugePage - 1));
-  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  // From the 2 MB page holding the last advised end: what lies before it keeps its advice.
+  const uintptr_t from = std::max(start, g_advised_end.load() & ~(kHugePage - 1));
+  prefer_huge_pages(reinterpret_cast<void*>(from), end - from);
   g_advised_end.store(end);
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 // The process heap on transparent huge pages. Under this project's VM (PVM: the hypervisor keeps
 // shadow page tables per process) a process that another one's work displaced pays a
-// hypervisor exit for each 4 KB page it touches again: the one-face extract took 31-43 ms
-// after each peer's call in bench/peers/run.py against 7-9 back to back, with no page fault the
-// guest could see. On 2 MB pages it read 10 ms (docs/BENCHMARKS.md, session 32). The system's
+// hypervisor exit for each 4 KB page it touches again: the one-face extract took 26-43 ms
+// after each peer's call in bench/peers/run.py's loop against 7-9 back to back, with no page
+// fault the guest could see; on 2 MB pages 10-20 ms (docs/BENCHMARKS.md, session 32). The system's
 // setting is "madvise", so the heap is advised: every block the engine allocates comes from it
 // (models/runtime.cpp: one arena, no mmap under 1 GB, no trimming).
 

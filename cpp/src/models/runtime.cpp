@@ -1,7 +1,9 @@
-#include <ATen/Context.h>
-#include <ATen/Parallel.h>
 #include <dlfcn.h>
 #include <malloc.h>
+
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+
 #include <torch/csrc/jit/api/module.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 
